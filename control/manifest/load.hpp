@@ -1,0 +1,32 @@
+// Reading manifests: YAML (multi-document, libyaml event API) and JSON files,
+// whole directories, `kind: List`. Returns the objects and every problem
+// found, each with file and line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../config/settings.hpp"
+#include "../model/diagnostic.hpp"
+#include "../model/objects.hpp"
+
+namespace svcnat {
+
+struct LoadResult {
+    Manifests manifests;
+    std::vector<Diagnostic> diagnostics;  // errors, warnings and notices (skipped kinds)
+    std::vector<std::string> files;       // files read, in order
+    bool ok() const { return !has_errors(diagnostics); }
+};
+
+// Parse one buffer (file name used in messages only).
+LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings);
+
+// Read files and directories (directories: *.yaml, *.yml, *.json, sorted by name,
+// not recursive into hidden entries). Validates as the API server does,
+// including cross-object checks (duplicate names, ClusterIPs, NodePorts), and
+// allocates missing ClusterIPs / NodePorts / healthCheckNodePorts
+// deterministically (allocate.hpp) so that the result is complete.
+LoadResult load_paths(const std::vector<std::string>& paths, const Settings& settings);
+
+}  // namespace svcnat

@@ -1,0 +1,78 @@
+// The normalised result of endpoint resolution: one entry per service port,
+// with everything a data path needs and nothing it has to look up elsewhere.
+// This is the single input of the nftables ruleset builder, the DPDK gateway
+// and the health-check server.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "objects.hpp"
+
+namespace svcnat {
+
+struct ResolvedEndpoint {
+    IPAddr ip;
+    uint16_t port = 0;  // target port, resolved from a name where needed
+    bool ready = true;
+    bool serving = true;
+    bool terminating = false;
+    bool is_local = false;  // nodeName equals this node's name
+    std::string nodeName;
+    std::string zone;
+
+    auto operator<=>(const ResolvedEndpoint&) const = default;
+    bool operator==(const ResolvedEndpoint&) const = default;
+};
+
+struct ResolvedServicePort {
+    std::string ns;
+    std::string name;       // the Service's name
+    std::string portName;   // ServicePort.name, may be empty
+    Protocol protocol = Protocol::TCP;
+    uint16_t port = 0;
+    uint16_t nodePort = 0;  // 0: none
+    ServiceType type = ServiceType::ClusterIP;
+
+    std::vector<IPAddr> clusterIPs;      // empty for headless / ExternalName
+    std::vector<IPAddr> externalIPs;
+    std::vector<IPAddr> loadBalancerIPs;  // status ingress + spec.loadBalancerIP
+    std::vector<CIDR> loadBalancerSourceRanges;
+
+    SessionAffinity sessionAffinity = SessionAffinity::None;
+    uint32_t sessionAffinityTimeout = 10800;
+    TrafficPolicy externalTrafficPolicy = TrafficPolicy::Cluster;
+    TrafficPolicy internalTrafficPolicy = TrafficPolicy::Cluster;
+    uint16_t healthCheckNodePort = 0;
+
+    // Sorted by (ip, port); duplicates removed. Includes not-ready endpoints
+    // with their conditions: data paths choose (ready first, then
+    // serving+terminating) with the helpers below.
+    std::vector<ResolvedEndpoint> endpoints;
+
+    // "ns/name:portName" (":portName" omitted when empty), as kube-proxy logs it.
+    std::string id() const;
+
+    bool operator==(const ResolvedServicePort&) const = default;
+};
+
+// Endpoints that should receive new connections, kube-proxy's rule: the ready
+// ones; if there are none, the serving+terminating ones. `local_only` keeps
+// only this node's endpoints (traffic policy Local).
+std::vector<const ResolvedEndpoint*> usable_endpoints(const ResolvedServicePort& sp, bool local_only);
+
+// The node's view: which node we are and its addresses.
+struct NodeInfo {
+    std::string name;
+    std::vector<IPAddr> ips;  // primary IPs (from --node-ip or the Node object)
+    std::string zone;
+};
+
+// The whole desired state for data paths, sorted by (ns, name, portName, protocol).
+struct ServiceState {
+    NodeInfo node;
+    std::vector<ResolvedServicePort> ports;
+};
+
+}  // namespace svcnat

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package svcnat needs to build, test, demo and benchmark.
+# Idempotent and non-interactive; apt-get only. Run as root on Debian 12.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config g++
+  # libraries
+  libnftnl-dev libmnl-dev libnetfilter-conntrack-dev libyaml-dev nlohmann-json3-dev
+  libcpp-httplib-dev libspdlog-dev libfmt-dev libboost-program-options-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # DPDK edge gateway (optional at configure time, installed so tests can run)
+  libdpdk-dev dpdk dpdk-dev
+  # labs, tests, demo and benchmarks
+  nftables iproute2 conntrack iputils-ping procps python3 socat curl
+  prometheus gnuplot-nox wrk nginx-light time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # nginx-light and prometheus start services on install where an init
+  # system runs them; the project never uses those instances.
+  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus 2>/dev/null || true
+fi
+echo "setup: all packages present"
