@@ -1,0 +1,35 @@
+// Command-line and INI-file parsing for every subcommand (Boost.Program_options).
+// The common options are those of kube-proxy (see settings.hpp); a subcommand
+// adds its own through `extra`. The command line wins over the file.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "settings.hpp"
+
+namespace svcnat {
+
+namespace po = boost::program_options;
+
+// A bad option, value or config file; what() is the message to print.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct ParsedCommand {
+    Settings settings;
+    po::variables_map extra;               // values of the subcommand's own options
+    std::vector<std::string> positionals;  // manifest paths (also in settings.manifests)
+    bool help = false;                     // --help/-h given: print help_text, exit 0
+    std::string help_text;                 // usage + every option
+};
+
+// argv[0] is the subcommand's name (e.g. "check"). Throws ConfigError.
+ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
+                                 std::string_view usage);
+
+}  // namespace svcnat

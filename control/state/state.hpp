@@ -1,0 +1,24 @@
+// From settings to desired state in one call: load the manifests, validate,
+// allocate, work out this node's identity, resolve endpoints. Used by every
+// subcommand and by the daemon on each (re)load.
+#pragma once
+
+#include "../config/settings.hpp"
+#include "../manifest/load.hpp"
+#include "../model/resolved.hpp"
+
+namespace svcnat {
+
+struct StateResult {
+    LoadResult load;     // objects + diagnostics (errors, warnings, notices)
+    ServiceState state;  // valid only when load.ok()
+    bool ok() const { return load.ok(); }
+};
+
+// Node identity: --node-name (default host name); IPs from --node-ip, else the
+// Node object of that name (InternalIP first), else none.
+NodeInfo node_info(const Settings& settings, const Manifests& manifests);
+
+StateResult load_state(const Settings& settings);
+
+}  // namespace svcnat
