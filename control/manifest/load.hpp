@@ -23,10 +23,10 @@ struct LoadResult {
 LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings);
 
 // Read files and directories (directories: *.yaml, *.yml, *.json, sorted by name,
-// not recursive into hidden entries). Validates as the API server does,
-// including cross-object checks (duplicate names, ClusterIPs, NodePorts), and
-// allocates missing ClusterIPs / NodePorts / healthCheckNodePorts
-// deterministically (allocate.hpp) so that the result is complete.
+// skipping hidden entries). Validates as the API server does, including
+// cross-object checks on the values given (duplicate names, ClusterIPs,
+// NodePorts). Does not allocate: load_state() (control/state) calls
+// allocate() afterwards.
 LoadResult load_paths(const std::vector<std::string>& paths, const Settings& settings);
 
 }  // namespace svcnat
