@@ -155,6 +155,60 @@ def kube_proxy_text(m, table="kube-proxy-bench"):
     return "\n".join(w) + "\n"
 
 
+def kube_proxy_partial(m, mutation, table="kube-proxy-bench"):
+    """The partial update kube-proxy sends for one change (it re-writes the
+    service chain of a changed service and adds/removes endpoint chains)."""
+    w = []
+    a = w.append
+    i, eps, nodeport = m[0] if mutation in ("add-endpoint", "remove-endpoint") else m[-1]
+    svc = f"service-{i:08X}-bench/svc-{i}/tcp/http"
+    vip = cluster_ip(i)
+
+    def chain_of(j, ep):
+        return f"endpoint-{i:06X}{j:02X}-bench/svc-{i}/tcp/http__{ep}/8080"
+
+    def endpoint_chain(j, ep):
+        c = chain_of(j, ep)
+        a(f"add chain ip {table} {c}")
+        a(f"flush chain ip {table} {c}")
+        a(f"add rule ip {table} {c} ip saddr {ep} jump mark-for-masquerade")
+        a(f"add rule ip {table} {c} meta l4proto tcp dnat to {ep}:8080")
+
+    def service_chain():
+        a(f"add chain ip {table} {svc}")
+        a(f"flush chain ip {table} {svc}")
+        a(f"add rule ip {table} {svc} ip daddr {vip} tcp dport 80 ip saddr != 10.0.0.0/8 jump mark-for-masquerade")
+        targets = ", ".join(f"{j} : goto {chain_of(j, ep)}" for j, ep in enumerate(eps))
+        a(f"add rule ip {table} {svc} numgen random mod {len(eps)} vmap {{ {targets} }}")
+
+    if mutation == "add-endpoint":
+        j = len(eps) - 1
+        endpoint_chain(j, eps[j])
+        service_chain()
+    elif mutation == "remove-endpoint":
+        service_chain()
+        a(f"delete chain ip {table} {chain_of(len(eps), endpoint_ip(i, len(eps), 10))}")
+    elif mutation == "add-service":
+        for j, ep in enumerate(eps):
+            endpoint_chain(j, ep)
+        service_chain()
+        a(f"add element ip {table} cluster-ips {{ {vip} }}")
+        a(f"add element ip {table} service-ips {{ {vip} . tcp . 80 : goto {svc} }}")
+    elif mutation == "remove-service":
+        i = len(m)  # the service that was popped
+        svc = f"service-{i:08X}-bench/svc-{i}/tcp/http"
+        vip = cluster_ip(i)
+        a(f"delete element ip {table} service-ips {{ {vip} . tcp . 80 }}")
+        a(f"delete element ip {table} cluster-ips {{ {vip} }}")
+        if i < 2000:
+            a(f"delete element ip {table} service-nodeports {{ tcp . {30000 + i} }}")
+        a(f"flush chain ip {table} {svc}")
+        a(f"delete chain ip {table} {svc}")
+        for j in range(10):
+            a(f"delete chain ip {table} endpoint-{i:06X}{j:02X}-bench/svc-{i}/tcp/http__{endpoint_ip(i, j, 10)}/8080")
+    return "\n".join(w) + "\n"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--services", type=int, required=True)
@@ -162,6 +216,7 @@ def main():
     p.add_argument("--out", help="directory for the manifests")
     p.add_argument("--kube-proxy", help="file for kube-proxy's layout as nft text")
     p.add_argument("--mutate", choices=["add-endpoint", "remove-endpoint", "add-service", "remove-service"])
+    p.add_argument("--kube-proxy-partial", help="file for kube-proxy's partial update for --mutate")
     args = p.parse_args()
     m = model(args.services, args.endpoints, args.mutate)
     if args.out:
@@ -169,6 +224,9 @@ def main():
     if args.kube_proxy:
         with open(args.kube_proxy, "w") as f:
             f.write(kube_proxy_text(m))
+    if args.kube_proxy_partial:
+        with open(args.kube_proxy_partial, "w") as f:
+            f.write(kube_proxy_partial(m, args.mutate))
 
 
 if __name__ == "__main__":
