@@ -9,11 +9,11 @@ packages=(
   # libraries
   libnftnl-dev libmnl-dev libnetfilter-conntrack-dev libyaml-dev nlohmann-json3-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev libboost-program-options-dev libsystemd-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
   # DPDK edge gateway (optional at configure time, installed so tests can run)
   libdpdk-dev dpdk dpdk-dev
   # labs, tests, demo and benchmarks
-  nftables iproute2 conntrack iputils-ping procps python3 socat curl
+  nftables iproute2 conntrack iputils-ping procps python3 socat curl ethtool
   prometheus gnuplot-nox wrk nginx-light time
 )
 

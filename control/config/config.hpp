@@ -32,4 +32,16 @@ struct ParsedCommand {
 ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
                                  std::string_view usage);
 
+// How a subcommand uses its positional arguments. By default they are
+// manifest paths; subcommands whose positionals mean something else
+// (`get svc NAME`) set positionals_are_manifests = false: they come back in
+// ParsedCommand::positionals only, and manifests come from -f/--filename or
+// the config file's `manifests =`.
+struct CommandLineOptions {
+    bool positionals_are_manifests = true;
+};
+
+ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
+                                 std::string_view usage, const CommandLineOptions& how);
+
 }  // namespace svcnat

@@ -13,6 +13,8 @@
 namespace svcnat {
 
 struct LoadResult {
+    // Only objects without errors (the API server would have refused the
+    // others); for conflicts between objects the first in file order stays.
     Manifests manifests;
     std::vector<Diagnostic> diagnostics;  // errors, warnings and notices (skipped kinds)
     std::vector<std::string> files;       // files read, in order

@@ -20,6 +20,20 @@ namespace svcnat {
 ServiceState resolve(const Manifests& manifests, const NodeInfo& node,
                      std::vector<Diagnostic>* warnings = nullptr);
 
+// The endpoints of one service, per entry of svc.ports (same order), sorted
+// and de-duplicated as in resolve(). Unlike resolve() it also answers for
+// headless services (their endpoints are what DNS would return), which
+// `svcnat get endpoints` and `describe` show; ExternalName gives empty lists.
+std::vector<std::vector<ResolvedEndpoint>> service_endpoints(const Service& svc, const Manifests& manifests,
+                                                             const NodeInfo& node,
+                                                             std::vector<Diagnostic>* warnings = nullptr);
+
+// service_endpoints() for every service of `manifests` (same order), with
+// the lookups built once: for listing many services.
+std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(const Manifests& manifests,
+                                                                              const NodeInfo& node,
+                                                                              std::vector<Diagnostic>* warnings = nullptr);
+
 // Does `labels` satisfy `selector` (matchLabels equality)? An empty selector
 // selects nothing (a Service without selector manages no endpoints).
 bool selector_matches(const Labels& selector, const Labels& labels);

@@ -1,0 +1,99 @@
+// `svcnat check [PATH...]`: validate manifests and summarise what svcnat
+// would program, per service type. Exit 0 when valid (warnings allowed),
+// 1 on errors, 2 on bad usage.
+#include <array>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.hpp"
+#include "control/model/resolve.hpp"
+#include "control/state/state.hpp"
+#include "subcommand.hpp"
+#include "tabwriter.hpp"
+
+namespace svcnat::cli {
+
+namespace {
+
+struct Row {
+    size_t services = 0, ports = 0, endpoints = 0, ready = 0, terminating = 0, local = 0;
+};
+
+int run_check(int argc, const char* const* argv) {
+    po::options_description none;
+    auto parsed = parse_or_report(argc, argv, none,
+                                  "Usage: svcnat check [OPTIONS] PATH...\n"
+                                  "Validate manifests (files or directories) as the API server would, allocate\n"
+                                  "missing ClusterIPs and NodePorts, resolve endpoints, and print a summary.\n"
+                                  "Diagnostics go to stderr. Exit status: 0 valid, 1 invalid, 2 usage error.");
+    if (!parsed.command) return parsed.exit_status;
+    const Settings& settings = parsed.command->settings;
+    if (settings.manifests.empty()) {
+        std::cerr << "svcnat check: no manifests given (PATH arguments, -f PATH or `manifests =` in --config)\n";
+        return kExitUsage;
+    }
+
+    StateResult st = load_state(settings);
+    print_diagnostics(st.load.diagnostics, settings.verbosity, std::cerr);
+    size_t errors = 0, warnings = 0;
+    for (const auto& d : st.load.diagnostics) {
+        errors += d.severity == Severity::Error;
+        warnings += d.severity == Severity::Warning;
+    }
+
+    const Manifests& m = st.load.manifests;
+    // Rows: the four types, headless apart (a ClusterIP service without VIP).
+    static const std::array<const char*, 5> kinds = {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName",
+                                                     "Headless"};
+    std::array<Row, 5> rows{};
+    Row total;
+    const auto resolved = all_service_endpoints(m, st.state.node);
+    for (size_t i = 0; i < m.services.size(); ++i) {
+        const Service& svc = m.services[i];
+        const size_t k = svc.headless ? 4 : static_cast<size_t>(svc.type);
+        Row& r = rows[k];
+        ++r.services;
+        r.ports += svc.ports.size();
+        for (const auto& eps : resolved[i]) {
+            r.endpoints += eps.size();
+            for (const auto& e : eps) {
+                r.ready += e.ready;
+                r.terminating += e.terminating;
+                r.local += e.is_local;
+            }
+        }
+    }
+    std::ostringstream t;
+    t << "TYPE\tSERVICES\tPORTS\tENDPOINTS\tREADY\tTERMINATING\tLOCAL\n";
+    auto line = [&](const char* name, const Row& r) {
+        t << name << "\t" << r.services << "\t" << r.ports << "\t" << r.endpoints << "\t" << r.ready << "\t"
+          << r.terminating << "\t" << r.local << "\n";
+    };
+    for (size_t k = 0; k < rows.size(); ++k) {
+        line(kinds[k], rows[k]);
+        total.services += rows[k].services;
+        total.ports += rows[k].ports;
+        total.endpoints += rows[k].endpoints;
+        total.ready += rows[k].ready;
+        total.terminating += rows[k].terminating;
+        total.local += rows[k].local;
+    }
+    line("total", total);
+
+    std::cout << (errors ? "INVALID" : "OK") << ": " << st.load.files.size() << " file(s); " << m.pods.size()
+              << " pod(s), " << m.nodes.size() << " node(s), " << m.endpoints.size() << " Endpoints, "
+              << m.endpointSlices.size() << " EndpointSlice(s); node \"" << st.state.node.name << "\"";
+    if (!st.state.node.ips.empty()) std::cout << " (" << st.state.node.ips.front().str() << ")";
+    std::cout << "\n" << kubectl_table(t.str());
+    if (!errors)
+        std::cout << st.state.ports.size() << " service port(s) to program (headless and ExternalName excluded)\n";
+    std::cout << errors << " error(s), " << warnings << " warning(s)\n";
+    return errors ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+}  // namespace svcnat::cli
+
+SVCNAT_SUBCOMMAND(check, "validate manifests and summarise services, ports and endpoints",
+                  svcnat::cli::run_check);

@@ -1,0 +1,426 @@
+// Settings from the command line and an INI file. Boost.Program_options does
+// the option grammar (long/short options, positionals, help text); the INI
+// file is tokenised here because its errors must carry line numbers, which
+// po::parse_config_file does not report. Every value is taken as text and
+// converted by config_values so that a bad value names its origin:
+//   --node-port-range: invalid value "30000": expected FIRST-LAST
+//   conf/svcnat.conf:7: node-port-range: invalid value "30000": expected FIRST-LAST
+#include "config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "values.hpp"
+
+namespace svcnat {
+
+namespace {
+
+namespace cv = config_values;
+
+// Options that may be given more than once (and whose values accumulate).
+const std::set<std::string> kListOptions = {"node-ip", "cluster-cidr", "service-cidr", "nodeport-addresses",
+                                            "manifests", "filename", "args"};
+// Options that only make sense on the command line.
+const std::set<std::string> kCommandLineOnly = {"help", "config", "filename", "args"};
+
+po::options_description common_options() {
+    po::options_description d("Common options (kube-proxy's names; INI keys are the long names)", 100, 50);
+    auto str = [] { return po::value<std::string>(); };
+    auto list = [] { return po::value<std::vector<std::string>>(); };
+    d.add_options()
+        ("help,h", "print this help and exit")
+        ("config", str()->value_name("FILE"),
+         "INI file of settings (KEY = VALUE, keys as the long option names); the command line wins")
+        ("filename,f", list()->value_name("PATH"),
+         "manifest file or directory (repeatable)")
+        ("node-name", str()->value_name("NAME"),
+         "this node's name, for endpoint locality (default: host name)")
+        ("node-ip", list()->value_name("IP[,IP]"),
+         "this node's primary IPs (repeatable; default: the Node object's InternalIPs)")
+        ("cluster-cidr", list()->value_name("CIDR[,CIDR]"),
+         "pod CIDRs, one per family; traffic from outside them to a ClusterIP is masqueraded")
+        ("service-cidr", list()->value_name("CIDR[,CIDR]"),
+         "ClusterIP ranges to allocate from, one per family (default: 10.96.0.0/12)")
+        ("node-port-range", str()->value_name("FIRST-LAST"),
+         "NodePort range to allocate from (default: 30000-32767)")
+        ("nodeport-addresses", list()->value_name("CIDRS|primary|all"),
+         "addresses NodePorts answer on: CIDRs, `primary` (the node IPs; default) or `all` local addresses")
+        ("masquerade-all", str()->implicit_value("true")->value_name("BOOL"),
+         "SNAT all service traffic (default: false)")
+        ("masquerade-bit", str()->value_name("0..31"),
+         "fwmark bit marking packets to masquerade (default: 14)")
+        ("sync-period", str()->value_name("DURATION"),
+         "full resync interval, e.g. 30s, 1m (default: 30s)")
+        ("min-sync-period", str()->value_name("DURATION"),
+         "minimum interval between syncs, e.g. 1s, 500ms (default: 1s)")
+        ("healthz-bind-address", str()->value_name("IP:PORT"),
+         "health check server address, \"\" disables (default: 0.0.0.0:10256)")
+        ("metrics-bind-address", str()->value_name("IP:PORT"),
+         "metrics server address, \"\" disables (default: 127.0.0.1:10249)")
+        ("table", str()->value_name("NAME"), "nftables table name (default: svcnat)")
+        ("cleanup-on-exit", str()->implicit_value("true")->value_name("BOOL"),
+         "remove the nftables table when the daemon exits (default: false)")
+        ("lock-dir", str()->value_name("DIR"), "directory of the instance lock file (default: /run/svcnat)")
+        ("v,v", str()->value_name("LEVEL"), "log verbosity (default: 0)")
+        ("manifests", list()->value_name("PATH"),
+         "manifest files or directories (positional arguments; INI: `manifests = DIR`, repeatable)");
+    return d;
+}
+
+std::string lowercase(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return {};
+    // kube-proxy lowercases the host name: Node names are DNS subdomains.
+    return lowercase(buf);
+}
+
+struct IniEntry {
+    std::string key;
+    std::string value;
+    uint32_t line = 0;
+};
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::vector<IniEntry> read_ini(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("--config: cannot read \"" + path + "\": " + std::strerror(errno));
+    std::vector<IniEntry> out;
+    std::string raw;
+    uint32_t line = 0;
+    while (std::getline(in, raw)) {
+        ++line;
+        // '#' starts a comment anywhere, as in Boost's config file format;
+        // ';' only at the start of a line (classic INI).
+        auto hash = raw.find('#');
+        std::string text = trim(std::string_view(raw).substr(0, hash));
+        if (text.empty() || text.front() == ';') continue;
+        const std::string where = path + ":" + std::to_string(line) + ": ";
+        if (text.front() == '[')
+            throw ConfigError(where + "sections are not supported: write KEY = VALUE at the top level");
+        auto eq = text.find('=');
+        if (eq == std::string::npos) throw ConfigError(where + "expected KEY = VALUE, got \"" + text + "\"");
+        IniEntry e;
+        e.key = trim(std::string_view(text).substr(0, eq));
+        e.value = trim(std::string_view(text).substr(eq + 1));
+        // `key = ""` is how an empty value (e.g. a disabled bind address) is written.
+        if (e.value.size() >= 2 && e.value.front() == '"' && e.value.back() == '"')
+            e.value = e.value.substr(1, e.value.size() - 2);
+        e.line = line;
+        if (e.key.empty()) throw ConfigError(where + "expected KEY = VALUE, got \"" + text + "\"");
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+// Where each option's value came from, for error messages. A list option
+// may collect values from several INI lines; each value keeps its own line.
+class Origins {
+public:
+    void from_flag(const std::string& key) { sources_[key] = {{"", "--" + key}}; }
+    void from_file(const std::string& key, const std::string& raw_value, const std::string& file, uint32_t line) {
+        sources_[key].push_back({raw_value, file + ":" + std::to_string(line) + ": " + key});
+    }
+    // The origin of `value` (an item of a comma list, or a whole value).
+    std::string label(const std::string& key, const std::string& value = "") const {
+        auto it = sources_.find(key);
+        if (it == sources_.end() || it->second.empty()) return "--" + key;
+        for (const auto& src : it->second) {
+            if (src.raw == value) return src.label;
+            for (const auto& item : cv::split_list(src.raw))
+                if (item == value) return src.label;
+        }
+        return it->second.back().label;
+    }
+    [[noreturn]] void fail(const std::string& key, const std::string& value, const std::string& expected) const {
+        throw ConfigError(label(key, value) + ": invalid value \"" + value + "\": " + expected);
+    }
+
+private:
+    struct Source {
+        std::string raw;
+        std::string label;
+    };
+    std::map<std::string, std::vector<Source>> sources_;
+};
+
+// Strings of a list option, with comma lists split.
+std::vector<std::string> list_items(const po::variables_map& vm, const std::string& key) {
+    std::vector<std::string> out;
+    if (!vm.count(key)) return out;
+    for (const auto& v : vm[key].as<std::vector<std::string>>())
+        for (auto& item : cv::split_list(v)) out.push_back(std::move(item));
+    return out;
+}
+
+std::vector<CIDR> parse_cidrs(const po::variables_map& vm, const std::string& key, const Origins& origins,
+                              bool service_range) {
+    std::vector<CIDR> out;
+    for (const auto& item : list_items(vm, key)) {
+        auto c = CIDR::parse(item);
+        if (!c) origins.fail(key, item, "expected a CIDR such as 10.96.0.0/12 or fd00:10:96::/108");
+        for (const auto& prev : out)
+            if (prev.addr.family == c->addr.family)
+                origins.fail(key, item, "at most one CIDR per IP family (already have " + prev.str() + ")");
+        if (service_range) {
+            // The API server's limits on --service-cluster-ip-range: room for
+            // at least two services in IPv4, at most 2^20 addresses in IPv6.
+            if (c->addr.is_v4() && c->prefix > 30)
+                origins.fail(key, item, "an IPv4 service range needs a prefix of /30 or shorter");
+            if (!c->addr.is_v4() && c->prefix < 108)
+                origins.fail(key, item, "an IPv6 service range must be /108 or longer");
+        }
+        out.push_back(*c);
+    }
+    return out;
+}
+
+void convert(const po::variables_map& vm, const Origins& o, Settings& s) {
+    auto has = [&](const char* k) { return vm.count(k) > 0; };
+    auto get = [&](const char* k) { return vm[k].as<std::string>(); };
+
+    if (has("node-name")) {
+        s.node_name = lowercase(trim(get("node-name")));
+        if (s.node_name.empty()) o.fail("node-name", get("node-name"), "must not be empty");
+    } else {
+        s.node_name = host_name();
+    }
+    for (const auto& item : list_items(vm, "node-ip")) {
+        auto ip = IPAddr::parse(item);
+        if (!ip) o.fail("node-ip", item, "expected an IP address");
+        s.node_ips.push_back(*ip);
+    }
+    s.cluster_cidrs = parse_cidrs(vm, "cluster-cidr", o, false);
+    if (has("service-cidr")) {
+        s.service_cidrs = parse_cidrs(vm, "service-cidr", o, true);
+        if (s.service_cidrs.empty()) o.fail("service-cidr", "", "expected at least one CIDR");
+    }
+    if (has("node-port-range")) {
+        const std::string v = get("node-port-range");
+        auto dash = v.find('-');
+        auto digits = [](std::string_view t) {
+            return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        };
+        if (dash == std::string::npos || !digits(trim(v.substr(0, dash))) || !digits(trim(v.substr(dash + 1))))
+            o.fail("node-port-range", v, "expected FIRST-LAST");
+        auto r = cv::parse_port_range(v);
+        if (!r) o.fail("node-port-range", v, "expected 1 <= FIRST <= LAST <= 65535");
+        s.node_port_range = *r;
+    }
+    for (const auto& item : list_items(vm, "nodeport-addresses")) {
+        if (item == "primary") continue;  // the default: the node's primary IPs
+        if (item == "all") {
+            s.nodeport_addresses.all_local = true;
+            continue;
+        }
+        auto c = CIDR::parse(item);
+        if (!c) o.fail("nodeport-addresses", item, "expected CIDRs, \"primary\" or \"all\"");
+        s.nodeport_addresses.cidrs.push_back(*c);
+    }
+    if (s.nodeport_addresses.all_local && !s.nodeport_addresses.cidrs.empty())
+        o.fail("nodeport-addresses", "all", "\"all\" cannot be combined with CIDRs");
+    if (has("masquerade-all")) {
+        auto b = cv::parse_bool(get("masquerade-all"));
+        if (!b) o.fail("masquerade-all", get("masquerade-all"), "expected true or false");
+        s.masquerade_all = *b;
+    }
+    if (has("cleanup-on-exit")) {
+        auto b = cv::parse_bool(get("cleanup-on-exit"));
+        if (!b) o.fail("cleanup-on-exit", get("cleanup-on-exit"), "expected true or false");
+        s.cleanup_on_exit = *b;
+    }
+    if (has("masquerade-bit")) {
+        const std::string v = trim(get("masquerade-bit"));
+        bool ok = !v.empty() && v.size() <= 2 &&
+                  std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (!ok || std::stoi(v) > 31) o.fail("masquerade-bit", get("masquerade-bit"), "expected an integer in 0..31");
+        s.masquerade_bit = static_cast<uint8_t>(std::stoi(v));
+    }
+    const char* duration_hint = "expected a duration such as 30s, 1m or 500ms";
+    if (has("sync-period")) {
+        auto d = cv::parse_duration(get("sync-period"));
+        if (!d) o.fail("sync-period", get("sync-period"), duration_hint);
+        if (*d <= 0) o.fail("sync-period", get("sync-period"), "must be greater than 0");
+        s.sync_period_s = *d;
+    }
+    if (has("min-sync-period")) {
+        auto d = cv::parse_duration(get("min-sync-period"));
+        if (!d) o.fail("min-sync-period", get("min-sync-period"), duration_hint);
+        s.min_sync_period_s = *d;
+    }
+    if (s.min_sync_period_s > s.sync_period_s)
+        throw ConfigError(o.label("min-sync-period") + ": must not exceed sync-period (" +
+                          std::to_string(s.min_sync_period_s) + "s > " + std::to_string(s.sync_period_s) + "s)");
+    for (const char* key : {"healthz-bind-address", "metrics-bind-address"}) {
+        if (!has(key)) continue;
+        const std::string v = trim(get(key));
+        if (!v.empty() && !cv::is_host_port(v)) o.fail(key, v, "expected IP:PORT, [IPv6]:PORT or \"\" to disable");
+        (std::string(key) == "healthz-bind-address" ? s.healthz_bind_address : s.metrics_bind_address) = v;
+    }
+    if (has("table")) {
+        if (!cv::is_nft_identifier(get("table")))
+            o.fail("table", get("table"),
+                   "expected an nftables name: a letter or \"_\", then letters, digits, \"_\", \"-\", \".\" or "
+                   "\"/\", at most 255 characters");
+        s.table = get("table");
+    }
+    if (has("lock-dir")) {
+        const std::string v = get("lock-dir");
+        if (v.empty() || v.front() != '/') o.fail("lock-dir", v, "expected an absolute path");
+        s.lock_dir = v;
+    }
+    if (has("v")) {
+        const std::string v = trim(get("v"));
+        bool ok = !v.empty() && v.size() <= 2 &&
+                  std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (!ok) o.fail("v", get("v"), "expected a log level 0..99");
+        s.verbosity = std::stoi(v);
+    }
+}
+
+// Boost's messages quote options as '--name'; ours say `--name: ...`.
+[[noreturn]] void rethrow_po(const po::error& e) {
+    if (auto* u = dynamic_cast<const po::unknown_option*>(&e))
+        throw ConfigError("unknown option \"" + u->get_option_name() + "\"");
+    if (auto* m = dynamic_cast<const po::multiple_occurrences*>(&e))
+        throw ConfigError(m->get_option_name() + ": given more than once");
+    if (auto* s = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
+        if (s->kind() == po::invalid_syntax::missing_parameter)
+            throw ConfigError(s->get_option_name() + ": missing value");
+        if (s->kind() == po::invalid_syntax::empty_adjacent_parameter)
+            throw ConfigError(s->get_option_name() + ": missing value");
+        if (s->kind() == po::invalid_syntax::extra_parameter)
+            throw ConfigError(s->get_option_name() + ": takes no value");
+    }
+    if (dynamic_cast<const po::too_many_positional_options_error*>(&e))
+        throw ConfigError("too many arguments");
+    throw ConfigError(e.what());
+}
+
+}  // namespace
+
+ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
+                                 std::string_view usage) {
+    return parse_command_line(argc, argv, extra, usage, CommandLineOptions{});
+}
+
+ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
+                                 std::string_view usage, const CommandLineOptions& how) {
+    ParsedCommand out;
+    const po::options_description common = common_options();
+    po::options_description hidden;
+    hidden.add_options()("args", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(common).add(extra).add(hidden);
+    po::options_description visible;
+    visible.add(common);
+    if (!extra.options().empty()) visible.add(extra);
+    std::ostringstream help;
+    help << usage << "\n\n" << visible;
+    out.help_text = help.str();
+
+    po::positional_options_description positional;
+    positional.add(how.positionals_are_manifests ? "manifests" : "args", -1);
+
+    // `--metrics-bind-address=` must mean "empty" (disabled), as with
+    // kube-proxy's flags, but Boost rejects an empty adjacent value: pass it
+    // as a separate empty token instead. Options with an implicit value
+    // (booleans) keep Boost's error, since their bare form means true.
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a.size() > 3 && a.substr(0, 2) == "--" && a.back() == '=' && a.find('=') == a.size() - 1) {
+            std::string key(a.substr(2, a.size() - 3));
+            const po::option_description* d = all.find_nothrow(key, false);
+            if (d && d->semantic()->min_tokens() == 1) {
+                args.emplace_back(a.substr(0, a.size() - 1));
+                args.emplace_back();
+                continue;
+            }
+        }
+        args.emplace_back(a);
+    }
+    po::variables_map vm;
+    Origins origins;
+    try {
+        // No guessing: `--node` must not silently mean `--node-name`.
+        auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+        po::parsed_options cmd = po::command_line_parser(args).options(all).positional(positional).style(style).run();
+        po::store(cmd, vm);
+        for (const auto& opt : cmd.options) origins.from_flag(opt.string_key);
+    } catch (const po::error& e) {
+        rethrow_po(e);
+    }
+    if (vm.count("help")) {
+        out.help = true;
+        out.extra = std::move(vm);
+        return out;
+    }
+
+    // Command-line manifests (positionals and -f) replace the file's.
+    std::vector<std::string> cmd_manifests = list_items(vm, "filename");
+    if (vm.count("manifests"))
+        for (const auto& p : vm["manifests"].as<std::vector<std::string>>()) cmd_manifests.push_back(p);
+
+    if (vm.count("config")) {
+        const std::string path = vm["config"].as<std::string>();
+        out.settings.config_file = path;
+        po::parsed_options file(&all);
+        std::set<std::string> seen;
+        for (const auto& e : read_ini(path)) {
+            const std::string where = path + ":" + std::to_string(e.line) + ": ";
+            const po::option_description* d = all.find_nothrow(e.key, false);
+            if (!d || e.key == "args") throw ConfigError(where + "unknown option \"" + e.key + "\"");
+            if (kCommandLineOnly.count(e.key))
+                throw ConfigError(where + "option \"" + e.key + "\" is only valid on the command line");
+            if (!seen.insert(e.key).second && !kListOptions.count(e.key))
+                throw ConfigError(where + "option \"" + e.key + "\" given more than once");
+            if (e.key == "manifests" && !cmd_manifests.empty()) continue;
+            if (!vm.count(e.key)) origins.from_file(e.key, e.value, path, e.line);
+            file.options.emplace_back(e.key, std::vector<std::string>{e.value});
+        }
+        try {
+            po::store(file, vm);  // keeps values the command line already set
+        } catch (const po::error& e) {
+            rethrow_po(e);
+        }
+    }
+    try {
+        po::notify(vm);
+    } catch (const po::error& e) {
+        rethrow_po(e);
+    }
+
+    convert(vm, origins, out.settings);
+    if (!cmd_manifests.empty()) out.settings.manifests = cmd_manifests;
+    else if (vm.count("manifests")) out.settings.manifests = vm["manifests"].as<std::vector<std::string>>();
+
+    if (how.positionals_are_manifests) {
+        if (vm.count("manifests") && !cmd_manifests.empty())
+            out.positionals = vm["manifests"].as<std::vector<std::string>>();
+    } else if (vm.count("args")) {
+        out.positionals = vm["args"].as<std::vector<std::string>>();
+    }
+    out.extra = std::move(vm);
+    return out;
+}
+
+}  // namespace svcnat

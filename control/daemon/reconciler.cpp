@@ -1,0 +1,126 @@
+#include "reconciler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+
+namespace svcnat {
+
+namespace {
+
+WallTime wall_now() { return std::chrono::system_clock::now(); }
+
+std::string join_limited(const std::vector<std::string>& names, size_t limit) {
+    std::string s;
+    for (size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", " : "") + names[i];
+    if (names.size() > limit) s += fmt::format(" and {} more", names.size() - limit);
+    return s;
+}
+
+std::string port_key(const ResolvedServicePort& sp) {
+    return sp.id() + "/" + std::string(to_string(sp.protocol));
+}
+
+}  // namespace
+
+StateDiff diff_states(const ServiceState& before, const ServiceState& after) {
+    std::map<std::string, const ResolvedServicePort*> old_ports;
+    for (const auto& sp : before.ports) old_ports[port_key(sp)] = &sp;
+    StateDiff d;
+    for (const auto& sp : after.ports) {
+        auto it = old_ports.find(port_key(sp));
+        if (it == old_ports.end()) {
+            d.added.push_back(port_key(sp));
+            continue;
+        }
+        if (!(*it->second == sp)) d.changed.push_back(port_key(sp));
+        old_ports.erase(it);
+    }
+    for (const auto& [key, sp] : old_ports) d.removed.push_back(key);
+    return d;
+}
+
+std::string describe_diff(const StateDiff& d, size_t limit) {
+    std::string s;
+    auto part = [&](const char* what, const std::vector<std::string>& v) {
+        if (v.empty()) return;
+        if (!s.empty()) s += "; ";
+        s += fmt::format("{} {}: {}", what, v.size(), join_limited(v, limit));
+    };
+    part("added", d.added);
+    part("removed", d.removed);
+    part("changed", d.changed);
+    return s.empty() ? "no service port changes" : s;
+}
+
+void Reconciler::reject(const std::vector<std::string>& errors, bool quiet_if_unchanged) {
+    // The periodic reconcile re-reads the same broken files every
+    // sync-period: say the same errors again only at debug level.
+    const auto level = quiet_if_unchanged && errors == config_errors_ ? spdlog::level::debug : spdlog::level::err;
+    for (const auto& e : errors) spdlog::log(level, "config error: {}", e);
+    config_errors_ = errors;
+    status_.config_loaded(false, errors, programmed_.has_value(), wall_now());
+}
+
+SyncOutcome Reconciler::reconcile(const Settings& settings, bool full, SyncReason reason) {
+    StateResult loaded;
+    try {
+        loaded = loader_(settings);
+    } catch (const std::exception& e) {
+        // The loader reports problems as diagnostics; anything thrown is
+        // unexpected, but must not end the daemon or touch the kernel.
+        reject({std::string("loading manifests: ") + e.what()});
+        return SyncOutcome::LoadRejected;
+    }
+
+    std::vector<std::string> errors, warnings;
+    for (const auto& d : loaded.load.diagnostics) {
+        if (d.severity == Severity::Error) errors.push_back(d.str());
+        else if (d.severity == Severity::Warning) warnings.push_back(d.str());
+    }
+    // Warnings repeat on every periodic reload; say them once per change.
+    if (warnings != last_warnings_)
+        for (const auto& w : warnings) spdlog::warn("{}", w);
+    last_warnings_ = warnings;
+
+    if (!loaded.ok()) {
+        const bool periodic_repeat = reason == SyncReason::Periodic && errors == config_errors_;
+        spdlog::log(periodic_repeat ? spdlog::level::debug : spdlog::level::err, "manifests rejected ({} error{}); {}",
+                    errors.size(), errors.size() == 1 ? "" : "s",
+                    programmed_ ? "keeping the last good state programmed" : "nothing programmed yet");
+        reject(errors, reason == SyncReason::Periodic);
+        return SyncOutcome::LoadRejected;
+    }
+    if (!config_errors_.empty()) spdlog::info("manifests valid again");
+    config_errors_.clear();
+    status_.config_loaded(true, {}, programmed_.has_value(), wall_now());
+
+    SyncReport report = syncer_->sync(loaded.state, full);
+    if (!report.ok) {
+        status_.synced(report, nullptr, wall_now());
+        for (const auto& e : report.errors) spdlog::error("sync failed: {}", describe_sync_error(e));
+        if (report.errors.empty()) spdlog::error("sync failed (no detail from the kernel)");
+        spdlog::warn("the kernel keeps the last committed ruleset; retrying with a full sync");
+        return SyncOutcome::SyncFailed;
+    }
+
+    const ProgrammedCounts counts = count_programmed(loaded.state);
+    status_.synced(report, &counts, wall_now());
+    const StateDiff diff = programmed_ ? diff_states(*programmed_, loaded.state) : diff_states({}, loaded.state);
+    const std::string summary = fmt::format(
+        "sync ({}, {}): {} in {:.1f} ms; {} services, {} service ports, {} endpoints; "
+        "changes: {} service ports, {} endpoints; {}",
+        report.full ? "full" : "partial", to_string(reason),
+        report.sent ? fmt::format("{} netlink messages, {} bytes", report.messages, report.bytes)
+                    : std::string("nothing to send"),
+        report.seconds * 1000, counts.services, counts.service_ports, counts.endpoints, report.service_changes,
+        report.endpoint_changes, describe_diff(diff));
+    // Periodic syncs that find nothing to do are routine: keep them at debug.
+    if (report.sent || !diff.empty() || reason != SyncReason::Periodic) spdlog::info("{}", summary);
+    else spdlog::debug("{}", summary);
+    programmed_ = std::move(loaded.state);
+    return SyncOutcome::Ok;
+}
+
+}  // namespace svcnat

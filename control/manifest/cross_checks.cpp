@@ -1,0 +1,121 @@
+#include "cross_checks.hpp"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+
+#include "api_validation.hpp"
+
+namespace svcnat::manifest {
+
+namespace {
+
+std::string where(const ObjectMeta& meta) { return meta.loc.file + ":" + std::to_string(meta.loc.line); }
+
+Diagnostic error_at(const ObjectMeta& meta, uint32_t line, std::string field, std::string message) {
+    Diagnostic d;
+    d.file = meta.loc.file;
+    d.line = line ? line : meta.loc.line;
+    d.field = std::move(field);
+    d.message = std::move(message);
+    return d;
+}
+
+// Keeps the first object of each namespace/name; reports and drops the rest.
+// `meta_of` maps an element to its ObjectMeta.
+template <class T, class MetaOf>
+void unique_names(std::vector<T>& objects, MetaOf meta_of, std::vector<Diagnostic>& diags) {
+    std::unordered_map<std::string, std::string> first_at;  // ns/name -> file:line
+    first_at.reserve(objects.size());
+    std::vector<T> kept;
+    kept.reserve(objects.size());
+    for (auto& o : objects) {
+        const ObjectMeta& m = meta_of(o);
+        auto [it, inserted] = first_at.emplace(m.ns + "/" + m.name, std::string());
+        if (!inserted) {
+            diags.push_back(error_at(m, m.loc.line, "metadata.name",
+                                     duplicate(quote(m.name)) + ": already defined in namespace " + m.ns + " at " +
+                                         it->second));
+            continue;
+        }
+        it->second = where(m);
+        kept.push_back(std::move(o));
+    }
+    objects = std::move(kept);
+}
+
+std::string ip_list(const Service& s) {
+    std::vector<std::string> ips;
+    for (const auto& ip : s.clusterIPs) ips.push_back(ip.str());
+    return go_string_list(ips);
+}
+
+}  // namespace
+
+void cross_check(std::vector<StagedService>& services, Manifests& staged, Manifests& out, std::vector<Diagnostic>& diags) {
+    // Names first, so that a duplicate does not also claim IPs and ports.
+    auto meta = [](const auto& o) -> const ObjectMeta& { return o.meta; };
+    unique_names(services, [](const StagedService& s) -> const ObjectMeta& { return s.service.meta; }, diags);
+    unique_names(staged.endpointSlices, meta, diags);
+    unique_names(staged.endpoints, meta, diags);
+    unique_names(staged.pods, meta, diags);
+    unique_names(staged.nodes, meta, diags);
+
+    struct Owner {
+        std::string id;
+        std::string at;
+    };
+    std::unordered_map<IPAddr, Owner> ips;
+    std::unordered_map<uint32_t, Owner> node_ports;
+    out.services.reserve(out.services.size() + services.size());
+    for (auto& staged_service : services) {
+        Service& s = staged_service.service;
+        const ServiceLines& lines = staged_service.lines;
+        const Owner me{s.meta.ns + "/" + s.meta.name, where(s.meta)};
+        size_t errors_before = diags.size();
+        for (const IPAddr& ip : s.clusterIPs) {
+            auto it = ips.find(ip);
+            if (it != ips.end())
+                diags.push_back(error_at(s.meta, lines.clusterIP, "spec.clusterIPs",
+                                         invalid(ip_list(s), "failed to allocate IP " + ip.str() +
+                                                                 ": provided IP is already allocated (to Service " +
+                                                                 it->second.id + " at " + it->second.at + ")")));
+        }
+        // One service may use a node port for several protocols; another may not.
+        std::vector<uint32_t> mine;
+        auto claim = [&](uint32_t port, uint32_t line, std::string field) {
+            if (!port) return;
+            if (std::find(mine.begin(), mine.end(), port) != mine.end()) return;
+            mine.push_back(port);
+            auto it = node_ports.find(port);
+            if (it != node_ports.end())
+                diags.push_back(error_at(s.meta, line, std::move(field),
+                                         invalid(std::to_string(port), "provided port is already allocated (to Service " +
+                                                                           it->second.id + " at " + it->second.at + ")")));
+        };
+        for (size_t i = 0; i < s.ports.size(); ++i)
+            claim(s.ports[i].nodePort, i < lines.nodePort.size() && lines.nodePort[i] ? lines.nodePort[i] : s.ports[i].line,
+                  "spec.ports[" + std::to_string(i) + "].nodePort");
+        if (s.healthCheckNodePort && std::find(mine.begin(), mine.end(), s.healthCheckNodePort) != mine.end()) {
+            diags.push_back(error_at(s.meta, lines.healthCheckNodePort, "spec.healthCheckNodePort",
+                                     invalid(std::to_string(s.healthCheckNodePort),
+                                             "provided port is already allocated (to Service " + me.id + " at " + me.at + ")")));
+        } else {
+            claim(s.healthCheckNodePort, lines.healthCheckNodePort, "spec.healthCheckNodePort");
+        }
+        if (diags.size() != errors_before) continue;
+        for (const IPAddr& ip : s.clusterIPs) ips.emplace(ip, me);
+        for (uint32_t p : mine) node_ports.emplace(p, me);
+        out.services.push_back(std::move(s));
+    }
+    auto append = [](auto& to, auto& from) {
+        if (to.empty()) to = std::move(from);
+        else for (auto& x : from) to.push_back(std::move(x));
+    };
+    append(out.endpointSlices, staged.endpointSlices);
+    append(out.endpoints, staged.endpoints);
+    append(out.pods, staged.pods);
+    append(out.nodes, staged.nodes);
+}
+
+}  // namespace svcnat::manifest

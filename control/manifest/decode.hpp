@@ -1,0 +1,52 @@
+// Decoders from one document's tree to the model's objects, each applying the
+// API server's validation for its kind. They report through the Decoder and
+// leave cross-object checks (duplicate names, ClusterIPs, NodePorts) to
+// cross_checks.hpp.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../config/settings.hpp"
+#include "../model/objects.hpp"
+#include "decoder.hpp"
+
+namespace svcnat::manifest {
+
+// The document's top-level mapping and what the dispatcher already read.
+struct ObjectNode {
+    uint32_t root = kNone;
+    uint32_t line = 0;  // line of `kind:` (ObjectMeta.loc)
+};
+
+enum class NameRule : uint8_t { DNS1035Label, DNS1123Subdomain };
+
+// metadata: name, namespace, labels, annotations (validated). `meta_line` is
+// the line of the `metadata:` key, or the object's when absent (then
+// meta_node is kNone). Sets *deleting when deletionTimestamp is present.
+void decode_metadata(Decoder& d, uint32_t meta_node, uint32_t meta_line, NameRule rule, ObjectMeta& meta,
+                     bool* deleting = nullptr);
+
+// Where a Service's allocatable values were written, for cross-object messages.
+struct ServiceLines {
+    uint32_t clusterIP = 0;
+    std::vector<uint32_t> nodePort;  // per port (0 when not given)
+    uint32_t healthCheckNodePort = 0;
+};
+
+// Decoders read every top-level field themselves (apiVersion and kind
+// included) so that unknown fields are reported in one place.
+void decode_service(Decoder& d, const ObjectNode& obj, const Settings& settings, Service& out, ServiceLines& lines);
+// Returns false when the slice is valid but not for svcnat (FQDN, no
+// service-name label): a notice or warning has been reported.
+bool decode_endpoint_slice(Decoder& d, const ObjectNode& obj, EndpointSlice& out);
+void decode_endpoints(Decoder& d, const ObjectNode& obj, Endpoints& out);
+void decode_pod(Decoder& d, const ObjectNode& obj, Pod& out);
+void decode_node(Decoder& d, const ObjectNode& obj, Node& out);
+
+// Shared by the decoders: protocol with the API server's NotSupported message
+// (defaulted to TCP when absent), and a port number 1..65535.
+bool read_protocol(Decoder& d, uint32_t n, const FieldPath& path, Protocol& out);
+bool read_port_number(Decoder& d, uint32_t n, const FieldPath& path, uint16_t& out);
+
+}  // namespace svcnat::manifest

@@ -1,0 +1,346 @@
+// Endpoint resolution: what the EndpointSlice controller would publish for
+// each Service, as kube-proxy would read it back. In standalone mode there is
+// no controller, so svcnat plays both parts from the manifests.
+#include "resolve.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+namespace svcnat {
+
+namespace {
+
+// The families a service's endpoints may have: its ipFamilies (filled in by
+// allocation) or, before allocation, those of its cluster IPs. The
+// EndpointSlice controller publishes one slice per family the service has, so
+// a single-stack IPv4 service never gets a dual-stack pod's IPv6 address.
+std::vector<IPFamily> service_families(const Service& svc) {
+    std::vector<IPFamily> fams = svc.ipFamilies;
+    if (fams.empty())
+        for (const auto& ip : svc.clusterIPs) fams.push_back(ip.family);
+    return fams;
+}
+
+bool has_family(const std::vector<IPFamily>& fams, IPFamily f) {
+    // A service that knows no family yet (e.g. resolved without allocation)
+    // accepts both rather than silently dropping endpoints.
+    return fams.empty() || std::find(fams.begin(), fams.end(), f) != fams.end();
+}
+
+// Lookups built once per resolution, so that resolving S services over P
+// pods and S slices costs about S x (matching pods) rather than S x P: the
+// benchmarks resolve tens of thousands of services.
+class Index {
+public:
+    explicit Index(const Manifests& m) {
+        for (const auto& n : m.nodes) nodes_.emplace(n.meta.name, &n);
+        for (const auto& s : m.endpointSlices) slices_[key(s.meta.ns, s.serviceName)].push_back(&s);
+        // Like the API server's storage, the last object of a name wins.
+        for (const auto& e : m.endpoints) endpoints_[key(e.meta.ns, e.meta.name)] = &e;
+        for (const auto& p : m.pods)
+            for (const auto& [k, v] : p.meta.labels) pods_by_label_[p.meta.ns][key(k, v)].push_back(&p);
+    }
+
+    const Node* node(const std::string& name) const {
+        auto it = nodes_.find(name);
+        return it == nodes_.end() ? nullptr : it->second;
+    }
+    const std::vector<const EndpointSlice*>& slices(const Service& svc) const {
+        static const std::vector<const EndpointSlice*> none;
+        auto it = slices_.find(key(svc.meta.ns, svc.meta.name));
+        return it == slices_.end() ? none : it->second;
+    }
+    const Endpoints* endpoints(const Service& svc) const {
+        auto it = endpoints_.find(key(svc.meta.ns, svc.meta.name));
+        return it == endpoints_.end() ? nullptr : it->second;
+    }
+    // Pods of the service's namespace carrying every selector label: the
+    // shortest posting list of the selector's pairs, filtered.
+    std::vector<const Pod*> selected_pods(const Service& svc) const {
+        std::vector<const Pod*> out;
+        auto ns = pods_by_label_.find(svc.meta.ns);
+        if (ns == pods_by_label_.end() || svc.selector.empty()) return out;
+        const std::vector<const Pod*>* shortest = nullptr;
+        for (const auto& [k, v] : svc.selector) {
+            auto it = ns->second.find(key(k, v));
+            if (it == ns->second.end()) return out;
+            if (!shortest || it->second.size() < shortest->size()) shortest = &it->second;
+        }
+        for (const Pod* p : *shortest)
+            if (selector_matches(svc.selector, p->meta.labels)) out.push_back(p);
+        return out;
+    }
+
+private:
+    // NUL cannot occur in names, labels or namespaces: an unambiguous pair key.
+    static std::string key(const std::string& a, const std::string& b) { return a + '\0' + b; }
+
+    std::unordered_map<std::string, const Node*> nodes_;
+    std::unordered_map<std::string, std::vector<const EndpointSlice*>> slices_;
+    std::unordered_map<std::string, const Endpoints*> endpoints_;
+    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<const Pod*>>> pods_by_label_;
+};
+
+// A pod's port for a service port's targetPort: the number itself, or the
+// container port with that name and the service port's protocol.
+std::optional<uint16_t> pod_target_port(const Pod& pod, const ServicePort& sp) {
+    if (!sp.targetPort.is_name) {
+        if (sp.targetPort.number <= 0 || sp.targetPort.number > 65535) return std::nullopt;
+        return static_cast<uint16_t>(sp.targetPort.number);
+    }
+    for (const auto& cp : pod.ports)
+        if (cp.name == sp.targetPort.name && cp.protocol == sp.protocol && cp.containerPort != 0)
+            return cp.containerPort;
+    return std::nullopt;
+}
+
+// Selected pods the endpoints controller considers at all: with an address
+// and not finished (Succeeded/Failed pods never come back).
+bool pod_is_candidate(const Pod& pod) {
+    if (pod.podIPs.empty()) return false;
+    return pod.phase != "Succeeded" && pod.phase != "Failed";
+}
+
+std::vector<std::vector<ResolvedEndpoint>> from_pods(const Service& svc, const Index& index,
+                                                     const NodeInfo& node,
+                                                     std::vector<Diagnostic>* warnings) {
+    std::vector<std::vector<ResolvedEndpoint>> out(svc.ports.size());
+    const auto fams = service_families(svc);
+    std::vector<const Pod*> selected;
+    for (const Pod* pod : index.selected_pods(svc))
+        if (pod_is_candidate(*pod)) selected.push_back(pod);
+
+    for (size_t i = 0; i < svc.ports.size(); ++i) {
+        const auto& sp = svc.ports[i];
+        for (const Pod* pod : selected) {
+            auto target = pod_target_port(*pod, sp);
+            if (!target) continue;  // this pod does not serve this port
+            ResolvedEndpoint ep;
+            ep.port = *target;
+            // As the EndpointSlice controller: serving follows the Ready
+            // condition; ready additionally requires "not terminating",
+            // unless the service publishes not-ready addresses.
+            ep.serving = pod->ready;
+            ep.terminating = pod->terminating;
+            ep.ready = svc.publishNotReadyAddresses || (pod->ready && !pod->terminating);
+            ep.nodeName = pod->nodeName;
+            ep.is_local = !node.name.empty() && pod->nodeName == node.name;
+            if (const Node* n = index.node(pod->nodeName)) ep.zone = n->zone;
+            for (const auto& ip : pod->podIPs) {
+                if (!has_family(fams, ip.family)) continue;
+                ep.ip = ip;
+                out[i].push_back(ep);
+            }
+        }
+        if (warnings && sp.targetPort.is_name && !selected.empty() && out[i].empty()) {
+            bool any_has_name = std::any_of(selected.begin(), selected.end(), [&](const Pod* p) {
+                return pod_target_port(*p, sp).has_value();
+            });
+            if (!any_has_name) {
+                Diagnostic d;
+                d.severity = Severity::Warning;
+                d.file = svc.meta.loc.file;
+                d.line = sp.line ? sp.line : svc.meta.loc.line;
+                d.field = "spec.ports[" + std::to_string(i) + "].targetPort";
+                d.message = "named port \"" + sp.targetPort.name + "\" (" + std::string(to_string(sp.protocol)) +
+                            ") is not a container port of any of the " + std::to_string(selected.size()) +
+                            " selected pod(s) of service " + svc.meta.ns + "/" + svc.meta.name +
+                            "; the port has no endpoints";
+                warnings->push_back(std::move(d));
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::vector<ResolvedEndpoint>> from_slices(const Service& svc,
+                                                       const std::vector<const EndpointSlice*>& slices,
+                                                       const NodeInfo& node) {
+    std::vector<std::vector<ResolvedEndpoint>> out(svc.ports.size());
+    const auto fams = service_families(svc);
+    for (size_t i = 0; i < svc.ports.size(); ++i) {
+        const auto& sp = svc.ports[i];
+        for (const EndpointSlice* slice : slices) {
+            if (!has_family(fams, slice->addressType)) continue;
+            // kube-proxy keys slice ports by (name, protocol), as the
+            // service port they belong to.
+            for (const auto& port : slice->ports) {
+                if (port.name != sp.name || port.protocol != sp.protocol || port.port == 0) continue;
+                for (const auto& se : slice->endpoints) {
+                    ResolvedEndpoint ep;
+                    ep.port = port.port;
+                    ep.ready = se.conditions.ready;
+                    ep.serving = se.conditions.serving;
+                    ep.terminating = se.conditions.terminating;
+                    ep.nodeName = se.nodeName;
+                    ep.zone = se.zone;
+                    ep.is_local = !node.name.empty() && se.nodeName == node.name;
+                    for (const auto& ip : se.addresses) {
+                        if (ip.family != slice->addressType) continue;
+                        ep.ip = ip;
+                        out[i].push_back(ep);
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, const Endpoints& eps,
+                                                          const Index& index, const NodeInfo& node) {
+    std::vector<std::vector<ResolvedEndpoint>> out(svc.ports.size());
+    const auto fams = service_families(svc);
+    auto add = [&](std::vector<ResolvedEndpoint>& dst, const EndpointAddress& a, uint16_t port, bool ready) {
+        if (!has_family(fams, a.ip.family)) return;
+        ResolvedEndpoint ep;
+        ep.ip = a.ip;
+        ep.port = port;
+        // Endpoints has no terminating state: listed addresses are ready and
+        // serving, notReadyAddresses neither.
+        ep.ready = ready;
+        ep.serving = ready;
+        ep.terminating = false;
+        ep.nodeName = a.nodeName;
+        ep.is_local = !node.name.empty() && a.nodeName == node.name;
+        if (const Node* n = index.node(a.nodeName)) ep.zone = n->zone;
+        dst.push_back(ep);
+    };
+    for (size_t i = 0; i < svc.ports.size(); ++i) {
+        const auto& sp = svc.ports[i];
+        for (const auto& subset : eps.subsets) {
+            for (const auto& port : subset.ports) {
+                if (port.name != sp.name || port.protocol != sp.protocol || port.port == 0) continue;
+                for (const auto& a : subset.addresses) add(out[i], a, port.port, true);
+                for (const auto& a : subset.notReadyAddresses) add(out[i], a, port.port, false);
+            }
+        }
+    }
+    return out;
+}
+
+// Sorted by (ip, port), one entry per (ip, port): where two sources list the
+// same backend (overlapping slices), the most usable conditions win.
+void normalise(std::vector<ResolvedEndpoint>& eps) {
+    auto rank = [](const ResolvedEndpoint& e) {
+        return std::make_tuple(e.ip, e.port, !e.ready, !e.serving, e.terminating, e.nodeName, e.zone);
+    };
+    std::sort(eps.begin(), eps.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    eps.erase(std::unique(eps.begin(), eps.end(),
+                          [](const auto& a, const auto& b) { return a.ip == b.ip && a.port == b.port; }),
+              eps.end());
+}
+
+std::vector<IPAddr> sorted_unique(std::vector<IPAddr> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+}  // namespace
+
+bool selector_matches(const Labels& selector, const Labels& labels) {
+    if (selector.empty()) return false;
+    for (const auto& [key, value] : selector) {
+        auto it = labels.find(key);
+        if (it == labels.end() || it->second != value) return false;
+    }
+    return true;
+}
+
+namespace {
+
+std::vector<std::vector<ResolvedEndpoint>> endpoints_of(const Service& svc, const Index& index, const NodeInfo& node,
+                                                        std::vector<Diagnostic>* warnings) {
+    std::vector<std::vector<ResolvedEndpoint>> out;
+    if (svc.type == ServiceType::ExternalName) {
+        out.resize(svc.ports.size());
+    } else if (svc.has_selector && !svc.selector.empty()) {
+        // Standalone svcnat is the endpoints controller for selector
+        // services: their endpoints come from the pods, and EndpointSlices
+        // written for them by hand are not consulted.
+        out = from_pods(svc, index, node, warnings);
+    } else {
+        const auto& slices = index.slices(svc);
+        const Endpoints* eps = index.endpoints(svc);
+        // Slices are the current API; Endpoints is what the seed articles use
+        // and what older tooling writes. A service with both is served from
+        // its slices, as kube-proxy does since it stopped reading Endpoints.
+        if (!slices.empty()) out = from_slices(svc, slices, node);
+        else if (eps) out = from_endpoints(svc, *eps, index, node);
+        else out.resize(svc.ports.size());
+    }
+    for (auto& v : out) normalise(v);
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<ResolvedEndpoint>> service_endpoints(const Service& svc, const Manifests& manifests,
+                                                             const NodeInfo& node,
+                                                             std::vector<Diagnostic>* warnings) {
+    return endpoints_of(svc, Index(manifests), node, warnings);
+}
+
+std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(const Manifests& manifests,
+                                                                              const NodeInfo& node,
+                                                                              std::vector<Diagnostic>* warnings) {
+    const Index index(manifests);
+    std::vector<std::vector<std::vector<ResolvedEndpoint>>> out;
+    out.reserve(manifests.services.size());
+    for (const auto& svc : manifests.services) out.push_back(endpoints_of(svc, index, node, warnings));
+    return out;
+}
+
+ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vector<Diagnostic>* warnings) {
+    ServiceState state;
+    state.node = node;
+    const Index index(manifests);
+    for (const auto& svc : manifests.services) {
+        // kube-proxy ignores services without a cluster IP: headless and
+        // ExternalName ones are DNS-only, and one not yet allocated has no
+        // VIP to program.
+        if (svc.type == ServiceType::ExternalName || svc.headless || svc.clusterIPs.empty()) continue;
+        auto endpoints = endpoints_of(svc, index, node, warnings);
+        const bool lb = svc.type == ServiceType::LoadBalancer;
+        std::vector<IPAddr> lb_ips;
+        if (lb) {
+            lb_ips = svc.loadBalancerIngress;
+            if (svc.loadBalancerIP) lb_ips.push_back(*svc.loadBalancerIP);
+            lb_ips = sorted_unique(std::move(lb_ips));
+        }
+        for (size_t i = 0; i < svc.ports.size(); ++i) {
+            const auto& sp = svc.ports[i];
+            ResolvedServicePort r;
+            r.ns = svc.meta.ns;
+            r.name = svc.meta.name;
+            r.portName = sp.name;
+            r.protocol = sp.protocol;
+            r.port = sp.port;
+            r.type = svc.type;
+            // NodePort only exists for NodePort and LoadBalancer services; a
+            // stray value on a ClusterIP service must not open a node port.
+            r.nodePort = (svc.type == ServiceType::NodePort || lb) ? sp.nodePort : 0;
+            r.clusterIPs = svc.clusterIPs;
+            r.externalIPs = sorted_unique(svc.externalIPs);
+            r.loadBalancerIPs = lb_ips;
+            if (lb) r.loadBalancerSourceRanges = svc.loadBalancerSourceRanges;
+            r.sessionAffinity = svc.sessionAffinity;
+            r.sessionAffinityTimeout = svc.sessionAffinityTimeout;
+            r.externalTrafficPolicy = svc.externalTrafficPolicy;
+            r.internalTrafficPolicy = svc.internalTrafficPolicy;
+            r.healthCheckNodePort = lb && svc.externalTrafficPolicy == TrafficPolicy::Local ? svc.healthCheckNodePort : 0;
+            r.endpoints = std::move(endpoints[i]);
+            state.ports.push_back(std::move(r));
+        }
+    }
+    std::sort(state.ports.begin(), state.ports.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.ns, a.name, a.portName, a.protocol, a.port) <
+               std::tie(b.ns, b.name, b.portName, b.protocol, b.port);
+    });
+    return state;
+}
+
+}  // namespace svcnat

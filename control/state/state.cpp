@@ -1,0 +1,46 @@
+// load_state(): the one path from settings to desired state, shared by every
+// subcommand and the daemon, so that `svcnat get`, `svcnat sync` and the
+// daemon can never disagree about what the manifests mean.
+#include "state.hpp"
+
+#include "../model/allocate.hpp"
+#include "../model/resolve.hpp"
+
+namespace svcnat {
+
+NodeInfo node_info(const Settings& settings, const Manifests& manifests) {
+    NodeInfo node;
+    node.name = settings.node_name;
+    const Node* self = nullptr;
+    for (const auto& n : manifests.nodes)
+        if (!node.name.empty() && n.meta.name == node.name) self = &n;
+    if (!settings.node_ips.empty()) {
+        node.ips = settings.node_ips;
+    } else if (self) {
+        // kube-proxy's choice: InternalIP addresses, ExternalIP only when a
+        // node has no internal address at all.
+        node.ips = !self->internalIPs.empty() ? self->internalIPs : self->externalIPs;
+    }
+    if (self) node.zone = self->zone;
+    return node;
+}
+
+StateResult load_state(const Settings& settings) {
+    StateResult out;
+    out.load = load_paths(settings.manifests, settings);
+
+    AllocationOptions alloc;
+    alloc.service_cidrs = settings.service_cidrs;
+    alloc.node_port_first = settings.node_port_range.first;
+    alloc.node_port_last = settings.node_port_range.last;
+    // Allocation also runs on invalid input, so that `svcnat check` reports
+    // exhaustion next to the validation errors in one pass.
+    allocate(out.load.manifests, alloc, out.load.diagnostics);
+
+    out.state.node = node_info(settings, out.load.manifests);
+    if (!out.load.ok()) return out;
+    out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics);
+    return out;
+}
+
+}  // namespace svcnat

@@ -1,0 +1,46 @@
+// Internet checksums (RFC 1071) computed from scratch and updated
+// incrementally (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')).
+//
+// All 16-bit values here are the raw words as stored in the packet, loaded
+// big-endian (load_be16); the one's-complement sum is byte-order
+// independent, so the functions are correct on any host.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace svcnat::gw {
+
+// One's-complement sum of `bytes` (odd length padded with a zero byte)
+// added to `initial`, folded to 16 bits, NOT complemented.
+uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial = 0) noexcept;
+
+// The checksum field value for `bytes` whose checksum field is zero.
+inline uint16_t internet_checksum(std::span<const uint8_t> bytes) noexcept {
+    return static_cast<uint16_t>(~ones_complement_sum(bytes));
+}
+
+// IPv4 header checksum of `header` (IHL·4 bytes), treating the checksum field
+// (bytes 10..11) as zero, so it can be called on a header as received.
+uint16_t ipv4_header_checksum(std::span<const uint8_t> header) noexcept;
+
+// TCP/UDP/ICMPv6 checksum over the pseudo-header and `segment` (L4 header +
+// payload), treating the checksum field at `checksum_offset` as zero.
+// Addresses in network order. Note: UDP transmits a computed 0 as 0xffff;
+// this returns the raw value (callers apply the UDP rule).
+uint16_t l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto,
+                        std::span<const uint8_t> segment, size_t checksum_offset) noexcept;
+uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
+                        uint8_t next_header, std::span<const uint8_t> segment,
+                        size_t checksum_offset) noexcept;
+
+// RFC 1624 incremental update of checksum field `csum` when a 16-bit word
+// changes from `old_word` to `new_word`.
+uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept;
+// Same for a 32-bit field (an IPv4 address). `csum`, `old_value` and
+// `new_value` must all be loaded big-endian (load_be16/load_be32), i.e. the
+// numeric value of the field, not a raw memcpy of network-order bytes.
+uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value) noexcept;
+
+}  // namespace svcnat::gw

@@ -1,0 +1,69 @@
+// The value stored per full-NAT flow. One entry is reachable through two
+// keys (client side and reply side); gwapp keeps the entries in an array
+// indexed by the position rte_hash returns for the client-side key and stores
+// that index as the data of the reply-side key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+#include "flow_key.hpp"
+#include "flow_state.hpp"
+#include "nat.hpp"
+
+namespace svcnat::gw {
+
+struct FlowEntry {
+    FlowKey4 client_side{};  // client ip:port → VIP:port (as received)
+    FlowKey4 reply_side{};   // backend ip:port → SNAT ip:port (as received)
+    uint64_t last_seen_ms = 0;
+    uint64_t created_ms = 0;
+    std::array<uint64_t, 2> packets{};  // index: Direction
+    std::array<uint64_t, 2> bytes{};    // index: Direction, L3 bytes
+    TcpTracker tcp;                     // state Udp for UDP flows
+    uint16_t owner_lcore = 0;           // lcore that allocated the SNAT port
+    uint8_t pad[4] = {0, 0, 0, 0};
+
+    FlowState state() const noexcept { return tcp.state; }
+    bool is_tcp() const noexcept { return client_side.proto == kProtoTcp; }
+
+    // Addressing of a client packet after NAT: SNAT ip:port → backend ip:port.
+    Ipv4Tuple to_backend() const noexcept {
+        return {reply_side.dst_ip, reply_side.src_ip, reply_side.dst_port, reply_side.src_port};
+    }
+    // Addressing of a backend reply after NAT: VIP:port → client ip:port.
+    Ipv4Tuple to_client() const noexcept {
+        return {client_side.dst_ip, client_side.src_ip, client_side.dst_port,
+                client_side.src_port};
+    }
+    // ICMP error about a packet sent to the backend (quote: SNAT → backend),
+    // translated for the client: VIP → client, quoting client → VIP.
+    IcmpErrorRewrite icmp_error_to_client() const noexcept {
+        return {client_side.dst_ip, client_side.src_ip,
+                {client_side.src_ip, client_side.dst_ip, client_side.src_port, client_side.dst_port}};
+    }
+    // ICMP error about a packet sent to the client (quote: VIP → client),
+    // translated for the backend: SNAT → backend, quoting backend → SNAT.
+    IcmpErrorRewrite icmp_error_to_backend() const noexcept {
+        return {reply_side.dst_ip, reply_side.src_ip,
+                {reply_side.src_ip, reply_side.dst_ip, reply_side.src_port, reply_side.dst_port}};
+    }
+    // Counts a packet and refreshes last_seen. For TCP, `tcp_flags` advances
+    // the state; for UDP it is ignored.
+    void on_packet(Direction dir, uint8_t tcp_flags, uint16_t l3_len, uint64_t now_ms) noexcept;
+
+    bool expired(uint64_t now_ms, const FlowTimeouts& timeouts) const noexcept {
+        // now_ms may trail last_seen_ms slightly (another lcore's clock): not expired.
+        return now_ms > last_seen_ms && now_ms - last_seen_ms > timeouts.of(state());
+    }
+};
+static_assert(std::is_trivially_copyable_v<FlowEntry>);
+
+// A new flow's entry: TCP starts in SynSent, UDP in Udp. Addresses and
+// ports in network order (convert a SnatLease's host-order port first).
+FlowEntry make_flow_entry(const FlowKey4& client_side, uint32_t backend_ip, uint16_t backend_port,
+                          uint32_t snat_ip, uint16_t snat_port, uint16_t owner_lcore,
+                          uint64_t now_ms) noexcept;
+
+}  // namespace svcnat::gw

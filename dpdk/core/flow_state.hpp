@@ -1,0 +1,79 @@
+// Per-flow state tracking, simplified like LVS/DPVS: the gateway sees both
+// directions of every flow (full NAT), so it follows SYN, SYN-ACK, ACK,
+// FIN and RST without sequence-number checks (no window tracking: that is the
+// backend's job, and ECMP/route changes make strict tracking fragile).
+//
+// TCP states and transitions (C = from client, B = from backend):
+//   (new) --C:SYN-->           SynSent
+//   SynSent --B:SYN+ACK-->     SynRecv
+//   SynRecv --C:ACK-->         Established   (the handshake ACK or any later segment)
+//   Established --FIN-->       FinWait       (the first FIN, either side)
+//   FinWait --FIN other side--> TimeWait     (both sides have sent FIN)
+//   any --RST-->               Close
+//   Close/TimeWait --C:SYN-->  SynSent       (tuple reused by a new connection)
+// UDP has one state, Udp, refreshed by every packet.
+//
+// A flow expires when now - last_seen > timeout(state). Defaults follow
+// IPVS's long, forgiving values rather than DPVS's aggressive ones (DPVS uses
+// e.g. 90 s established), because an edge gateway in front of Kubernetes
+// carries idle keep-alive connections (HTTP/2, gRPC, databases) that must
+// survive minutes of silence; they are configurable per state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace svcnat::gw {
+
+enum class FlowState : uint8_t {
+    SynSent,       // client SYN seen
+    SynRecv,       // backend SYN-ACK seen
+    Established,
+    FinWait,       // one side sent FIN
+    TimeWait,      // both sides sent FIN
+    Close,         // RST seen
+    Udp,
+    Count
+};
+inline constexpr size_t kFlowStateCount = static_cast<size_t>(FlowState::Count);
+
+std::string_view to_string(FlowState s) noexcept;
+
+enum class Direction : uint8_t { FromClient = 0, FromBackend = 1 };
+
+// Idle timeouts in milliseconds, indexed by FlowState.
+struct FlowTimeouts {
+    std::array<uint32_t, kFlowStateCount> ms{
+        30'000,    // SynSent: a SYN that gets no answer in 30 s is dead
+        30'000,    // SynRecv
+        900'000,   // Established: 15 min, like IPVS
+        120'000,   // FinWait: 2 min, like IPVS
+        120'000,   // TimeWait: 2 min (2·MSL), like IPVS
+        10'000,    // Close: 10 s, like IPVS, lets stray retransmits through
+        300'000,   // Udp: 5 min, like IPVS
+    };
+    uint32_t of(FlowState s) const noexcept { return ms[static_cast<size_t>(s)]; }
+    uint32_t& of(FlowState s) noexcept { return ms[static_cast<size_t>(s)]; }
+};
+
+// TCP connection-tracking state of one flow; 2 bytes.
+struct TcpTracker {
+    FlowState state = FlowState::SynSent;
+    uint8_t fin_seen = 0;  // bit (1 << Direction): that side sent FIN
+};
+
+// May a TCP packet with these flags, arriving from the client with no flow
+// entry, create one? Only a clean SYN (no ACK/FIN/RST), like IPVS without
+// sloppy_tcp: a mid-stream packet would reach a backend that has never seen
+// the connection and only provoke a RST.
+bool tcp_opens_flow(uint8_t tcp_flags) noexcept;
+
+// Nonsensical flag combinations (SYN+FIN, SYN+RST, no flags at all) that are
+// dropped even on an existing flow (DropReason::BadTcpFlags).
+bool tcp_flags_invalid(uint8_t tcp_flags) noexcept;
+
+// Advances `t` for a packet with `tcp_flags` travelling in `dir`.
+void tcp_track(TcpTracker& t, Direction dir, uint8_t tcp_flags) noexcept;
+
+}  // namespace svcnat::gw

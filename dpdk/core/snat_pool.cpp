@@ -1,0 +1,94 @@
+#include "snat_pool.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "bytes.hpp"
+
+namespace svcnat::gw {
+
+uint16_t owner_lcore(const FlowKey4& reply_side, uint16_t n_lcores) noexcept {
+    return owner_lcore_of_port(load_be16(reinterpret_cast<const uint8_t*>(&reply_side.dst_port)),
+                               n_lcores);
+}
+
+SnatPool::SnatPool(const SnatPoolConfig& config) : config_(config) {
+    if (config.addrs.empty()) throw std::invalid_argument("snat pool: no SNAT address");
+    auto sorted = config.addrs;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        throw std::invalid_argument("snat pool: duplicate SNAT address");
+    if (config.port_first == 0 || config.port_first > config.port_last)
+        throw std::invalid_argument("snat pool: invalid port range " + std::to_string(config.port_first) +
+                                    "-" + std::to_string(config.port_last));
+    ports_in_range_ = uint32_t{config.port_last} - config.port_first + 1;
+    if (config.n_lcores == 0 || config.n_lcores > ports_in_range_)
+        throw std::invalid_argument("snat pool: n_lcores must be 1.." + std::to_string(ports_in_range_));
+
+    const uint32_t n_addrs = static_cast<uint32_t>(config.addrs.size());
+    parts_.resize(config.n_lcores);
+    for (auto& p : parts_) p.in_use.assign(size_t{n_addrs} * ports_in_range_, false);
+    // Port-major, address-minor order: consecutive allocations on one lcore
+    // alternate between addresses, spreading flows over them.
+    for (uint32_t port = config.port_first; port <= config.port_last; ++port) {
+        Partition& p = parts_[owner_lcore_of_port(static_cast<uint16_t>(port), config.n_lcores)];
+        for (uint32_t a = 0; a < n_addrs; ++a) p.ring.push_back(lease_id(a, static_cast<uint16_t>(port)));
+    }
+    for (auto& p : parts_) p.count = static_cast<uint32_t>(p.ring.size());
+}
+
+uint32_t SnatPool::lease_id(uint32_t addr_index, uint16_t port) const noexcept {
+    return addr_index * ports_in_range_ + (port - config_.port_first);
+}
+
+SnatLease SnatPool::lease_of(uint32_t id) const noexcept {
+    return SnatLease{config_.addrs[id / ports_in_range_],
+                     static_cast<uint16_t>(config_.port_first + id % ports_in_range_)};
+}
+
+std::optional<SnatLease> SnatPool::allocate(uint16_t lcore) noexcept {
+    if (lcore >= parts_.size()) return std::nullopt;
+    Partition& p = parts_[lcore];
+    if (p.count == 0) {
+        ++p.exhausted;
+        return std::nullopt;
+    }
+    const uint32_t id = p.ring[p.head];
+    p.head = p.head + 1 == p.ring.size() ? 0 : p.head + 1;
+    --p.count;
+    p.in_use[id] = true;
+    return lease_of(id);
+}
+
+bool SnatPool::release(uint16_t lcore, const SnatLease& lease) noexcept {
+    if (lcore >= parts_.size()) return false;
+    if (lease.port < config_.port_first || lease.port > config_.port_last) return false;
+    if (owner_lcore_of_port(lease.port, n_lcores()) != lcore) return false;
+    const auto it = std::find(config_.addrs.begin(), config_.addrs.end(), lease.addr);
+    if (it == config_.addrs.end()) return false;
+    const uint32_t id = lease_id(static_cast<uint32_t>(it - config_.addrs.begin()), lease.port);
+    Partition& p = parts_[lcore];
+    if (!p.in_use[id]) return false;
+    p.in_use[id] = false;
+    // The ring holds every lease of the partition, so it never overflows:
+    // the tail slot is free whenever a lease is out.
+    const uint32_t size = static_cast<uint32_t>(p.ring.size());
+    p.ring[(p.head + p.count) % size] = id;
+    ++p.count;
+    return true;
+}
+
+uint32_t SnatPool::available(uint16_t lcore) const noexcept {
+    return lcore < parts_.size() ? parts_[lcore].count : 0;
+}
+
+uint32_t SnatPool::capacity(uint16_t lcore) const noexcept {
+    return lcore < parts_.size() ? static_cast<uint32_t>(parts_[lcore].ring.size()) : 0;
+}
+
+uint64_t SnatPool::exhausted(uint16_t lcore) const noexcept {
+    return lcore < parts_.size() ? parts_[lcore].exhausted : 0;
+}
+
+}  // namespace svcnat::gw

@@ -1,0 +1,90 @@
+// The local (SNAT) address:port pool of a full-NAT gateway, partitioned per
+// lcore so that no lock is ever taken and a backend's reply can be steered
+// to the lcore that owns its flow without RSS tricks:
+//
+//   lcore i owns every (addr, port) with  port mod n_lcores == i
+//   owner_lcore(reply) = reply destination port mod n_lcores
+//
+// Each lcore allocates only from its own partition, so the reply-side key's
+// destination port names the owner; gwapp hands a reply that arrived on
+// another lcore over a ring to the owner.
+//
+// Reuse policy: an (addr, port) pair is exclusive — held by one flow at a
+// time, whatever the backend. Full NAT could reuse a port towards different
+// backends (the reply 5-tuple stays unique), but that needs a lookup per
+// candidate and makes exhaustion probabilistic; exclusive leases keep
+// allocation O(1) and exhaustion exact. Capacity is
+// n_addrs × ports_in_range, so a gateway adds SNAT addresses to scale (each
+// adds ~64 k concurrent flows).
+//
+// Free ports form a FIFO ring per lcore: the port released longest ago is
+// reused first, which keeps a backend that still holds the old connection in
+// TIME_WAIT from seeing a SYN on the same 4-tuple soon after.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "flow_key.hpp"
+
+namespace svcnat::gw {
+
+struct SnatPoolConfig {
+    std::vector<uint32_t> addrs;  // IPv4, network order; at least one, no duplicates
+    uint16_t port_first = 1024;   // inclusive, ≥ 1
+    uint16_t port_last = 65535;   // inclusive
+    uint16_t n_lcores = 1;        // ≥ 1, ≤ number of ports in range
+};
+
+struct SnatLease {
+    uint32_t addr = 0;  // network order
+    uint16_t port = 0;  // HOST order (the pool computes with it)
+    bool operator==(const SnatLease&) const = default;
+};
+
+// Owner lcore of a port / of a reply-side key (destination = SNAT port).
+inline uint16_t owner_lcore_of_port(uint16_t port_host_order, uint16_t n_lcores) noexcept {
+    return static_cast<uint16_t>(port_host_order % n_lcores);
+}
+uint16_t owner_lcore(const FlowKey4& reply_side, uint16_t n_lcores) noexcept;
+
+class SnatPool {
+public:
+    // Throws std::invalid_argument on an invalid config.
+    explicit SnatPool(const SnatPoolConfig& config);
+
+    // O(1). nullopt (and exhausted(lcore) incremented) when the lcore's
+    // partition is empty. Must be called only from `lcore`.
+    std::optional<SnatLease> allocate(uint16_t lcore) noexcept;
+
+    // O(1) in the number of ports (plus a scan of the few SNAT addresses).
+    // Returns false, changing nothing, for a lease that this lcore
+    // does not hold (unknown address, port of another partition, out of
+    // range, or already free): a double release is a bug to be counted.
+    bool release(uint16_t lcore, const SnatLease& lease) noexcept;
+
+    uint32_t available(uint16_t lcore) const noexcept;
+    uint32_t capacity(uint16_t lcore) const noexcept;
+    uint64_t exhausted(uint16_t lcore) const noexcept;
+    uint16_t n_lcores() const noexcept { return static_cast<uint16_t>(parts_.size()); }
+    const SnatPoolConfig& config() const noexcept { return config_; }
+
+private:
+    // One per lcore, cache-line aligned: only its lcore writes it.
+    struct alignas(64) Partition {
+        std::vector<uint32_t> ring;  // lease ids (addr_index · ports + port offset)
+        uint32_t head = 0;           // next to allocate
+        uint32_t count = 0;          // free leases in the ring
+        std::vector<bool> in_use;    // by lease id, for release validation
+        uint64_t exhausted = 0;
+    };
+    uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept;
+    SnatLease lease_of(uint32_t id) const noexcept;
+
+    SnatPoolConfig config_;
+    uint32_t ports_in_range_ = 0;
+    std::vector<Partition> parts_;
+};
+
+}  // namespace svcnat::gw

@@ -1,0 +1,100 @@
+#include "arp_icmp.hpp"
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+namespace svcnat::gw {
+
+ArpVerdict handle_arp_impl(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable& neighbors,
+                           uint64_t now_tsc, bool (*owns)(const void*, uint32_t), const void* ctx,
+                           int32_t* learned) {
+    *learned = -1;
+    if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) return ArpVerdict::Malformed;
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+        arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
+        arp->arp_plen != sizeof(uint32_t))
+        return ArpVerdict::Malformed;
+    const uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
+    const uint32_t sip = arp->arp_data.arp_sip;
+    const uint32_t tip = arp->arp_data.arp_tip;
+    // Both requests and replies tell us where the sender is (RFC 826 merge).
+    if (sip != 0) *learned = neighbors.learn(sip, arp->arp_data.arp_sha, now_tsc);
+    if (op != RTE_ARP_OP_REQUEST) return ArpVerdict::Consumed;
+    if (!owns(ctx, tip)) return ArpVerdict::Consumed;
+
+    // Turn the request into the reply in place.
+    arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+    arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+    arp->arp_data.arp_sha = port_mac;
+    arp->arp_data.arp_tip = sip;
+    arp->arp_data.arp_sip = tip;
+    rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+    rte_ether_addr_copy(&port_mac, &eth->src_addr);
+    return ArpVerdict::Reply;
+}
+
+rte_mbuf* build_arp_request(rte_mempool* pool, const rte_ether_addr& src_mac, uint32_t src_ip_be,
+                            uint32_t target_ip_be) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) return nullptr;
+    // Pad to the Ethernet minimum: some drivers (and af_packet) send runts as is.
+    const uint16_t len = RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
+    char* data = rte_pktmbuf_append(m, len);
+    if (data == nullptr) {
+        rte_pktmbuf_free(m);
+        return nullptr;
+    }
+    memset(data, 0, len);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(data);
+    memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+    rte_ether_addr_copy(&src_mac, &eth->src_addr);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp->arp_plen = sizeof(uint32_t);
+    arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+    arp->arp_data.arp_sha = src_mac;
+    arp->arp_data.arp_sip = src_ip_be;
+    arp->arp_data.arp_tip = target_ip_be;
+    return m;
+}
+
+IcmpVerdict answer_echo(rte_mbuf* m) {
+    const uint32_t pkt_len = rte_pktmbuf_data_len(m);
+    if (pkt_len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) return IcmpVerdict::Malformed;
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+    const uint32_t ihl = rte_ipv4_hdr_len(ip);
+    const uint32_t total = rte_be_to_cpu_16(ip->total_length);
+    if (ihl < sizeof(rte_ipv4_hdr) || total < ihl + sizeof(rte_icmp_hdr) || sizeof(rte_ether_hdr) + total > pkt_len)
+        return IcmpVerdict::Malformed;
+    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(reinterpret_cast<uint8_t*>(ip) + ihl);
+    if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) return IcmpVerdict::NotEcho;
+    // A request whose checksum does not verify gets no answer.
+    if (rte_raw_cksum(icmp, total - ihl) != 0xffff) return IcmpVerdict::Malformed;
+
+    icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+    // Type 8 -> 0 lowers the first 16-bit word by 0x0800: RFC 1624 update.
+    uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(icmp->icmp_cksum)) + 0xf7ffu;  // + ~0x0800
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    icmp->icmp_cksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+    const uint32_t requester = ip->src_addr;
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = requester;
+    ip->time_to_live = 64;
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    rte_ether_addr tmp = eth->src_addr;
+    eth->src_addr = eth->dst_addr;
+    eth->dst_addr = tmp;
+    return IcmpVerdict::Reply;
+}
+
+}  // namespace svcnat::gw

@@ -1,0 +1,123 @@
+// The gateway's runtime: everything shared by the worker lcores (ports,
+// packet pool, neighbour table, SNAT pool, the published service snapshot,
+// counters) and the control work done by the main lcore (ARP requests,
+// snapshot reloads, rates). EAL must be initialised before create().
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "control/model/resolved.hpp"
+#include "dpdk/core/snat_pool.hpp"
+#include "gateway_config.hpp"
+#include "neighbors.hpp"
+#include "ports.hpp"
+#include "snapshot.hpp"
+#include "stats.hpp"
+
+namespace svcnat::gw {
+
+class Worker;
+
+class Gateway {
+public:
+    // Sets up the pool, ports (one rx and one tx queue per worker), tables
+    // and rings. Throws std::runtime_error with the cause.
+    static std::unique_ptr<Gateway> create(const GatewayConfig& cfg, uint16_t workers);
+    ~Gateway();
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
+
+    // Main lcore: builds a snapshot from `state` and publishes it; waits
+    // (RCU) until no worker can still see the previous one, then frees it.
+    // Existing flows keep their backend: entries hold addresses, not pointers.
+    // Returns false with `error` set when the snapshot cannot be built.
+    bool install(const ServiceState& state, std::string* error);
+
+    // Main lcore, every few milliseconds: ARP requests for unresolved and
+    // stale neighbours, expiry of packets held for ARP, rate sampling.
+    void control_tick();
+
+    // Workers loop (Worker::run) until stop(); main.cpp launches them and
+    // runs the control loop.
+    void stop() { running_.store(false, std::memory_order_relaxed); }
+    bool running() const { return running_.load(std::memory_order_relaxed); }
+
+    // ---- shared with workers ----
+    const GatewayConfig& config() const { return cfg_; }
+    const std::vector<PortRuntime>& ports() const { return ports_; }
+    uint16_t worker_count() const { return static_cast<uint16_t>(workers_.size()); }
+    Worker& worker(uint16_t i) { return *workers_[i]; }
+    rte_mempool* pool() const { return pool_; }
+    NeighborTable& neighbors() { return *neighbors_; }
+    SnatPool& snat() { return *snat_; }
+    rte_ring* handoff_ring(uint16_t worker) const { return rings_[worker]; }
+    // Packets the main lcore wants sent (ARP requests), m->port = port
+    // index; worker 0 transmits them, so the main lcore needs no tx queue.
+    rte_ring* control_tx_ring() const { return control_tx_; }
+    rte_rcu_qsbr* rcu() const { return rcu_; }
+    const GatewaySnapshot* snapshot() const { return current_.load(std::memory_order_acquire); }
+    LcoreStats& stats(uint16_t worker) { return stats_[worker]; }
+    const LcoreStats& stats(uint16_t worker) const { return stats_[worker]; }
+    TrafficTable& service_traffic() { return *service_traffic_; }
+    TrafficTable& backend_traffic() { return *backend_traffic_; }
+    StatIds& service_ids() { return service_ids_; }
+    StatIds& backend_ids() { return backend_ids_; }
+    // Is ip_be one of the SNAT addresses? (few: a linear scan beats hashing)
+    bool is_snat_address(uint32_t ip_be) const {
+        for (uint32_t a : snat_be_)
+            if (a == ip_be) return true;
+        return false;
+    }
+    uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }
+    uint64_t reloads() const { return reloads_.load(std::memory_order_relaxed); }
+    uint64_t reload_failures() const { return reload_failures_.load(std::memory_order_relaxed); }
+    void count_reload_failure() { reload_failures_.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t arp_requests_sent() const { return arp_requests_.load(std::memory_order_relaxed); }
+    uint64_t held_expired() const { return held_expired_.load(std::memory_order_relaxed); }
+
+    // Does this port answer ARP for ip_be? Its own address; SNAT addresses
+    // on backend-facing ports; VIPs on client-facing ports.
+    bool owns(uint16_t port_index, uint32_t ip_be, const GatewaySnapshot* snap) const;
+
+private:
+    Gateway(const GatewayConfig& cfg);
+
+    GatewayConfig cfg_;
+    rte_mempool* pool_ = nullptr;
+    std::vector<PortRuntime> ports_;
+    std::unique_ptr<NeighborTable> neighbors_;
+    std::unique_ptr<SnatPool> snat_;
+    std::vector<uint32_t> snat_be_;
+    std::vector<rte_ring*> rings_;
+    rte_ring* control_tx_ = nullptr;
+    rte_rcu_qsbr* rcu_ = nullptr;
+    std::atomic<const GatewaySnapshot*> current_{nullptr};
+    std::unique_ptr<GatewaySnapshot> owned_;  // what current_ points at
+    std::mutex install_mu_;                   // telemetry reads services under it
+    uint64_t generation_ = 0;
+    std::unique_ptr<LcoreStats[]> stats_;
+    StatIds service_ids_{4096}, backend_ids_{65536};
+    std::unique_ptr<TrafficTable> service_traffic_, backend_traffic_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::atomic<bool> running_{true};
+    std::atomic<uint64_t> new_flows_rate_{0}, reloads_{0}, reload_failures_{0}, arp_requests_{0}, held_expired_{0};
+    uint64_t last_rate_tsc_ = 0, last_new_flows_ = 0;
+
+public:
+    // Telemetry: run f under the lock that keeps the current snapshot alive.
+    template <typename F>
+    void with_snapshot(F&& f) {
+        std::lock_guard lock(install_mu_);
+        f(current_.load(std::memory_order_acquire));
+    }
+};
+
+}  // namespace svcnat::gw

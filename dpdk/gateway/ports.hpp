@@ -1,0 +1,34 @@
+// Ethernet port bring-up: find each configured device, give every worker
+// lcore its own rx and tx queue (the same count, so that net_af_packet's
+// qpairs=N fits), enable RSS and offloads the device has, and start it.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gateway_config.hpp"
+
+namespace svcnat::gw {
+
+struct PortRuntime {
+    uint16_t port_id = 0;
+    std::string name;
+    rte_ether_addr mac{};
+    uint32_t ip_be = 0;
+    uint16_t rx_queues = 0;
+    uint16_t tx_queues = 0;      // one per worker (the main lcore sends through worker 0)
+    bool rss = false;            // replies may land on any queue: steer in software
+    uint64_t tx_offloads = 0;    // what was enabled
+    std::string driver;
+};
+
+// Throws std::runtime_error naming the device on failure.
+std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers, rte_mempool* pool);
+
+void stop_ports(const std::vector<PortRuntime>& ports);
+
+}  // namespace svcnat::gw

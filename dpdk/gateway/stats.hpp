@@ -1,0 +1,89 @@
+// Counters of the gateway, written by one lcore each and read by the
+// telemetry thread. A counter is a relaxed std::atomic<uint64_t> bumped with
+// load+store (one writer), which costs the same as a plain increment on x86
+// but keeps the cross-thread reads well-defined.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dpdk/core/drop_reason.hpp"
+
+namespace svcnat::gw {
+
+struct Counter {
+    std::atomic<uint64_t> v{0};
+    void add(uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void set(uint64_t n) noexcept { v.store(n, std::memory_order_relaxed); }
+    uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+};
+
+// Reasons of the application itself, next to the parser/NAT DropReasons.
+enum class AppDrop : uint8_t {
+    NeighborUnresolved,  // next hop without MAC, packet displaced or held too long
+    NoRoute,             // no port towards the destination
+    TxFull,              // device tx queue full
+    HandoffFull,         // owner lcore's hand-off ring full
+    NotForUs,            // IPv4 to an address we neither own nor serve
+    Ipv6,                // IPv6 is not served yet
+    Count
+};
+inline constexpr size_t kAppDropCount = static_cast<size_t>(AppDrop::Count);
+const char* to_string(AppDrop d) noexcept;
+
+struct alignas(64) LcoreStats {
+    Counter rx_packets, tx_packets, rx_bytes;
+    Counter arp_replies, arp_learned, icmp_echo_replies, icmp_errors_translated;
+    Counter new_flows, expired_flows, active_flows;
+    Counter handoff_out, handoff_in;
+    Counter to_backend, to_client;
+    Counter snat_exhausted;
+    Counter held_packets, released_held;
+    Counter drops[kDropReasonCount];
+    Counter app_drops[kAppDropCount];
+
+    void drop(DropReason r) noexcept { drops[static_cast<size_t>(r)].add(); }
+    void drop(AppDrop r) noexcept { app_drops[static_cast<size_t>(r)].add(); }
+};
+
+// Per-service and per-backend traffic, indexed by a stable id that survives
+// reloads (the same "ns/name:port" or "ns/name:port ip:port" keeps its id), so
+// totals do not reset when endpoints change. Ids are handed out by the main
+// lcore while building a snapshot; workers only index the arrays.
+class StatIds {
+public:
+    explicit StatIds(uint32_t capacity) : capacity_(capacity) {}
+    // Id 0 is the overflow bucket "other" once capacity is reached.
+    uint32_t id_of(const std::string& name);
+    std::vector<std::pair<std::string, uint32_t>> all() const;
+    uint32_t capacity() const { return capacity_; }
+
+private:
+    mutable std::mutex mu_;  // main lcore writes, telemetry reads
+    std::map<std::string, uint32_t> ids_{{"other", 0}};
+    uint32_t capacity_;
+};
+
+struct TrafficCounters {
+    Counter packets, bytes, flows;
+};
+
+// One row per lcore so that each lcore writes only its own cache lines.
+class TrafficTable {
+public:
+    TrafficTable(uint32_t lcores, uint32_t capacity)
+        : capacity_(capacity), rows_(static_cast<size_t>(lcores) * capacity) {}
+    TrafficCounters& at(uint32_t lcore, uint32_t id) noexcept { return rows_[static_cast<size_t>(lcore) * capacity_ + id]; }
+    // Sums over lcores.
+    void sum(uint32_t id, uint64_t* packets, uint64_t* bytes, uint64_t* flows) const;
+
+private:
+    uint32_t capacity_;
+    std::vector<TrafficCounters> rows_;
+};
+
+}  // namespace svcnat::gw

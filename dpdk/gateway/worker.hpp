@@ -1,0 +1,74 @@
+// One forwarding lcore: receives on its own queue of every port, runs the
+// full-NAT pipeline on bursts, hands replies that belong to another lcore's
+// SNAT partition over that lcore's ring, and transmits through per-port tx
+// buffers. poll_once() is one loop iteration, so tests and the benchmark
+// drive exactly the code the daemon runs.
+#pragma once
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dpdk/core/parse.hpp"
+#include "flow_store.hpp"
+
+namespace svcnat::gw {
+
+class Gateway;
+class GatewaySnapshot;
+struct LcoreStats;
+
+inline constexpr uint16_t kBurst = 32;
+
+class Worker {
+public:
+    // Throws std::runtime_error when tables cannot be allocated.
+    Worker(Gateway& gw, uint16_t index);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Receive from every port and the hand-off ring, process, flush tx,
+    // sweep a few flows for expiry. Returns packets received.
+    uint32_t poll_once();
+    // The lcore main loop: poll until the gateway stops; reports RCU
+    // quiescent states between iterations.
+    void run();
+
+    // Process a burst that arrived on port `in_port` (index into
+    // Gateway::ports()). Takes ownership of the mbufs.
+    void process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port);
+    // Transmit everything buffered.
+    void flush();
+
+    uint16_t index() const { return index_; }
+    const FlowStore& flows() const { return *flows_; }
+    FlowStore& flows() { return *flows_; }
+
+private:
+    void handle_nat(rte_mbuf** pkts, ParseResult* parsed, uint16_t n, uint16_t in_port,
+                    const GatewaySnapshot* snap);
+    bool handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
+    void forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
+    void forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
+    void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
+    void new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
+    void send(uint16_t port, rte_mbuf* m);
+    void drop(rte_mbuf* m);
+    void release_held(int32_t slot);
+    void expire(uint32_t budget);
+
+    Gateway& gw_;
+    uint16_t index_;
+    LcoreStats& stats_;
+    std::unique_ptr<FlowStore> flows_;
+    std::vector<rte_eth_dev_tx_buffer*> tx_;  // per port, on tx queue index_
+    std::vector<uint64_t> tx_dropped_;        // rte_eth_tx_buffer error callback counters
+    uint64_t now_ms_ = 0;
+    uint64_t tsc_per_ms_ = 1;
+};
+
+}  // namespace svcnat::gw

@@ -1,0 +1,555 @@
+#include "builder.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace svcnat::nft {
+namespace {
+
+using namespace names;
+
+FieldType addr_type(IPFamily f) { return f == IPFamily::IPv4 ? FieldType::IPv4Addr : FieldType::IPv6Addr; }
+
+std::string lower_proto(Protocol p) {
+    std::string s(to_string(p));
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+Stmt verdict(VerdictKind k, std::string chain = {}) {
+    Stmt s;
+    s.kind = StmtKind::Verdict;
+    s.verdict = {k, std::move(chain)};
+    return s;
+}
+
+Stmt simple(StmtKind k) {
+    Stmt s;
+    s.kind = k;
+    return s;
+}
+
+// `ip saddr 10.0.0.0/8 <then>`; a /0 prefix matches everything, so the
+// rule is just <then> (nft has no textual form of a zero-length match).
+Rule source_rule(KeyExpr which, const CIDR& c, Stmt then);
+
+Stmt prefix_match(KeyExpr which, const CIDR& c, bool negate) {
+    Stmt s;
+    s.kind = StmtKind::MatchPrefix;
+    s.key = {which};
+    s.cidr = c;
+    s.negate = negate;
+    return s;
+}
+
+Stmt fib_local(KeyExpr which) {
+    Stmt s;
+    s.kind = StmtKind::MatchFibLocal;
+    s.key = {which};
+    return s;
+}
+
+Stmt lookup(StmtKind k, std::vector<KeyExpr> key, std::string set) {
+    Stmt s;
+    s.kind = k;
+    s.key = std::move(key);
+    s.set = std::move(set);
+    return s;
+}
+
+Stmt mark_stmt(StmtKind k, uint32_t bit) {
+    Stmt s;
+    s.kind = k;
+    s.mark_bit = bit;
+    return s;
+}
+
+Stmt l4proto(Protocol p) {
+    Stmt s;
+    s.kind = StmtKind::MatchL4Proto;
+    s.proto = p;
+    return s;
+}
+
+Rule rule(std::vector<Stmt> stmts) { return Rule{std::move(stmts)}; }
+
+Rule source_rule(KeyExpr which, const CIDR& c, Stmt then) {
+    if (c.prefix == 0) return rule({std::move(then)});
+    return rule({prefix_match(which, c, false), std::move(then)});
+}
+
+Rule ct_new_jump(const std::string& chain) {
+    return rule({simple(StmtKind::MatchCtStateNew), verdict(VerdictKind::Jump, chain)});
+}
+
+const std::vector<KeyExpr> kDaddrProtoPort{KeyExpr::Daddr, KeyExpr::L4Proto, KeyExpr::ThDport};
+const std::vector<KeyExpr> kProtoPort{KeyExpr::L4Proto, KeyExpr::ThDport};
+
+SetSpec set_spec(std::string name, std::vector<FieldType> key, std::vector<FieldType> data = {},
+                 bool vmap = false) {
+    SetSpec s;
+    s.name = std::move(name);
+    s.key = std::move(key);
+    s.data = std::move(data);
+    s.is_vmap = vmap;
+    return s;
+}
+
+// Builds one family's table. Holds the per-build bookkeeping (which class
+// chains exist) so that the public function stays a one-liner per family.
+class TableBuilder {
+public:
+    TableBuilder(const ServiceState& state, const Settings& settings, IPFamily family)
+        : state_(state), settings_(settings), family_(family) {
+        table_.family = family;
+        table_.name = settings.table;
+        mark_ = uint32_t{1} << settings.masquerade_bit;
+        for (const auto& c : settings.cluster_cidrs)
+            if (c.addr.family == family) cluster_cidrs_.push_back(c);
+    }
+
+    Table build() {
+        add_fixed_sets();
+        add_fixed_chains();
+        // Hot sets, looked up once rather than by name per element.
+        service_ips_set_ = &set(kServiceIPs);
+        endpoints_set_ = &set(kEndpoints);
+        cluster_ips_set_ = &set(kClusterIPs);
+        hairpin_set_ = &set(kHairpin);
+        nodeports_served_ = !nodeport_address_filters().empty();
+        // Size the big maps once instead of rehashing as they grow.
+        size_t dispatch = 0, targets = 0;
+        for (const auto& sp : state_.ports) {
+            const size_t addrs = sp.clusterIPs.size() + sp.externalIPs.size() + sp.loadBalancerIPs.size();
+            dispatch += addrs;
+            targets += addrs * sp.endpoints.size();
+        }
+        service_ips_set_->elements.reserve(dispatch);
+        endpoints_set_->elements.reserve(targets);
+        for (const auto& sp : state_.ports) add_service_port(sp);
+        return std::move(table_);
+    }
+
+private:
+    const ServiceState& state_;
+    const Settings& settings_;
+    IPFamily family_;
+    Table table_;
+    uint32_t mark_ = 0;
+    std::vector<CIDR> cluster_cidrs_;
+    Set* service_ips_set_ = nullptr;
+    Set* endpoints_set_ = nullptr;
+    Set* cluster_ips_set_ = nullptr;
+    Set* hairpin_set_ = nullptr;
+    bool nodeports_served_ = false;
+
+    static WireBytes addr_key(const IPAddr& ip) {
+        WireBytes k;
+        append_addr(k, ip);
+        return k;
+    }
+
+    FieldType at() const { return addr_type(family_); }
+
+    Set& set(const char* name) { return table_.sets.find(name)->second; }
+
+    void add_set(SetSpec spec) {
+        Set s;
+        s.spec = std::move(spec);
+        table_.sets.emplace(s.spec.name, std::move(s));
+    }
+
+    Chain& add_chain(const std::string& name, std::optional<BaseHook> base = std::nullopt,
+                     std::string owner = {}) {
+        auto [it, inserted] = table_.chains.try_emplace(name);
+        if (inserted) {
+            it->second.name = name;
+            it->second.base = std::move(base);
+            it->second.owner = std::move(owner);
+        }
+        return it->second;
+    }
+
+    // First writer wins: two service ports claiming the same address and
+    // port (possible with externalIPs) cannot both be honoured by one map.
+    void add_element(Set& set, const WireBytes& key, ElementValue v) { set.elements.try_emplace(key, std::move(v)); }
+
+    static WireBytes key_addr_proto_port(const IPAddr& a, Protocol p, uint16_t port) {
+        WireBytes k;
+        append_addr(k, a);
+        append_proto(k, p);
+        append_port(k, port);
+        return k;
+    }
+
+    static WireBytes key_proto_port(Protocol p, uint16_t port) {
+        WireBytes k;
+        append_proto(k, p);
+        append_port(k, port);
+        return k;
+    }
+
+    static WireBytes target_data(const ResolvedEndpoint& ep) {
+        WireBytes d;
+        append_addr(d, ep.ip);
+        append_port(d, ep.port);
+        return d;
+    }
+
+    void add_fixed_sets() {
+        const FieldType a = at();
+        const auto P = FieldType::InetProto, S = FieldType::InetService;
+        add_set(set_spec(kServiceIPs, {a, P, S}, {}, true));
+        add_set(set_spec(kServiceNodePorts, {P, S}, {}, true));
+        add_set(set_spec(kNoEndpointServices, {a, P, S}, {}, true));
+        add_set(set_spec(kNoEndpointNodePorts, {P, S}, {}, true));
+        add_set(set_spec(kFirewallIPs, {a, P, S}, {}, true));
+        add_set(set_spec(kClusterIPs, {a}));
+        add_set(set_spec(kHairpin, {a, a}));
+        auto eps = set_spec(kEndpoints, {a, P, S, FieldType::Index}, {a, S});
+        eps.typeof_key = {KeyExpr::Daddr, KeyExpr::L4Proto, KeyExpr::ThDport, KeyExpr::Numgen};
+        eps.typeof_modulus = 1;
+        add_set(std::move(eps));
+        auto np = set_spec(kNodePortEndpoints, {P, S, FieldType::Index}, {a, S});
+        np.typeof_key = {KeyExpr::L4Proto, KeyExpr::ThDport, KeyExpr::Numgen};
+        np.typeof_modulus = 1;
+        add_set(std::move(np));
+        if (nodeport_uses_ip_set()) {
+            add_set(set_spec(kNodePortIPs, {a}));
+            for (const auto& ip : state_.node.ips)
+                if (ip.family == family_) add_element(set(kNodePortIPs), addr_key(ip), {});
+        }
+    }
+
+    bool nodeport_uses_ip_set() const {
+        if (settings_.nodeport_addresses.all_local || !settings_.nodeport_addresses.cidrs.empty()) return false;
+        return std::any_of(state_.node.ips.begin(), state_.node.ips.end(),
+                           [&](const IPAddr& ip) { return ip.family == family_; });
+    }
+
+    // The address conditions under which a destination port is a NodePort:
+    // one alternative (rule prefix) per entry; none means NodePorts are not
+    // served in this family.
+    std::vector<std::vector<Stmt>> nodeport_address_filters() const {
+        std::vector<std::vector<Stmt>> out;
+        const auto& npa = settings_.nodeport_addresses;
+        if (!npa.cidrs.empty() && !npa.all_local) {
+            for (const auto& c : npa.cidrs)
+                if (c.addr.family == family_) out.push_back({prefix_match(KeyExpr::Daddr, c, false)});
+            return out;
+        }
+        if (nodeport_uses_ip_set()) {
+            out.push_back({lookup(StmtKind::Lookup, {KeyExpr::Daddr}, kNodePortIPs)});
+            return out;
+        }
+        // Primary IPs known, but none in this family: no NodePorts here.
+        if (!npa.all_local && !state_.node.ips.empty()) return out;
+        // All local addresses except loopback (NodePorts on 127.0.0.1 would
+        // need route_localnet, which kube-proxy's nftables mode also refuses).
+        auto loop = family_ == IPFamily::IPv4 ? *CIDR::parse("127.0.0.0/8") : *CIDR::parse("::1/128");
+        out.push_back({fib_local(KeyExpr::Daddr), prefix_match(KeyExpr::Daddr, loop, true)});
+        return out;
+    }
+
+    void add_fixed_chains() {
+        add_chain("nat-prerouting", BaseHook{"nat", "prerouting", kPriorityDstnat}).rules = {
+            rule({verdict(VerdictKind::Jump, "services")})};
+        add_chain("nat-output", BaseHook{"nat", "output", kPriorityDstnat}).rules = {
+            rule({verdict(VerdictKind::Jump, "services")})};
+        add_chain("nat-postrouting", BaseHook{"nat", "postrouting", kPrioritySrcnat}).rules = {
+            rule({verdict(VerdictKind::Jump, "masquerading")})};
+        // Firewall before DNAT: the LB address is still the destination.
+        add_chain("filter-prerouting", BaseHook{"filter", "prerouting", kPriorityDstnat - 10}).rules = {
+            ct_new_jump("firewall-check")};
+        add_chain("filter-output", BaseHook{"filter", "output", kPriorityDstnat - 10}).rules = {
+            ct_new_jump("firewall-check")};
+        // Endpoint checks after DNAT: what still heads for a service address
+        // was not DNATed, so it has no (local) endpoint.
+        add_chain("filter-input", BaseHook{"filter", "input", 0}).rules = {
+            ct_new_jump("nodeport-endpoints-check"), ct_new_jump("service-endpoints-check")};
+        add_chain("filter-forward", BaseHook{"filter", "forward", 0}).rules = {
+            ct_new_jump("service-endpoints-check"), ct_new_jump("cluster-ips-check")};
+        add_chain("filter-output-post-dnat", BaseHook{"filter", "output", 0}).rules = {
+            ct_new_jump("service-endpoints-check"), ct_new_jump("cluster-ips-check")};
+
+        add_chain("firewall-check").rules = {rule({lookup(StmtKind::Vmap, kDaddrProtoPort, kFirewallIPs)})};
+        add_chain("service-endpoints-check").rules = {
+            rule({lookup(StmtKind::Vmap, kDaddrProtoPort, kNoEndpointServices)})};
+        auto& npcheck = add_chain("nodeport-endpoints-check");
+        auto& services = add_chain("services");
+        services.rules.push_back(rule({lookup(StmtKind::Vmap, kDaddrProtoPort, kServiceIPs)}));
+        for (auto filter : nodeport_address_filters()) {
+            auto check = filter;
+            check.push_back(lookup(StmtKind::Vmap, kProtoPort, kNoEndpointNodePorts));
+            npcheck.rules.push_back(rule(std::move(check)));
+            filter.push_back(lookup(StmtKind::Vmap, kProtoPort, kServiceNodePorts));
+            services.rules.push_back(rule(std::move(filter)));
+        }
+        // A service address on a port that no service defines.
+        add_chain("cluster-ips-check").rules = {
+            rule({lookup(StmtKind::Lookup, {KeyExpr::Daddr}, kClusterIPs), verdict(VerdictKind::Goto, kRejectChain)})};
+        add_chain(kRejectChain).rules = {rule({l4proto(Protocol::TCP), simple(StmtKind::RejectTcpReset)}),
+                                         rule({simple(StmtKind::RejectIcmp)})};
+
+        add_chain(kMarkForMasquerade).rules = {rule({mark_stmt(StmtKind::SetMarkBit, mark_)})};
+        auto hairpin = simple(StmtKind::Masquerade);
+        add_chain("masquerading").rules = {
+            // A pod reaching itself through its service: the reply must come
+            // back through us, so the source has to change.
+            rule({simple(StmtKind::MatchCtDnat), lookup(StmtKind::Lookup, {KeyExpr::Saddr, KeyExpr::Daddr}, kHairpin),
+                  hairpin}),
+            rule({mark_stmt(StmtKind::MatchMarkClear, mark_), verdict(VerdictKind::Return)}),
+            // Clear our bit so that nothing else sees it (the mark is shared).
+            rule({mark_stmt(StmtKind::ClearMarkBit, mark_)}),
+            rule({simple(StmtKind::Masquerade)})};
+        if (!settings_.masquerade_all && !cluster_cidrs_.empty()) {
+            auto& nc = add_chain(kMasqueradeNonCluster);
+            for (const auto& c : cluster_cidrs_)
+                nc.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Return)));
+            nc.rules.push_back(rule({mark_stmt(StmtKind::SetMarkBit, mark_)}));
+        }
+    }
+
+    // The masquerade decision for traffic to a ClusterIP.
+    std::optional<Rule> cluster_masquerade_rule() const {
+        if (settings_.masquerade_all) return rule({verdict(VerdictKind::Jump, kMarkForMasquerade)});
+        if (!cluster_cidrs_.empty()) return rule({verdict(VerdictKind::Jump, kMasqueradeNonCluster)});
+        return std::nullopt;
+    }
+
+    enum class Path { Cluster, External, NodePort };
+
+    std::string class_chain(Path path, size_t n) {
+        static const char* prefix[] = {"cluster-", "external-", "nodeport-"};
+        std::string name = prefix[static_cast<int>(path)] + std::to_string(n);
+        auto& c = add_chain(name);
+        if (c.rules.empty()) {
+            if (path == Path::Cluster) {
+                if (auto r = cluster_masquerade_rule()) c.rules.push_back(*r);
+            } else {
+                c.rules.push_back(rule({verdict(VerdictKind::Jump, kMarkForMasquerade)}));
+            }
+            Stmt dnat;
+            dnat.kind = StmtKind::DnatMap;
+            dnat.modulus = static_cast<uint32_t>(n);
+            if (path == Path::NodePort) {
+                dnat.key = {KeyExpr::L4Proto, KeyExpr::ThDport, KeyExpr::Numgen};
+                dnat.set = kNodePortEndpoints;
+            } else {
+                dnat.key = {KeyExpr::Daddr, KeyExpr::L4Proto, KeyExpr::ThDport, KeyExpr::Numgen};
+                dnat.set = kEndpoints;
+            }
+            c.rules.push_back(rule({dnat}));
+        }
+        return name;
+    }
+
+    std::vector<const ResolvedEndpoint*> family_endpoints(const ResolvedServicePort& sp, bool local) const {
+        auto eps = usable_endpoints(sp, local);
+        std::erase_if(eps, [&](const ResolvedEndpoint* e) { return e->ip.family != family_; });
+        return eps;
+    }
+
+    void add_service_port(const ResolvedServicePort& sp) {
+        std::vector<IPAddr> cluster_ips, external_ips;
+        for (const auto& ip : sp.clusterIPs)
+            if (ip.family == family_) cluster_ips.push_back(ip);
+        for (const auto* list : {&sp.externalIPs, &sp.loadBalancerIPs})
+            for (const auto& ip : *list)
+                if (ip.family == family_) external_ips.push_back(ip);
+        const bool has_nodeport = sp.nodePort != 0;
+        if (cluster_ips.empty() && external_ips.empty() && !has_nodeport) return;
+
+        const Owner id = std::make_shared<const std::string>(sp.id());
+        const auto all = family_endpoints(sp, false);
+        const auto local = family_endpoints(sp, true);
+        const auto& cluster_eps = sp.internalTrafficPolicy == TrafficPolicy::Local ? local : all;
+        const auto& external_eps = sp.externalTrafficPolicy == TrafficPolicy::Local ? local : all;
+
+        for (const auto& ip : cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
+        for (const auto* ep : all) {
+            WireBytes k;
+            append_addr(k, ep->ip);
+            append_addr(k, ep->ip);
+            auto [it, inserted] = hairpin_set_->elements.try_emplace(k);
+            if (inserted) it->second.owner = std::make_shared<const std::string>("endpoint " + ep->ip.str());
+        }
+        add_firewall(sp, external_ips, id);
+
+        // Nothing to send anything to: reject at once (filter hooks).
+        const Verdict none_verdict{all.empty() ? VerdictKind::Goto : VerdictKind::Drop,
+                                   all.empty() ? kRejectChain : ""};
+        const bool external_paths = !external_ips.empty() || has_nodeport;
+        const bool special = sp.sessionAffinity == SessionAffinity::ClientIP ||
+                             sp.internalTrafficPolicy == TrafficPolicy::Local ||
+                             (external_paths && sp.externalTrafficPolicy == TrafficPolicy::Local);
+
+        std::string cluster_target, external_target, nodeport_target;
+        if (special && !all.empty()) {
+            add_special_chains(sp, cluster_eps, external_eps, external_paths, cluster_target, external_target);
+            nodeport_target = external_target;
+        } else {
+            if (!cluster_eps.empty()) cluster_target = class_chain(Path::Cluster, cluster_eps.size());
+            // Class chains only for paths this service has: an unused chain
+            // would be churn in every diff.
+            if (!external_eps.empty() && !external_ips.empty())
+                external_target = class_chain(Path::External, external_eps.size());
+            if (!external_eps.empty() && has_nodeport) nodeport_target = class_chain(Path::NodePort, external_eps.size());
+        }
+
+        auto dispatch = [&](const IPAddr& ip, const std::string& target, const auto& eps, bool shared_map) {
+            auto key = key_addr_proto_port(ip, sp.protocol, sp.port);
+            if (!target.empty()) {
+                add_element(*service_ips_set_, key, {{}, {VerdictKind::Goto, target}, id});
+                if (shared_map)
+                    for (size_t i = 0; i < eps.size(); ++i) {
+                        auto k = key;
+                        append_index(k, static_cast<uint32_t>(i));
+                        add_element(*endpoints_set_, k, {target_data(*eps[i]), {}, id});
+                    }
+            }
+            // Also when a target exists: eTP Local with no local endpoint
+            // sends only pods and the node itself on; the rest is dropped.
+            if (eps.empty()) add_element(set(kNoEndpointServices), key, {{}, none_verdict, id});
+        };
+        for (const auto& ip : cluster_ips) dispatch(ip, cluster_target, cluster_eps, !special);
+        for (const auto& ip : external_ips) dispatch(ip, external_target, external_eps, !special);
+        if (has_nodeport && nodeports_served_) {
+            auto key = key_proto_port(sp.protocol, sp.nodePort);
+            if (!nodeport_target.empty()) {
+                add_element(set(kServiceNodePorts), key, {{}, {VerdictKind::Goto, nodeport_target}, id});
+                if (!special)
+                    for (size_t i = 0; i < external_eps.size(); ++i) {
+                        auto k = key;
+                        append_index(k, static_cast<uint32_t>(i));
+                        add_element(set(kNodePortEndpoints), k, {target_data(*external_eps[i]), {}, id});
+                    }
+            }
+            if (external_eps.empty()) add_element(set(kNoEndpointNodePorts), key, {{}, none_verdict, id});
+        }
+    }
+
+    void add_firewall(const ResolvedServicePort& sp, const std::vector<IPAddr>& external_ips, const Owner& id) {
+        if (sp.loadBalancerSourceRanges.empty()) return;
+        std::vector<IPAddr> lb;
+        for (const auto& ip : sp.loadBalancerIPs)
+            if (ip.family == family_) lb.push_back(ip);
+        if (lb.empty()) return;
+        (void)external_ips;
+        auto& fw = add_chain("fw-" + service_chain_suffix(sp), std::nullopt, *id);
+        fw.rules.clear();
+        for (const auto& c : sp.loadBalancerSourceRanges)
+            if (c.addr.family == family_)
+                fw.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Return)));
+        fw.rules.push_back(rule({verdict(VerdictKind::Drop)}));
+        for (const auto& ip : lb)
+            add_element(set(kFirewallIPs), key_addr_proto_port(ip, sp.protocol, sp.port),
+                        {{}, {VerdictKind::Goto, fw.name}, id});
+    }
+
+    // Endpoint choice for one path of a special service: with ClientIP
+    // affinity, a remembered client goes back to its endpoint; otherwise
+    // (and for new clients) a random one.
+    void add_selection(Chain& c, const ResolvedServicePort& sp, const std::vector<const ResolvedEndpoint*>& eps) {
+        if (eps.empty()) return;
+        if (sp.sessionAffinity == SessionAffinity::ClientIP) {
+            std::vector<std::string> targets;
+            for (const auto* ep : eps) {
+                auto sep = endpoint_chain(sp, *ep);
+                c.rules.push_back(rule({lookup(StmtKind::Lookup, {KeyExpr::Saddr}, affinity_set(sp, *ep)),
+                                        verdict(VerdictKind::Goto, sep)}));
+                targets.push_back(sep);
+            }
+            Stmt pick;
+            pick.kind = StmtKind::NumgenVmapAnon;
+            pick.modulus = static_cast<uint32_t>(targets.size());
+            pick.chains = std::move(targets);
+            c.rules.push_back(rule({pick}));
+            return;
+        }
+        Stmt dnat;
+        dnat.kind = StmtKind::DnatAnon;
+        dnat.modulus = static_cast<uint32_t>(eps.size());
+        for (const auto* ep : eps) dnat.targets.push_back({ep->ip, ep->port});
+        c.rules.push_back(rule({l4proto(sp.protocol), dnat}));
+    }
+
+    // nft identifiers allow letters, digits and /_.- only: an IPv6
+    // address's colons become dashes.
+    static std::string endpoint_suffix(const ResolvedServicePort& sp, const ResolvedEndpoint& ep) {
+        std::string ip = ep.ip.str();
+        std::replace(ip.begin(), ip.end(), ':', '-');
+        return service_chain_suffix(sp) + "/" + ip + "/" + std::to_string(ep.port);
+    }
+
+    std::string affinity_set(const ResolvedServicePort& sp, const ResolvedEndpoint& ep) {
+        std::string name = "affinity-" + endpoint_suffix(sp, ep);
+        if (!table_.sets.count(name)) {
+            auto spec = set_spec(name, {at()});
+            spec.dynamic_timeout = true;
+            spec.timeout_s = sp.sessionAffinityTimeout;
+            Set s;
+            s.spec = std::move(spec);
+            s.owner = sp.id();
+            table_.sets.emplace(name, std::move(s));
+        }
+        return name;
+    }
+
+    std::string endpoint_chain(const ResolvedServicePort& sp, const ResolvedEndpoint& ep) {
+        std::string name = "endpoint-" + endpoint_suffix(sp, ep);
+        auto& c = add_chain(name, std::nullopt, sp.id() + " endpoint " + ep.ip.str() + ":" + std::to_string(ep.port));
+        if (c.rules.empty()) {
+            Stmt update = lookup(StmtKind::UpdateSaddr, {KeyExpr::Saddr}, affinity_set(sp, ep));
+            Stmt to;
+            to.kind = StmtKind::DnatTo;
+            to.targets = {{ep.ip, ep.port}};
+            c.rules = {rule({update}), rule({l4proto(sp.protocol), to})};
+        }
+        return name;
+    }
+
+    void add_special_chains(const ResolvedServicePort& sp, const std::vector<const ResolvedEndpoint*>& cluster_eps,
+                            const std::vector<const ResolvedEndpoint*>& external_eps,
+                            bool external_paths, std::string& cluster_target, std::string& external_target) {
+        const auto id = sp.id();
+        const auto suffix = service_chain_suffix(sp);
+        if (!cluster_eps.empty()) {
+            auto& c = add_chain("service-" + suffix, std::nullopt, id);
+            if (auto r = cluster_masquerade_rule()) c.rules.push_back(*r);
+            add_selection(c, sp, cluster_eps);
+            cluster_target = c.name;
+        }
+        if (!external_paths) return;
+        auto& e = add_chain("external-" + suffix, std::nullopt, id);
+        if (sp.externalTrafficPolicy == TrafficPolicy::Local) {
+            // Short-circuit: pods and the node itself may use any endpoint
+            // (the node's traffic is masqueraded so replies come back here).
+            if (!cluster_target.empty()) {
+                for (const auto& c : cluster_cidrs_)
+                    e.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Goto, cluster_target)));
+                e.rules.push_back(rule({fib_local(KeyExpr::Saddr), verdict(VerdictKind::Jump, kMarkForMasquerade)}));
+                e.rules.push_back(rule({fib_local(KeyExpr::Saddr), verdict(VerdictKind::Goto, cluster_target)}));
+            }
+        } else {
+            e.rules.push_back(rule({verdict(VerdictKind::Jump, kMarkForMasquerade)}));
+        }
+        add_selection(e, sp, external_eps);
+        external_target = e.name;
+    }
+};
+
+}  // namespace
+
+std::string service_chain_suffix(const ResolvedServicePort& sp) {
+    return sp.ns + "/" + sp.name + "/" + lower_proto(sp.protocol) + "/" +
+           (sp.portName.empty() ? std::to_string(sp.port) : sp.portName);
+}
+
+Ruleset build_ruleset(const ServiceState& state, const Settings& settings) {
+    Ruleset rs;
+    for (auto f : {IPFamily::IPv4, IPFamily::IPv6}) rs.tables.push_back(TableBuilder(state, settings, f).build());
+    return rs;
+}
+
+}  // namespace svcnat::nft

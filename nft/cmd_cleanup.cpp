@@ -1,0 +1,29 @@
+// `svcnat cleanup`: removes svcnat's tables (ip and ip6, named by --table)
+// and nothing else. Succeeds when they do not exist.
+#include <iostream>
+
+#include "../control/cli/subcommand.hpp"
+#include "../control/cli/cli_common.hpp"
+#include "../control/state/state.hpp"
+#include "syncer.hpp"
+
+namespace svcnat::nft {
+namespace {
+
+int run_cleanup(int argc, const char* const* argv) {
+    po::options_description extra("cleanup options");
+    auto parsed = cli::parse_or_report(argc, argv, extra, "svcnat cleanup [options]");
+    if (!parsed.command) return parsed.exit_status;
+    const ParsedCommand& cmd = *parsed.command;
+    std::string error;
+    if (!make_nft_syncer(cmd.settings)->cleanup(&error)) {
+        std::cerr << "svcnat cleanup: " << error << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace svcnat::nft
+
+SVCNAT_SUBCOMMAND(cleanup, "remove svcnat's nftables tables", svcnat::nft::run_cleanup);

@@ -1,0 +1,48 @@
+// `svcnat sync --once`: program the kernel from the manifests and exit.
+// Exit status: 0 when committed, 1 when the input is invalid or the kernel
+// refused the transaction (each error printed with the service it concerns).
+#include <cstdio>
+#include <iostream>
+
+#include "../control/cli/subcommand.hpp"
+#include "../control/cli/cli_common.hpp"
+#include "../control/state/state.hpp"
+#include "syncer.hpp"
+
+namespace svcnat::nft {
+namespace {
+
+int run_sync(int argc, const char* const* argv) {
+    po::options_description extra("sync options");
+    extra.add_options()("once", po::bool_switch(), "program the kernel once and exit (the daemon is `svcnat run`)");
+    auto parsed = cli::parse_or_report(argc, argv, extra, "svcnat sync --once [options] PATH...");
+    if (!parsed.command) return parsed.exit_status;
+    const ParsedCommand& cmd = *parsed.command;
+    if (!cmd.extra.count("once") || !cmd.extra.at("once").as<bool>()) {
+        std::cerr << "svcnat sync: only --once is supported here; run `svcnat run` for continuous syncing\n";
+        return 2;
+    }
+    auto loaded = load_state(cmd.settings);
+    cli::print_diagnostics(loaded.load.diagnostics, cmd.settings.verbosity, std::cerr);
+    if (!loaded.ok()) return cli::kExitFailure;
+    const ServiceState* state = &loaded.state;
+    auto syncer = make_nft_syncer(cmd.settings);
+    const auto report = syncer->sync(*state, true);
+    for (const auto& e : report.errors)
+        // nftnet's messages already start with the culprit; add it only when not.
+        std::cerr << "svcnat sync: "
+                  << (e.object.empty() || e.message.rfind(e.object, 0) == 0 ? "" : e.object + ": ") << e.message
+                  << "\n";
+    if (!report.ok) {
+        std::cerr << "svcnat sync: the kernel refused the ruleset; nothing was changed\n";
+        return 1;
+    }
+    std::printf("synced %zu service ports into table %s: %zu messages, %zu bytes, %.3f s\n", state->ports.size(),
+                cmd.settings.table.c_str(), report.messages, report.bytes, report.seconds);
+    return 0;
+}
+
+}  // namespace
+}  // namespace svcnat::nft
+
+SVCNAT_SUBCOMMAND(sync, "program the kernel (nftables) from the manifests", svcnat::nft::run_sync);

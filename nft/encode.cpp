@@ -1,0 +1,581 @@
+#include "encode.hpp"
+
+// glibc first: it tells the kernel headers which definitions it already made.
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+namespace svcnat::nft {
+
+void NftnlDeleter::operator()(nftnl_table* p) const { nftnl_table_free(p); }
+void NftnlDeleter::operator()(nftnl_chain* p) const { nftnl_chain_free(p); }
+void NftnlDeleter::operator()(nftnl_rule* p) const { nftnl_rule_free(p); }
+void NftnlDeleter::operator()(nftnl_set* p) const { nftnl_set_free(p); }
+void NftnlDeleter::operator()(nftnl_set_elem* p) const { nftnl_set_elem_free(p); }
+
+namespace {
+
+// nft's own identifiers, written into set userdata (nft src/datatype.h,
+// expression.h, proto.h, udata layout of nftnl_udata_set_types). nft reads
+// them back to print `typeof` and element byte order.
+enum NftDatatype : uint32_t {
+    kTypeVerdict = 1,
+    kTypeInteger = 4,
+    kTypeIPv4Addr = 7,
+    kTypeIPv6Addr = 8,
+    kTypeInetProto = 12,
+    kTypeInetService = 13,
+};
+enum NftByteorder : uint32_t { kByteorderInvalid = 0, kByteorderHost = 1, kByteorderBig = 2 };
+enum NftExprType : uint32_t { kExprPayload = 7, kExprMeta = 9, kExprConcat = 13, kExprNumgen = 23 };
+enum NftProtoDesc : uint32_t { kDescTh = 11, kDescIp = 12, kDescIp6 = 13 };
+enum UdataSet : uint8_t {
+    kUdKeyByteorder = 0,
+    kUdDataByteorder = 1,
+    kUdKeyTypeof = 3,
+    kUdDataTypeof = 4,
+    kUdDataInterval = 6,
+};
+enum UdataTypeof : uint8_t { kUdTypeofExpr = 0, kUdTypeofData = 1 };
+constexpr uint32_t kIpSaddrField = 11, kIpDaddrField = 12, kIp6SaddrField = 8, kIp6DaddrField = 9;
+constexpr uint32_t kThDportField = 2;
+
+uint32_t nft_type(FieldType t) {
+    switch (t) {
+        case FieldType::IPv4Addr: return kTypeIPv4Addr;
+        case FieldType::IPv6Addr: return kTypeIPv6Addr;
+        case FieldType::InetProto: return kTypeInetProto;
+        case FieldType::InetService: return kTypeInetService;
+        case FieldType::Index: return kTypeInteger;
+    }
+    return kTypeInteger;
+}
+
+// nft's concatenation type id: the sub-type ids packed 6 bits each.
+uint32_t concat_type(const std::vector<FieldType>& fields) {
+    uint32_t id = 0;
+    for (auto f : fields) id = (id << 6) | nft_type(f);
+    return id;
+}
+
+uint32_t key_byteorder(const std::vector<FieldType>& fields) {
+    if (fields.size() != 1) return kByteorderInvalid;
+    return fields[0] == FieldType::Index ? kByteorderHost : kByteorderBig;
+}
+
+class Udata {
+public:
+    Udata() : buf_(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)) {}
+    ~Udata() { nftnl_udata_buf_free(buf_); }
+    Udata(const Udata&) = delete;
+    Udata& operator=(const Udata&) = delete;
+    void u32(uint8_t type, uint32_t v) { nftnl_udata_put_u32(buf_, type, v); }
+    nftnl_udata* begin(uint8_t type) { return nftnl_udata_nest_start(buf_, type); }
+    void end(nftnl_udata* n) { nftnl_udata_nest_end(buf_, n); }
+    std::string bytes() const {
+        return std::string(static_cast<const char*>(nftnl_udata_buf_data(buf_)), nftnl_udata_buf_len(buf_));
+    }
+
+private:
+    nftnl_udata_buf* buf_;
+};
+
+void typeof_expr(Udata& u, IPFamily f, KeyExpr k, uint32_t modulus) {
+    const bool v4 = f == IPFamily::IPv4;
+    auto payload = [&](uint32_t desc, uint32_t field) {
+        u.u32(kUdTypeofExpr, kExprPayload);
+        auto d = u.begin(kUdTypeofData);
+        u.u32(0, desc);
+        u.u32(1, field);
+        u.end(d);
+    };
+    switch (k) {
+        case KeyExpr::Saddr: payload(v4 ? kDescIp : kDescIp6, v4 ? kIpSaddrField : kIp6SaddrField); break;
+        case KeyExpr::Daddr: payload(v4 ? kDescIp : kDescIp6, v4 ? kIpDaddrField : kIp6DaddrField); break;
+        case KeyExpr::ThDport: payload(kDescTh, kThDportField); break;
+        case KeyExpr::L4Proto: {
+            u.u32(kUdTypeofExpr, kExprMeta);
+            auto d = u.begin(kUdTypeofData);
+            u.u32(0, NFT_META_L4PROTO);
+            u.end(d);
+            break;
+        }
+        case KeyExpr::Numgen: {
+            u.u32(kUdTypeofExpr, kExprNumgen);
+            auto d = u.begin(kUdTypeofData);
+            u.u32(0, NFT_NG_RANDOM);
+            u.u32(1, modulus);
+            u.u32(2, 0);  // offset
+            u.end(d);
+            break;
+        }
+    }
+}
+
+// A concatenation's typeof: one nest per component (empty when the set was
+// declared with `type`, which is what nft writes then too).
+void typeof_concat(Udata& u, uint8_t type, IPFamily f, const std::vector<KeyExpr>& exprs, uint32_t modulus) {
+    auto outer = u.begin(type);
+    u.u32(kUdTypeofExpr, kExprConcat);
+    auto data = u.begin(kUdTypeofData);
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        auto n = u.begin(static_cast<uint8_t>(i));
+        typeof_expr(u, f, exprs[i], modulus);
+        u.end(n);
+    }
+    u.end(data);
+    u.end(outer);
+}
+
+// ---- expressions ---------------------------------------------------------
+
+class RuleBuilder {
+public:
+    explicit RuleBuilder(nftnl_rule* r) : r_(r) {}
+
+    nftnl_expr* add(const char* name) {
+        auto* e = nftnl_expr_alloc(name);
+        if (!e) throw std::bad_alloc();
+        nftnl_rule_add_expr(r_, e);
+        return e;
+    }
+    void payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+        auto* e = add("payload");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+    }
+    void meta_load(uint32_t key, uint32_t dreg) {
+        auto* e = add("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+    }
+    void meta_set(uint32_t key, uint32_t sreg) {
+        auto* e = add("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+    }
+    void cmp(uint32_t op, const void* data, uint32_t len) {
+        auto* e = add("cmp");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    }
+    void cmp_u32(uint32_t op, uint32_t host_value) { cmp(op, &host_value, sizeof host_value); }
+    void bitwise(const void* mask, const void* x, uint32_t len) {
+        auto* e = add("bitwise");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, x, len);
+    }
+    void bitwise_u32(uint32_t mask, uint32_t x) { bitwise(&mask, &x, 4); }
+    void ct_load(uint32_t key) {
+        auto* e = add("ct");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    }
+    void numgen(uint32_t modulus, uint32_t dreg) {
+        auto* e = add("numgen");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, dreg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, modulus);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
+    }
+    void lookup(const std::string& set, uint32_t set_id, std::optional<uint32_t> dreg) {
+        auto* e = add("lookup");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+        if (dreg) nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, *dreg);
+        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set.c_str());
+        if (set_id) nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+    }
+    void immediate_verdict(int code, const std::string& chain) {
+        auto* e = add("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(code));
+        if (!chain.empty()) nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain.c_str());
+    }
+    void immediate_data(uint32_t dreg, const void* data, uint32_t len) {
+        auto* e = add("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+        nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+    }
+    void dnat(IPFamily f, uint32_t addr_reg, uint32_t proto_reg, uint32_t flags) {
+        auto* e = add("nat");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto(f));
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, addr_reg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, proto_reg);
+        if (flags) nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, flags);
+    }
+
+private:
+    nftnl_rule* r_;
+};
+
+// The kernel requires an id on every new set (rules and elements of the
+// same batch refer to anonymous ones by id); unique per process suffices.
+uint32_t new_set_id() {
+    static std::atomic<uint32_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+size_t addr_len(IPFamily f) { return f == IPFamily::IPv4 ? 4 : 16; }
+
+uint32_t addr_offset(IPFamily f, KeyExpr k) {
+    if (f == IPFamily::IPv4) return k == KeyExpr::Saddr ? 12 : 16;
+    return k == KeyExpr::Saddr ? 8 : 24;
+}
+
+// Loads a concatenation into consecutive 32-bit registers, as nft does:
+// the first field in NFT_REG_1, the next ones in NFT_REG32_xx by offset.
+void load_key(RuleBuilder& b, IPFamily f, const std::vector<KeyExpr>& key, uint32_t modulus) {
+    uint32_t words = 0;
+    for (auto k : key) {
+        const uint32_t reg = words == 0 ? static_cast<uint32_t>(NFT_REG_1) : static_cast<uint32_t>(NFT_REG32_00) + words;
+        switch (k) {
+            case KeyExpr::Saddr:
+            case KeyExpr::Daddr:
+                b.payload(NFT_PAYLOAD_NETWORK_HEADER, addr_offset(f, k), addr_len(f), reg);
+                words += static_cast<uint32_t>(addr_len(f) / 4);
+                break;
+            case KeyExpr::L4Proto:
+                b.meta_load(NFT_META_L4PROTO, reg);
+                words += 1;
+                break;
+            case KeyExpr::ThDport:
+                b.payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
+                words += 1;
+                break;
+            case KeyExpr::Numgen:
+                b.numgen(modulus, reg);
+                words += 1;
+                break;
+        }
+    }
+}
+
+// `ip saddr 10.0.0.0/8`: nft loads only the bytes the prefix covers, and
+// masks the last one when the prefix does not end on a byte boundary.
+void prefix_match(RuleBuilder& b, IPFamily f, KeyExpr which, const CIDR& c, bool negate) {
+    const uint32_t full = static_cast<uint32_t>(addr_len(f));
+    const uint32_t bytes = c.prefix == full * 8 ? full : (c.prefix + 7u) / 8u;
+    b.payload(NFT_PAYLOAD_NETWORK_HEADER, addr_offset(f, which), bytes, NFT_REG_1);
+    if (c.prefix % 8 != 0) {
+        std::vector<uint8_t> mask(bytes, 0xff), zero(bytes, 0);
+        mask[bytes - 1] = static_cast<uint8_t>(0xff << (8 - c.prefix % 8));
+        b.bitwise(mask.data(), zero.data(), bytes);
+    }
+    b.cmp(negate ? NFT_CMP_NEQ : NFT_CMP_EQ, c.addr.bytes.data(), bytes);
+}
+
+int verdict_code(VerdictKind k) {
+    switch (k) {
+        case VerdictKind::Accept: return NF_ACCEPT;
+        case VerdictKind::Drop: return NF_DROP;
+        case VerdictKind::Return: return NFT_RETURN;
+        case VerdictKind::Jump: return NFT_JUMP;
+        case VerdictKind::Goto: return NFT_GOTO;
+        case VerdictKind::None: break;
+    }
+    throw std::logic_error("verdict without kind");
+}
+
+WireBytes target_bytes(const Target& t) {
+    WireBytes d;
+    append_addr(d, t.addr);
+    append_port(d, t.port);
+    return d;
+}
+
+// An anonymous map (`{ 0 : ..., 1 : ... }`) keyed by numgen's index,
+// appended with its elements before the rule that uses it.
+uint32_t append_anonymous_map(nftnet::Batch& batch, const Table& t, std::string_view owner, bool verdicts, size_t count, const std::function<void(nftnl_set_elem*, uint32_t)>& fill) {
+    const uint32_t id = new_set_id();
+    NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, t.name.c_str());
+    nftnl_set_set_str(s.get(), NFTNL_SET_NAME, "__map%d");
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, nfproto(t.family));
+    nftnl_set_set_u32(s.get(), NFTNL_SET_ID, id);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, kTypeInteger);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, 4);
+    const auto a = t.family == IPFamily::IPv4 ? FieldType::IPv4Addr : FieldType::IPv6Addr;
+    if (verdicts) {
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, 0);
+    } else {
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, concat_type({a, FieldType::InetService}));
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, static_cast<uint32_t>(fields_wire_size({a, FieldType::InetService})));
+    }
+    nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, static_cast<uint32_t>(count));
+    // The index is host order: without saying so nft would print it swapped.
+    Udata u;
+    u.u32(kUdKeyByteorder, kByteorderHost);
+    u.u32(kUdDataByteorder, kByteorderInvalid);
+    const auto ud = u.bytes();
+    nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));
+    batch.add_set(s.get(), nftnet::kCreate, owner);
+    for (uint32_t i = 0; i < count; ++i) {
+        auto* e = nftnl_set_elem_alloc();
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &i, sizeof i);
+        fill(e, i);
+        nftnl_set_elem_add(s.get(), e);
+    }
+    batch.add_elements(s.get(), nftnet::kCreate, owner);
+    return id;
+}
+
+}  // namespace
+
+uint16_t nfproto(IPFamily f) { return f == IPFamily::IPv4 ? NFPROTO_IPV4 : NFPROTO_IPV6; }
+
+NftnlPtr<nftnl_table> make_table(IPFamily family, const std::string& name) {
+    NftnlPtr<nftnl_table> t(nftnl_table_alloc());
+    nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
+    nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, nfproto(family));
+    return t;
+}
+
+NftnlPtr<nftnl_chain> make_chain(const Table& t, const Chain& c) {
+    NftnlPtr<nftnl_chain> ch(nftnl_chain_alloc());
+    nftnl_chain_set_str(ch.get(), NFTNL_CHAIN_TABLE, t.name.c_str());
+    nftnl_chain_set_str(ch.get(), NFTNL_CHAIN_NAME, c.name.c_str());
+    nftnl_chain_set_u32(ch.get(), NFTNL_CHAIN_FAMILY, nfproto(t.family));
+    if (c.base) {
+        static const std::pair<const char*, uint32_t> hooks[] = {
+            {"prerouting", NF_INET_PRE_ROUTING}, {"input", NF_INET_LOCAL_IN},     {"forward", NF_INET_FORWARD},
+            {"output", NF_INET_LOCAL_OUT},       {"postrouting", NF_INET_POST_ROUTING}};
+        uint32_t hooknum = 0;
+        bool found = false;
+        for (const auto& [name, num] : hooks)
+            if (c.base->hook == name) hooknum = num, found = true;
+        if (!found) throw std::logic_error("unknown hook " + c.base->hook);
+        nftnl_chain_set_u32(ch.get(), NFTNL_CHAIN_HOOKNUM, hooknum);
+        nftnl_chain_set_s32(ch.get(), NFTNL_CHAIN_PRIO, c.base->priority);
+        nftnl_chain_set_str(ch.get(), NFTNL_CHAIN_TYPE, c.base->type.c_str());
+        nftnl_chain_set_u32(ch.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    }
+    return ch;
+}
+
+std::string set_userdata(IPFamily family, const SetSpec& spec) {
+    Udata u;
+    const bool is_map = spec.is_vmap || !spec.data.empty();
+    u.u32(kUdKeyByteorder, key_byteorder(spec.key));
+    if (is_map) u.u32(kUdDataByteorder, spec.is_vmap ? kByteorderInvalid : key_byteorder(spec.data));
+    if (!spec.typeof_key.empty()) {
+        typeof_concat(u, kUdKeyTypeof, family, spec.typeof_key, spec.typeof_modulus);
+        if (!spec.data.empty()) typeof_concat(u, kUdDataTypeof, family, {KeyExpr::Daddr, KeyExpr::ThDport}, 0);
+    } else if (spec.key.size() > 1) {
+        typeof_concat(u, kUdKeyTypeof, family, {}, 0);
+    }
+    if (is_map) u.u32(kUdDataInterval, 0);
+    return u.bytes();
+}
+
+NftnlPtr<nftnl_set> make_set_ref(const Table& t, const std::string& name) {
+    NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, t.name.c_str());
+    nftnl_set_set_str(s.get(), NFTNL_SET_NAME, name.c_str());
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, nfproto(t.family));
+    return s;
+}
+
+NftnlPtr<nftnl_set> make_set(const Table& t, const SetSpec& spec) {
+    auto s = make_set_ref(t, spec.name);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_ID, new_set_id());
+    uint32_t flags = 0;
+    if (spec.is_vmap || !spec.data.empty()) flags |= NFT_SET_MAP;
+    if (spec.dynamic_timeout) flags |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, flags);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, concat_type(spec.key));
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, static_cast<uint32_t>(fields_wire_size(spec.key)));
+    if (spec.is_vmap) {
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, 0);
+    } else if (!spec.data.empty()) {
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, concat_type(spec.data));
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, static_cast<uint32_t>(fields_wire_size(spec.data)));
+    }
+    if (spec.dynamic_timeout) nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT, uint64_t{spec.timeout_s} * 1000);
+    const auto ud = set_userdata(t.family, spec);
+    nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));
+    return s;
+}
+
+NftnlPtr<nftnl_set_elem> make_element(const SetSpec& spec, const WireBytes& key, const ElementValue& v) {
+    NftnlPtr<nftnl_set_elem> e(nftnl_set_elem_alloc());
+    nftnl_set_elem_set(e.get(), NFTNL_SET_ELEM_KEY, key.data(), static_cast<uint32_t>(key.size()));
+    if (spec.is_vmap) {
+        nftnl_set_elem_set_u32(e.get(), NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(verdict_code(v.verdict.kind)));
+        if (!v.verdict.chain.empty()) nftnl_set_elem_set_str(e.get(), NFTNL_SET_ELEM_CHAIN, v.verdict.chain.c_str());
+    } else if (!spec.data.empty()) {
+        nftnl_set_elem_set(e.get(), NFTNL_SET_ELEM_DATA, v.data.data(), static_cast<uint32_t>(v.data.size()));
+    }
+    return e;
+}
+
+void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set) {
+    if (set.elements.empty()) return;
+    auto ref = make_set_ref(t, set.spec.name);
+    std::vector<NftnlPtr<nftnl_set_elem>> keep;
+    std::vector<nftnet::OwnedElement> owned;
+    keep.reserve(set.elements.size());
+    owned.reserve(set.elements.size());
+    for (const auto& [key, value] : set.elements) {
+        keep.push_back(make_element(set.spec, key, value));
+        owned.push_back({keep.back().get(), owner_name(value.owner)});
+    }
+    batch.add_elements(ref.get(), owned, nftnet::kCreate);
+}
+
+void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain, const Rule& rule,
+                 std::string_view owner) {
+    NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, t.name.c_str());
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.c_str());
+    nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, nfproto(t.family));
+    RuleBuilder b(r.get());
+    const IPFamily f = t.family;
+    const uint32_t addr_words = static_cast<uint32_t>(addr_len(f) / 4);
+    for (const auto& s : rule.stmts) {
+        switch (s.kind) {
+            case StmtKind::MatchPrefix:
+                if (s.cidr.prefix == 0) break;  // matches everything
+                prefix_match(b, f, s.key.at(0), s.cidr, s.negate);
+                break;
+            case StmtKind::MatchL4Proto: {
+                uint8_t p = protocol_number(s.proto);
+                b.meta_load(NFT_META_L4PROTO, NFT_REG_1);
+                b.cmp(NFT_CMP_EQ, &p, 1);
+                break;
+            }
+            case StmtKind::MatchFibLocal: {
+                auto* e = b.add("fib");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS,
+                                   s.key.at(0) == KeyExpr::Saddr ? NFTA_FIB_F_SADDR : NFTA_FIB_F_DADDR);
+                b.cmp_u32(NFT_CMP_EQ, RTN_LOCAL);
+                break;
+            }
+            case StmtKind::MatchCtStateNew:
+                b.ct_load(NFT_CT_STATE);
+                b.bitwise_u32(NF_CT_STATE_BIT(IP_CT_NEW), 0);
+                b.cmp_u32(NFT_CMP_NEQ, 0);
+                break;
+            case StmtKind::MatchCtDnat:
+                b.ct_load(NFT_CT_STATUS);
+                b.bitwise_u32(IPS_DST_NAT, 0);
+                b.cmp_u32(NFT_CMP_NEQ, 0);
+                break;
+            case StmtKind::MatchMarkClear:
+                b.meta_load(NFT_META_MARK, NFT_REG_1);
+                b.bitwise_u32(s.mark_bit, 0);
+                b.cmp_u32(NFT_CMP_EQ, 0);
+                break;
+            case StmtKind::Lookup:
+                load_key(b, f, s.key, s.modulus);
+                b.lookup(s.set, 0, std::nullopt);
+                break;
+            case StmtKind::Vmap:
+                load_key(b, f, s.key, s.modulus);
+                b.lookup(s.set, 0, NFT_REG_VERDICT);
+                break;
+            case StmtKind::SetMarkBit:
+            case StmtKind::ClearMarkBit:
+                b.meta_load(NFT_META_MARK, NFT_REG_1);
+                b.bitwise_u32(~s.mark_bit, s.kind == StmtKind::SetMarkBit ? s.mark_bit : 0);
+                b.meta_set(NFT_META_MARK, NFT_REG_1);
+                break;
+            case StmtKind::DnatMap:
+                load_key(b, f, s.key, s.modulus);
+                b.lookup(s.set, 0, NFT_REG_1);
+                b.dnat(f, NFT_REG_1, NFT_REG32_00 + addr_words, 0);
+                break;
+            case StmtKind::DnatAnon: {
+                const auto id = append_anonymous_map(batch, t, owner, false, s.targets.size(),
+                                                     [&](nftnl_set_elem* e, uint32_t i) {
+                                                         auto d = target_bytes(s.targets[i]);
+                                                         nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, d.data(),
+                                                                            static_cast<uint32_t>(d.size()));
+                                                     });
+                b.numgen(s.modulus, NFT_REG_1);
+                b.lookup("__map%d", id, NFT_REG_1);
+                b.dnat(f, NFT_REG_1, NFT_REG32_00 + addr_words, 0);
+                break;
+            }
+            case StmtKind::DnatTo: {
+                const auto& tg = s.targets.at(0);
+                b.immediate_data(NFT_REG_1, tg.addr.bytes.data(), static_cast<uint32_t>(addr_len(f)));
+                const uint16_t port = htons(tg.port);
+                b.immediate_data(NFT_REG_2, &port, sizeof port);
+                b.dnat(f, NFT_REG_1, NFT_REG_2, NF_NAT_RANGE_PROTO_SPECIFIED);
+                break;
+            }
+            case StmtKind::NumgenVmapAnon: {
+                const auto id = append_anonymous_map(batch, t, owner, true, s.chains.size(),
+                                                     [&](nftnl_set_elem* e, uint32_t i) {
+                                                         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+                                                                                static_cast<uint32_t>(NFT_GOTO));
+                                                         nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN,
+                                                                                s.chains[i].c_str());
+                                                     });
+                b.numgen(s.modulus, NFT_REG_1);
+                b.lookup("__map%d", id, NFT_REG_VERDICT);
+                break;
+            }
+            case StmtKind::UpdateSaddr: {
+                load_key(b, f, {KeyExpr::Saddr}, 0);
+                auto* e = b.add("dynset");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+                nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, s.set.c_str());
+                break;
+            }
+            case StmtKind::Masquerade: {
+                auto* e = b.add("masq");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_FLAGS, NF_NAT_RANGE_PROTO_RANDOM_FULLY);
+                break;
+            }
+            case StmtKind::RejectTcpReset: {
+                auto* e = b.add("reject");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+                break;
+            }
+            case StmtKind::RejectIcmp: {
+                auto* e = b.add("reject");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
+                // ICMP_PORT_UNREACH (3) / ICMPV6_PORT_UNREACH (4).
+                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, f == IPFamily::IPv4 ? 3 : 4);
+                break;
+            }
+            case StmtKind::Verdict:
+                b.immediate_verdict(verdict_code(s.verdict.kind), s.verdict.chain);
+                break;
+        }
+    }
+    batch.add_rule(r.get(), nftnet::kCreate | nftnet::kAppend, owner);
+}
+
+}  // namespace svcnat::nft

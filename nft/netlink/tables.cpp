@@ -1,0 +1,145 @@
+#include "tables.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+namespace svcnat::nftnet {
+namespace {
+
+// A dump can be interrupted by a concurrent commit (NLM_F_DUMP_INTR, which
+// mnl_cb_run reports as EINTR); it is then restarted, a bounded number of times.
+constexpr int kDumpAttempts = 5;
+
+// Sends one request and runs `cb` on every reply until the kernel signals
+// the end (NLMSG_DONE or the ACK). Returns "" or the error text.
+std::string talk(NetlinkSocket& socket, uint16_t nft_msg_type, uint16_t family, uint16_t flags,
+                 mnl_cb_t cb, void* data, const std::function<void()>& reset) {
+    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE > 65536 ? MNL_SOCKET_BUFFER_SIZE : 65536);
+    for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
+        reset();
+        const uint32_t seq = next_sequence_number();
+        // Plain requests ask for an ACK so that the answer has a clear end;
+        // dumps end with NLMSG_DONE.
+        const uint16_t ack = (flags & NLM_F_DUMP) ? 0 : NLM_F_ACK;
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), nft_msg_type, family, flags | ack, seq);
+        if (mnl_socket_sendto(socket.raw(), nlh, nlh->nlmsg_len) < 0)
+            return std::string("sendto: ") + std::strerror(errno);
+        int ret;
+        do {
+            ssize_t got = mnl_socket_recvfrom(socket.raw(), buffer.data(), buffer.size());
+            if (got < 0) {
+                ret = -1;
+                break;
+            }
+            ret = mnl_cb_run(buffer.data(), static_cast<size_t>(got), seq, socket.port_id(), cb, data);
+        } while (ret > MNL_CB_STOP);
+        if (ret >= 0) return {};
+        if (errno != EINTR) return std::strerror(errno);
+        // Interrupted dump: drain what is left of it without blocking (each
+        // read lets the kernel continue the dump until it is done), then
+        // start over.
+        while (recv(socket.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT) > 0) {
+        }
+    }
+    return "dump interrupted by concurrent changes " + std::to_string(kDumpAttempts) + " times";
+}
+
+int table_cb(const nlmsghdr* nlh, void* data) {
+    auto* out = static_cast<std::vector<TableInfo>*>(data);
+    nftnl_table* t = nftnl_table_alloc();
+    if (t == nullptr) return MNL_CB_ERROR;
+    if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+        TableInfo info;
+        info.family = static_cast<uint16_t>(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY));
+        info.name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+        info.flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+        info.use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
+        info.handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
+        out->push_back(std::move(info));
+    }
+    nftnl_table_free(t);
+    return MNL_CB_OK;
+}
+
+int gen_cb(const nlmsghdr* nlh, void* data) {
+    auto* out = static_cast<GenerationResult*>(data);
+    nftnl_gen* gen = nftnl_gen_alloc();
+    if (gen == nullptr) return MNL_CB_ERROR;
+    if (nftnl_gen_nlmsg_parse(nlh, gen) == 0 && nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
+        out->id = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+        out->ok = true;
+    }
+    nftnl_gen_free(gen);
+    return MNL_CB_OK;
+}
+
+}  // namespace
+
+ListTablesResult list_tables(NetlinkSocket& socket) {
+    ListTablesResult result;
+    result.error = talk(socket, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP, table_cb, &result.tables,
+                        [&result] { result.tables.clear(); });
+    result.ok = result.error.empty();
+    return result;
+}
+
+ListTablesResult find_tables(NetlinkSocket& socket, std::string_view name, std::span<const uint16_t> families) {
+    ListTablesResult all = list_tables(socket);
+    if (!all.ok) return all;
+    ListTablesResult result;
+    result.ok = true;
+    for (TableInfo& t : all.tables) {
+        if (t.name != name) continue;
+        for (uint16_t f : families) {
+            if (t.family == f) {
+                result.tables.push_back(std::move(t));
+                break;
+            }
+        }
+    }
+    return result;
+}
+
+void append_delete_tables(Batch& batch, std::span<const TableId> tables, std::string_view owner) {
+    for (const TableId& t : tables) {
+        // NEWTABLE without NLM_F_EXCL is a no-op on an existing table, so the
+        // DELTABLE that follows always has something to delete.
+        batch.add_table(t.family, t.name, kNoFlags, owner);
+        batch.delete_table(t.family, t.name, owner);
+    }
+}
+
+BatchResult delete_tables(NetlinkSocket& socket, std::span<const TableId> tables, std::string_view owner) {
+    Batch batch;
+    append_delete_tables(batch, tables, owner);
+    return send_batch(socket, batch);
+}
+
+void append_replace_table(Batch& batch, const nftnl_table* table, std::string_view owner) {
+    const auto family = static_cast<uint16_t>(nftnl_table_get_u32(table, NFTNL_TABLE_FAMILY));
+    const char* name = nftnl_table_get_str(table, NFTNL_TABLE_NAME);
+    TableId id{family, name != nullptr ? name : ""};
+    append_delete_tables(batch, std::span<const TableId>(&id, 1), owner);
+    batch.add_table(table, kCreate, owner);
+}
+
+GenerationResult read_generation(NetlinkSocket& socket) {
+    GenerationResult result;
+    result.error = talk(socket, NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, gen_cb, &result, [&result] { result.ok = false; });
+    if (result.error.empty() && !result.ok) result.error = "no generation in the kernel's reply";
+    if (!result.error.empty()) result.ok = false;
+    return result;
+}
+
+}  // namespace svcnat::nftnet

@@ -1,0 +1,281 @@
+// make_nft_syncer(): keeps the kernel's svcnat tables equal to the model.
+//
+// Every sync is one nf_tables transaction. A full sync replaces the tables
+// atomically (add; delete; add + contents), so traffic never sees an empty
+// table; an incremental sync sends only the diff against the last
+// committed model. After any failure the next sync is full, because an
+// aborted transaction leaves the kernel as it was but our bookkeeping may no
+// longer match what someone else did to the tables meanwhile.
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "builder.hpp"
+#include "diff.hpp"
+#include "encode.hpp"
+#include "endpoint_fast_path.hpp"
+#include "netlink/conntrack.hpp"
+#include "netlink/tables.hpp"
+#include "netlink/transaction.hpp"
+#include "syncer.hpp"
+#include "syncer_changes.hpp"
+
+namespace svcnat {
+namespace {
+
+using namespace nft;
+
+std::string table_owner(const Table& t) { return "table " + std::string(family_keyword(t.family)) + " " + t.name; }
+
+// Everything in `t`, after append_replace_table() emptied it.
+void encode_table_contents(nftnet::Batch& batch, const Table& t) {
+    for (const auto& [name, chain] : t.chains)
+        batch.add_chain(make_chain(t, chain).get(), nftnet::kCreate, chain.owner.empty() ? table_owner(t) : chain.owner);
+    for (const auto& [name, set] : t.sets) {
+        batch.add_set(make_set(t, set.spec).get(), nftnet::kCreate, set.owner.empty() ? table_owner(t) : set.owner);
+        append_all_elements(batch, t, set);
+    }
+    for (const auto& [name, chain] : t.chains)
+        for (const auto& r : chain.rules)
+            append_rule(batch, t, name, r, chain.owner.empty() ? table_owner(t) : chain.owner);
+}
+
+void encode_full(nftnet::Batch& batch, const Ruleset& rs) {
+    for (const auto& t : rs.tables) {
+        nftnet::append_replace_table(batch, make_table(t.family, t.name).get(), table_owner(t));
+        encode_table_contents(batch, t);
+    }
+}
+
+std::string_view owner_of(const Chain& c, const Table& t, std::string& scratch) {
+    if (!c.owner.empty()) return c.owner;
+    scratch = table_owner(t);
+    return scratch;
+}
+
+void append_elements(nftnet::Batch& batch, const Table& t, const std::vector<ElementRef>& refs, bool add) {
+    // Group by set: one element list per set keeps messages few.
+    std::map<const Set*, std::vector<const ElementRef*>> by_set;
+    for (const auto& r : refs) by_set[r.set].push_back(&r);
+    for (const auto& [set, list] : by_set) {
+        auto ref = make_set_ref(t, set->spec.name);
+        std::vector<NftnlPtr<nftnl_set_elem>> keep;
+        std::vector<nftnet::OwnedElement> owned;
+        keep.reserve(list.size());
+        for (const auto* r : list) {
+            keep.push_back(make_element(set->spec, *r->key, *r->value));
+            owned.push_back({keep.back().get(), owner_name(r->value->owner)});
+        }
+        if (add) batch.add_elements(ref.get(), owned, nftnet::kCreate);
+        else batch.delete_elements(ref.get(), owned);
+    }
+}
+
+void encode_diff(nftnet::Batch& batch, const RulesetDiff& d) {
+    std::string scratch;
+    for (const auto& td : d.tables) {
+        const Table& now = *td.after;
+        const Table& was = *td.before;
+        for (const auto* c : td.add_chains) batch.add_chain(make_chain(now, *c).get(), nftnet::kCreate, owner_of(*c, now, scratch));
+        for (const auto* s : td.add_sets) {
+            batch.add_set(make_set(now, s->spec).get(), nftnet::kCreate, s->owner.empty() ? table_owner(now) : s->owner);
+            append_all_elements(batch, now, *s);
+        }
+        append_elements(batch, was, td.delete_elements, false);
+        for (const auto* c : td.replace_chains) batch.flush_chain(make_chain(now, *c).get(), owner_of(*c, now, scratch));
+        for (const auto* c : td.delete_chains) batch.flush_chain(make_chain(was, *c).get(), owner_of(*c, was, scratch));
+        append_elements(batch, now, td.add_elements, true);
+        for (const auto* list : {&td.add_chains, &td.replace_chains})
+            for (const auto* c : *list)
+                for (const auto& r : c->rules) append_rule(batch, now, c->name, r, owner_of(*c, now, scratch));
+        for (const auto* c : td.delete_chains) batch.delete_chain(make_chain(was, *c).get(), owner_of(*c, was, scratch));
+        for (const auto* s : td.delete_sets)
+            batch.delete_set(make_set_ref(was, s->spec.name).get(), s->owner.empty() ? table_owner(was) : s->owner);
+    }
+}
+
+bool same_node(const NodeInfo& a, const NodeInfo& b) { return a.name == b.name && a.ips == b.ips && a.zone == b.zone; }
+
+class NftSyncer final : public Syncer {
+public:
+    explicit NftSyncer(const Settings& settings) : settings_(settings) {}
+
+    SyncReport sync(const ServiceState& desired, bool full) override {
+        const auto start = std::chrono::steady_clock::now();
+        SyncReport report;
+        full = full || !committed_ || need_full_;
+        // Nothing changed since the last commit: no build, no diff, no batch.
+        if (!full && committed_state_ && same_node(committed_state_->node, desired.node) &&
+            committed_state_->ports == desired.ports) {
+            report.ok = true;
+            report.no_local_endpoints = count_no_local_endpoints(desired);
+            report.seconds = seconds_since(start);
+            return report;
+        }
+        if (!full) {
+            if (auto plan = fast_path_.plan(*committed_, *committed_state_, desired, settings_))
+                return sync_endpoints_only(*plan, desired, start);
+        }
+        auto next = std::make_unique<Ruleset>(build_ruleset(desired, settings_));
+        const auto changes = count_changes(committed_state_ ? &*committed_state_ : nullptr, desired);
+        report.service_changes = changes.service_ports;
+        report.endpoint_changes = changes.endpoints;
+        report.no_local_endpoints = count_no_local_endpoints(desired);
+
+        nftnet::Batch batch;
+        RulesetDiff d;
+        if (!full) {
+            d = diff_rulesets(*committed_, *next);
+            if (d.needs_full) full = true;
+        }
+        report.full = full;
+        if (full) {
+            encode_full(batch, *next);
+        } else if (d.empty()) {
+            committed_state_ = desired;  // same ruleset; remember the state for change counts
+            report.ok = true;
+            report.seconds = seconds_since(start);
+            return report;
+        } else {
+            encode_diff(batch, d);
+        }
+
+        nftnet::BatchResult result;
+        try {
+            if (!socket_) socket_ = std::make_unique<nftnet::NetlinkSocket>();
+            result = nftnet::send_batch(*socket_, batch);
+        } catch (const std::exception& e) {
+            result.outcome = nftnet::Outcome::Unknown;
+            result.transport_error = e.what();
+        }
+        report.sent = true;
+        report.messages = result.messages;
+        report.bytes = result.bytes;
+        for (const auto& e : result.errors) report.errors.push_back({e.owner, e.describe()});
+        if (!result.transport_error.empty()) report.errors.push_back({"", result.transport_error});
+        if (result.ok()) {
+            report.ok = true;
+            need_full_ = false;
+            forget_stale_udp(desired, report);
+            committed_ = std::move(next);
+            committed_state_ = desired;
+            fast_path_.reset(*committed_, *committed_state_);
+        } else {
+            report.ok = false;
+            need_full_ = true;
+            fast_path_.invalidate();
+            if (report.errors.empty())
+                report.errors.push_back({"", std::string("transaction outcome: ") + std::string(nftnet::to_string(result.outcome))});
+        }
+        report.seconds = seconds_since(start);
+        return report;
+    }
+
+    bool cleanup(std::string* error) override {
+        try {
+            if (!socket_) socket_ = std::make_unique<nftnet::NetlinkSocket>();
+            std::vector<nftnet::TableId> ids{{nfproto(IPFamily::IPv4), settings_.table},
+                                             {nfproto(IPFamily::IPv6), settings_.table}};
+            auto r = nftnet::delete_tables(*socket_, ids);
+            committed_.reset();
+            committed_state_.reset();
+            need_full_ = true;
+            fast_path_.invalidate();
+            if (!r.ok()) {
+                if (error) *error = r.summary();
+                return false;
+            }
+            return true;
+        } catch (const std::exception& e) {
+            if (error) *error = e.what();
+            return false;
+        }
+    }
+
+private:
+    // Endpoint-only changes of plain service ports: the batch and the model
+    // update cost what changed, not the ruleset size.
+    SyncReport sync_endpoints_only(EndpointFastPath::Plan& plan, const ServiceState& desired,
+                                   std::chrono::steady_clock::time_point start) {
+        SyncReport report;
+        ChangeCounts changes;
+        for (size_t i : plan.changed_ports) {
+            ServiceState a{desired.node, {committed_state_->ports[i]}}, b{desired.node, {desired.ports[i]}};
+            auto c = count_changes(&a, b);
+            changes.service_ports += c.service_ports;
+            changes.endpoints += c.endpoints;
+        }
+        report.service_changes = changes.service_ports;
+        report.endpoint_changes = changes.endpoints;
+        report.no_local_endpoints = count_no_local_endpoints(desired);
+        nftnet::Batch batch;
+        encode_diff(batch, plan.diff);
+        auto result = send(batch);
+        fill(report, result);
+        if (result.ok()) {
+            ServiceState before_ports{desired.node, {}};
+            for (size_t i : plan.changed_ports) before_ports.ports.push_back(committed_state_->ports[i]);
+            ServiceState after_ports{desired.node, {}};
+            for (size_t i : plan.changed_ports) after_ports.ports.push_back(desired.ports[i]);
+            fast_path_.apply(plan, *committed_, *committed_state_, desired);
+            auto targets = stale_udp_targets(before_ports, after_ports);
+            if (!targets.empty())
+                for (const auto& e : nftnet::delete_udp_conntrack(targets).errors) report.errors.push_back({"conntrack", e});
+            report.ok = true;
+        } else {
+            need_full_ = true;
+            fast_path_.invalidate();
+        }
+        report.seconds = seconds_since(start);
+        return report;
+    }
+
+    nftnet::BatchResult send(nftnet::Batch& batch) {
+        nftnet::BatchResult result;
+        try {
+            if (!socket_) socket_ = std::make_unique<nftnet::NetlinkSocket>();
+            result = nftnet::send_batch(*socket_, batch);
+        } catch (const std::exception& e) {
+            result.outcome = nftnet::Outcome::Unknown;
+            result.transport_error = e.what();
+        }
+        return result;
+    }
+
+    static void fill(SyncReport& report, const nftnet::BatchResult& result) {
+        report.sent = true;
+        report.messages = result.messages;
+        report.bytes = result.bytes;
+        for (const auto& e : result.errors) report.errors.push_back({e.owner, e.describe()});
+        if (!result.transport_error.empty()) report.errors.push_back({"", result.transport_error});
+        if (!result.ok() && report.errors.empty())
+            report.errors.push_back({"", std::string("transaction outcome: ") + std::string(nftnet::to_string(result.outcome))});
+    }
+
+    static double seconds_since(std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    }
+
+    // UDP has no teardown: entries towards a removed endpoint or service
+    // would keep steering clients there until they time out.
+    void forget_stale_udp(const ServiceState& desired, SyncReport& report) {
+        if (!committed_state_) return;
+        auto targets = stale_udp_targets(*committed_state_, desired);
+        if (targets.empty()) return;
+        auto r = nftnet::delete_udp_conntrack(targets);
+        for (const auto& e : r.errors) report.errors.push_back({"conntrack", e});
+    }
+
+    Settings settings_;
+    std::unique_ptr<nftnet::NetlinkSocket> socket_;
+    std::unique_ptr<Ruleset> committed_;
+    std::optional<ServiceState> committed_state_;
+    bool need_full_ = true;
+    EndpointFastPath fast_path_;
+};
+
+}  // namespace
+
+std::unique_ptr<Syncer> make_nft_syncer(const Settings& settings) { return std::make_unique<NftSyncer>(settings); }
+
+}  // namespace svcnat

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# svcnat in five minutes: the kubia example of conf/examples served by
+# `svcnat run` on a lab node (network namespaces), reached from a pod and from
+# an external client; then a pod is added and one removed by editing the
+# watched manifest directory.
+#
+#   sudo scripts/setup.sh && sudo scripts/demo.sh
+#
+# BUILD_DIR (default build) and SVCNAT_BIN choose the svcnat executable.
+#
+# Everything happens inside namespaces named demo-<PID> (scripts/lab/lab.sh);
+# the root network namespace is never touched. The lab, the daemon and the
+# temporary directory are removed at the end, on error and on Ctrl-C.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD_DIR:-build}
+SVCNAT=${SVCNAT_BIN:-$BUILD/control/cli/svcnat}
+LAB_SH=scripts/lab/lab.sh
+LAB=demo-$$
+WORK=""
+NODE_FLAGS=(--node-name node-a --cluster-cidr 10.244.0.0/16)
+
+bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
+[ -t 1 ] || { bold="" dim="" off=""; }
+step() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
+note() { printf '%s%s%s\n' "$dim" "$*" "$off"; }
+# Shows a command (shell-quoted), then runs it.
+show() { printf '%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$off"; }
+run() { show "$@"; "$@"; }
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    echo
+    note "cleaning up: stopping svcnat, removing lab $LAB"
+    "$LAB_SH" down "$LAB" 2>/dev/null || true
+    [ -n "$WORK" ] && rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it creates network namespaces): sudo $0" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+step "1. Build svcnat"
+if [ -z "${SVCNAT_BIN:-}" ]; then  # (re)build: a no-op when up to date
+    [ -f "$BUILD/build.ninja" ] || run meson setup "$BUILD" -Dtests=disabled
+    run meson compile -C "$BUILD" svcnat
+fi
+note "using $SVCNAT"
+# SVCNAT_DEMO_MODE=once shows the same with `svcnat sync --once` after each change.
+if [ "${SVCNAT_DEMO_MODE:-run}" = run ] && "$SVCNAT" --help 2>&1 | grep -qE '^\s+run\b'; then DAEMON=1; else DAEMON=0; fi
+
+# ---------------------------------------------------------------------------
+step "2. A lab: node-a, three kubia pods, an external client"
+note "network namespaces svcnat-$LAB.node, svcnat-$LAB.client and one per pod; pods are routed like Calico's"
+run "$LAB_SH" up "$LAB"
+for i in 1 2 3; do
+    run "$LAB_SH" add-pod "$LAB" "kubia-$i" "10.244.1.1$i" --http 8080 --udp "" --echo "" --sctp ""
+done
+
+# The manifests, one file per pod so that a pod can be removed by deleting
+# its file: the Nodes and the kubernetes Service (cluster.yaml), the four
+# kubia Services, kubia-1..3. (The example's kubia-4 comes later.)
+WORK=$(mktemp -d /tmp/svcnat-demo-XXXXXX)
+MANIFESTS=$WORK/manifests
+mkdir -p "$MANIFESTS"
+cp conf/examples/cluster.yaml "$MANIFESTS/"
+python3 - conf/examples/kubia.yaml "$MANIFESTS" <<'EOF'
+import re, sys
+src, out = sys.argv[1], sys.argv[2]
+services = []
+for doc in re.split(r"^---\s*$", open(src).read(), flags=re.M):
+    kind = re.search(r"^kind:\s*(\S+)", doc, re.M)
+    name = re.search(r"^  name:\s*(\S+)", doc, re.M)
+    if not kind or not name:
+        continue
+    if kind.group(1) == "Service":
+        services.append(doc.strip("\n") + "\n")
+    elif kind.group(1) == "Pod" and name.group(1) != "kubia-4":
+        open(f"{out}/{name.group(1)}.yaml", "w").write(doc.strip("\n") + "\n")
+open(f"{out}/kubia-services.yaml", "w").write("---\n".join(services))
+EOF
+step "3. The manifests svcnat watches"
+run ls "$MANIFESTS"
+
+# ---------------------------------------------------------------------------
+apply_change() {  # without the daemon, program the kernel again by hand
+    if ((DAEMON == 0)); then
+        run "$LAB_SH" exec "$LAB" node -- "$SVCNAT" sync --once "${NODE_FLAGS[@]}" "$MANIFESTS"
+    fi
+}
+if ((DAEMON)); then
+    step "4. Start svcnat run in the node namespace"
+    start_daemon=("$LAB_SH" spawn "$LAB" node svcnat -- "$SVCNAT" run "${NODE_FLAGS[@]}"
+        --lock-dir "$WORK/lock" --min-sync-period 200ms "$MANIFESTS")
+    show "${start_daemon[@]}"
+    pid=$("${start_daemon[@]}")
+    note "svcnat run is PID $pid; its log: /run/svcnat-lab/$LAB/logs/svcnat.log"
+    # Ready when /healthz answers 200 (the first sync is done).
+    for ((i = 0; i < 100; i++)); do
+        if "$LAB_SH" exec "$LAB" node -- curl -fs -o /dev/null --max-time 1 http://127.0.0.1:10256/healthz; then break; fi
+        sleep 0.1
+    done
+    run "$LAB_SH" exec "$LAB" node -- curl -s --max-time 2 http://127.0.0.1:10256/healthz
+    echo
+else
+    step "4. Program the node (svcnat sync --once, again after each change)"
+    apply_change
+fi
+
+step "5. The services"
+run "$SVCNAT" get svc -f "$MANIFESTS"
+CLUSTER_IP=$("$SVCNAT" get svc kubia -o json -f "$MANIFESTS" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["clusterIP"])')
+NODE_PORT=30123
+LB_IP=198.51.100.10
+
+# Shows and runs a shell command line inside node|client|POD.
+run_sh() {
+    printf "%s\$ %s -- sh -c '%s'%s\n" "$bold" "$LAB_SH exec $LAB $1" "$2" "$off" >&2  # stderr: stdout may be captured
+    "$LAB_SH" exec "$LAB" "$1" -- sh -c "$2"
+}
+
+# Ten requests from `where`, each on a new connection, and who answered.
+ten_requests() {
+    local where=$1 url=$2
+    run_sh "$where" "for i in \$(seq 10); do curl -s --max-time 2 $url || echo '(no answer)'; done" |
+        tee "$WORK/answers" | sed 's/^/  /'
+    note "  answers per pod: $(sort "$WORK/answers" | uniq -c | awk '{printf "%s%s %s", sep, $NF, $1; sep=", "}')"
+}
+
+step "6. ClusterIP $CLUSTER_IP from inside the cluster (pod kubia-1)"
+ten_requests kubia-1 "http://$CLUSTER_IP/"
+step "7. NodePort $NODE_PORT from the external client (203.0.113.100 -> node 203.0.113.1)"
+ten_requests client "http://203.0.113.1:$NODE_PORT/"
+step "8. LoadBalancer ingress $LB_IP from the external client"
+ten_requests client "http://$LB_IP/"
+
+# Polls (at most 10 s) until 20 requests from the client to the NodePort
+# satisfy the check: "with POD" or "without POD".
+wait_for_pods() {
+    local mode=$1 pod=$2 i answers
+    for ((i = 0; i < 20; i++)); do
+        answers=$("$LAB_SH" exec "$LAB" client -- /usr/bin/python3 scripts/lab/probe.py http \
+            "http://203.0.113.1:$NODE_PORT/" --count 20 --timeout 1)
+        if [ "$mode" = with ] && grep -qx "You've hit $pod" <<<"$answers"; then return 0; fi
+        if [ "$mode" = without ] && ! grep -qx "You've hit $pod" <<<"$answers"; then return 0; fi
+        sleep 0.5
+    done
+    echo "demo.sh: svcnat did not pick up the change in 10 s" >&2
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+step "9. Scale up: a fourth pod"
+run "$LAB_SH" add-pod "$LAB" kubia-4 10.244.1.14 --http 8080 --udp "" --echo "" --sctp ""
+cat >"$WORK/kubia-4.yaml" <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kubia-4
+  labels:
+    app: kubia
+spec:
+  nodeName: node-a
+  containers:
+  - name: kubia
+    image: luksa/kubia
+    ports:
+    - name: http
+      containerPort: 8080
+status:
+  phase: Running
+  podIP: 10.244.1.14
+  podIPs:
+  - ip: 10.244.1.14
+  conditions:
+  - type: Ready
+    status: "True"
+EOF
+note "the new pod's manifest:"
+sed 's/^/  /' "$WORK/kubia-4.yaml"
+run cp "$WORK/kubia-4.yaml" "$MANIFESTS/kubia-4.yaml"
+apply_change
+wait_for_pods with kubia-4
+ten_requests client "http://203.0.113.1:$NODE_PORT/"
+
+step "10. Scale down: kubia-2 goes away"
+run rm "$MANIFESTS/kubia-2.yaml"
+apply_change
+wait_for_pods without kubia-2
+ten_requests client "http://203.0.113.1:$NODE_PORT/"
+run "$LAB_SH" del-pod "$LAB" kubia-2
+run "$SVCNAT" get endpoints -f "$MANIFESTS"
+
+if ((DAEMON)); then
+    step "11. What the daemon did"
+    run_sh node "curl -s http://127.0.0.1:10249/metrics | grep '^svcnat_' | head -n 15"
+fi
+step "Done"
+note "the lab, the daemon and $WORK are removed now"

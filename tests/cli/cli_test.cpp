@@ -1,0 +1,228 @@
+// Runs the built `svcnat` executable (path in $SVCNAT_BIN) on conf/examples
+// (under $SVCNAT_SOURCE_ROOT) and compares its output with golden files in
+// tests/cli/golden/. The goldens double as a determinism check: allocation
+// must give the same ClusterIPs and NodePorts on every machine.
+// SVCNAT_UPDATE_GOLDEN=1 rewrites the goldens instead of comparing.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Result {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Runs svcnat with `args` in the source root; stdout and stderr captured.
+Result run(const std::vector<std::string>& args) {
+    const std::string bin = env_or_empty("SVCNAT_BIN");
+    const std::string root = env_or_empty("SVCNAT_SOURCE_ROOT");
+    char out_tmpl[] = "/tmp/svcnat-cli-test-out-XXXXXX";
+    char err_tmpl[] = "/tmp/svcnat-cli-test-err-XXXXXX";
+    int out_fd = mkstemp(out_tmpl);
+    int err_fd = mkstemp(err_tmpl);
+    Result r;
+    if (out_fd < 0 || err_fd < 0) return r;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        if (chdir(root.c_str()) != 0) _exit(126);
+        std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(bin.c_str(), argv.data());
+        _exit(127);
+    }
+    int wstatus = 0;
+    if (pid > 0 && waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus)) r.status = WEXITSTATUS(wstatus);
+    close(out_fd);
+    close(err_fd);
+    r.out = slurp(out_tmpl);
+    r.err = slurp(err_tmpl);
+    unlink(out_tmpl);
+    unlink(err_tmpl);
+    return r;
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+    const std::string path = env_or_empty("SVCNAT_SOURCE_ROOT") + "/tests/cli/golden/" + name;
+    if (env_or_empty("SVCNAT_UPDATE_GOLDEN") == "1") {
+        std::ofstream(path) << actual;
+        return;
+    }
+    std::ifstream probe(path);
+    ASSERT_TRUE(probe.good()) << "missing golden file " << path;
+    EXPECT_EQ(actual, slurp(path)) << "differs from " << path;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (env_or_empty("SVCNAT_BIN").empty() || env_or_empty("SVCNAT_SOURCE_ROOT").empty())
+            GTEST_FAIL() << "SVCNAT_BIN and SVCNAT_SOURCE_ROOT must be set (meson test does)";
+    }
+};
+
+// The node the example addresses assume; the host name would vary.
+const std::vector<std::string> kExamples = {"-f", "conf/examples", "--node-name", "node-a"};
+
+std::vector<std::string> with_examples(std::vector<std::string> args) {
+    args.insert(args.end(), kExamples.begin(), kExamples.end());
+    return args;
+}
+
+TEST_F(Cli, CheckExamplesSucceeds) {
+    auto r = run({"check", "conf/examples", "--node-name", "node-a"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    expect_golden("check_examples.txt", r.out);
+}
+
+TEST_F(Cli, GetSvcAllNamespaces) {
+    auto r = run(with_examples({"get", "svc", "-A"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("get_svc_A.txt", r.out);
+    // Every example service is there with its allocated address and ports.
+    for (const char* name : {"kubernetes ", "kubia ", "kubia-nodeport", "kubia-loadbalancer", "kubia-local",
+                             "the-service ", "the-service-nodeport", "the-service-external", "ssh-service1",
+                             "redis-sentinel", "myapp ", "myapp-headless", "myapp-nodeport", "my-service",
+                             "the-mysql", "mongo"})
+        EXPECT_NE(r.out.find(name), std::string::npos) << name;
+    EXPECT_NE(r.out.find("10.96.0.1 "), std::string::npos);
+    EXPECT_NE(r.out.find("80:30123/TCP"), std::string::npos);
+    EXPECT_NE(r.out.find("2222:30239/TCP"), std::string::npos);
+}
+
+TEST_F(Cli, ManifestsFromTheConfigFile) {
+    char tmpl[] = "/tmp/svcnat-cli-test-conf-XXXXXX";
+    int fd = mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    const std::string conf = tmpl;
+    std::ofstream(conf) << "manifests = " << env_or_empty("SVCNAT_SOURCE_ROOT") << "/conf/examples\n"
+                        << "node-name = node-a\n";
+    auto r = run({"get", "svc", "-A", "--config", conf});
+    unlink(conf.c_str());
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("get_svc_A.txt", r.out);  // same as with -f
+}
+
+TEST_F(Cli, GetSvcWide) {
+    auto r = run(with_examples({"get", "svc", "-o", "wide"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("get_svc_wide.txt", r.out);
+}
+
+TEST_F(Cli, GetEndpoints) {
+    auto r = run(with_examples({"get", "endpoints"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("get_endpoints.txt", r.out);
+}
+
+TEST_F(Cli, DescribeSvc) {
+    auto r = run(with_examples({"describe", "svc", "kubia-local", "redis-sentinel", "the-mysql"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("describe_svc.txt", r.out);
+}
+
+TEST_F(Cli, GetSvcJsonIsTheAllocatedObject) {
+    auto r = run(with_examples({"get", "svc", "kubia-nodeport", "-o", "json"}));
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["kind"], "Service");
+    EXPECT_EQ(j["metadata"]["name"], "kubia-nodeport");
+    EXPECT_EQ(j["spec"]["ports"][0]["nodePort"], 30123);
+    EXPECT_EQ(j["spec"]["selector"]["app"], "kubia");
+    const std::string ip = j["spec"]["clusterIP"];
+    EXPECT_EQ(ip.rfind("10.", 0), 0u);
+
+    auto list = run(with_examples({"get", "svc", "-A", "-o", "json"}));
+    ASSERT_EQ(list.status, 0);
+    auto l = nlohmann::json::parse(list.out);
+    EXPECT_EQ(l["kind"], "List");
+    EXPECT_EQ(l["items"].size(), 16u);
+}
+
+TEST_F(Cli, GetSvcYaml) {
+    auto r = run(with_examples({"get", "svc", "kubia-local", "-o", "yaml"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_golden("get_svc_kubia_local.yaml", r.out);
+}
+
+TEST_F(Cli, NotFoundAndEmptyNamespace) {
+    auto r = run(with_examples({"get", "svc", "kubia", "nope"}));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("kubia "), std::string::npos);
+    EXPECT_EQ(r.err, "Error from server (NotFound): services \"nope\" not found\n");
+    auto empty = run(with_examples({"get", "svc", "-n", "kube-system"}));
+    EXPECT_EQ(empty.status, 0);
+    EXPECT_EQ(empty.out, "");
+    EXPECT_EQ(empty.err, "No resources found in kube-system namespace.\n");
+    auto d = run(with_examples({"describe", "svc", "nope"}));
+    EXPECT_EQ(d.status, 1);
+}
+
+TEST_F(Cli, ExitCodes) {
+    char dir_tmpl[] = "/tmp/svcnat-cli-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_tmpl), nullptr);
+    const std::string dir = dir_tmpl;
+    const std::string bad = dir + "/bad.yaml";
+    std::ofstream(bad) << "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  type: NodePort\n"
+                          "  ports:\n  - port: 80\n    nodePort: 80\n  selector:\n    app: x\n";
+    auto invalid = run({"check", bad});
+    EXPECT_EQ(invalid.status, 1);
+    EXPECT_NE(invalid.err.find(bad + ":9: spec.ports[0].nodePort: "), std::string::npos) << invalid.err;
+    EXPECT_NE(invalid.out.find("INVALID"), std::string::npos);
+    auto get_invalid = run({"get", "svc", "-f", bad});
+    EXPECT_EQ(get_invalid.status, 1);
+    unlink(bad.c_str());
+    rmdir(dir.c_str());
+
+    EXPECT_EQ(run({"check"}).status, 2);                                  // no manifests
+    EXPECT_EQ(run({"check", "--bogus", "conf/examples"}).status, 2);      // unknown option
+    EXPECT_EQ(run({"check", "--node-port-range=1", "conf/examples"}).status, 2);
+    EXPECT_EQ(run({"get", "pods", "-f", "conf/examples"}).status, 2);     // unknown resource
+    EXPECT_EQ(run({"get", "svc", "-o", "xml", "-f", "conf/examples"}).status, 2);
+    auto unknown = run({"frobnicate"});
+    EXPECT_EQ(unknown.status, 2);
+    EXPECT_EQ(unknown.err, "svcnat: unknown subcommand \"frobnicate\" (see svcnat --help)\n");
+    EXPECT_EQ(run({}).status, 2);
+}
+
+TEST_F(Cli, Help) {
+    auto top = run({"--help"});
+    EXPECT_EQ(top.status, 0);
+    for (const char* sub : {"check ", "get ", "describe ", "help "}) EXPECT_NE(top.out.find(sub), std::string::npos);
+    auto sub = run({"help", "get"});
+    EXPECT_EQ(sub.status, 0);
+    EXPECT_NE(sub.out.find("Usage: svcnat get"), std::string::npos);
+    EXPECT_NE(sub.out.find("--all-namespaces"), std::string::npos);
+    EXPECT_NE(sub.out.find("--node-port-range"), std::string::npos);
+    auto check = run({"check", "--help"});
+    EXPECT_EQ(check.status, 0);
+    EXPECT_NE(check.out.find("--masquerade-bit"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,190 @@
+// Test-only frame construction and from-scratch checksum verification.
+// Deliberately independent of dpdk/core/checksum.cpp: a straightforward
+// RFC 1071 byte loop, so the tests compare two implementations.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace svcnat::gw::test {
+
+inline uint32_t ref_sum(const uint8_t* p, size_t n, uint32_t sum = 0) {
+    for (size_t i = 0; i < n; ++i) sum += (i % 2 == 0) ? uint32_t{p[i]} << 8 : p[i];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+inline uint16_t ref_checksum(const uint8_t* p, size_t n, uint32_t initial = 0) {
+    return static_cast<uint16_t>(~ref_sum(p, n, initial) & 0xffff);
+}
+
+inline void put16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
+    v[at] = static_cast<uint8_t>(x >> 8);
+    v[at + 1] = static_cast<uint8_t>(x);
+}
+inline void put32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
+    put16(v, at, static_cast<uint16_t>(x >> 16));
+    put16(v, at + 2, static_cast<uint16_t>(x));
+}
+inline uint16_t get16(const std::vector<uint8_t>& v, size_t at) {
+    return static_cast<uint16_t>((v[at] << 8) | v[at + 1]);
+}
+inline uint32_t get32(const std::vector<uint8_t>& v, size_t at) {
+    return (uint32_t{get16(v, at)} << 16) | get16(v, at + 2);
+}
+
+// Network-order raw value of a host-order number (what ParsedPacket holds).
+inline uint32_t raw32(uint32_t host) {
+    const uint8_t b[4] = {static_cast<uint8_t>(host >> 24), static_cast<uint8_t>(host >> 16),
+                          static_cast<uint8_t>(host >> 8), static_cast<uint8_t>(host)};
+    uint32_t v;
+    std::memcpy(&v, b, 4);
+    return v;
+}
+inline uint16_t raw16(uint16_t host) {
+    const uint8_t b[2] = {static_cast<uint8_t>(host >> 8), static_cast<uint8_t>(host)};
+    uint16_t v;
+    std::memcpy(&v, b, 2);
+    return v;
+}
+
+struct FrameSpec {
+    bool vlan = false;
+    uint16_t vlan_tci = 100;
+    uint32_t src = 0xc0000201;  // 192.0.2.1 (host order)
+    uint32_t dst = 0xcb007101;  // 203.0.113.1
+    uint8_t proto = 6;
+    uint16_t sport = 40000;
+    uint16_t dport = 80;
+    uint8_t ttl = 64;
+    uint8_t tcp_flags = 0x02;  // SYN
+    uint16_t frag = 0;         // flags + offset word (DF = 0x4000)
+    std::vector<uint8_t> ip_options;   // multiple of 4
+    std::vector<uint8_t> tcp_options;  // multiple of 4
+    std::vector<uint8_t> payload;
+    bool udp_zero_checksum = false;
+    size_t eth_padding = 0;  // bytes after the IP packet (Ethernet minimum size)
+};
+
+// Ethernet (+VLAN) + IPv4 + TCP/UDP/ICMP echo request, all checksums valid.
+inline std::vector<uint8_t> build_ipv4(const FrameSpec& s) {
+    std::vector<uint8_t> f(12, 0);
+    for (int i = 0; i < 6; ++i) f[i] = static_cast<uint8_t>(0x02 + i);      // dst MAC
+    for (int i = 0; i < 6; ++i) f[6 + i] = static_cast<uint8_t>(0x12 + i);  // src MAC
+    if (s.vlan) {
+        f.resize(16);
+        put16(f, 12, 0x8100);
+        put16(f, 14, s.vlan_tci);
+    }
+    f.resize(f.size() + 2);
+    put16(f, f.size() - 2, 0x0800);
+    const size_t l3 = f.size();
+    const size_t ihl = 20 + s.ip_options.size();
+    size_t l4_header = 0;
+    if (s.proto == 6) l4_header = 20 + s.tcp_options.size();
+    else if (s.proto == 17 || s.proto == 1) l4_header = 8;
+    const size_t total = ihl + l4_header + s.payload.size();
+    f.resize(l3 + total + s.eth_padding, 0);
+    f[l3] = static_cast<uint8_t>(0x40 | (ihl / 4));
+    put16(f, l3 + 2, static_cast<uint16_t>(total));
+    put16(f, l3 + 4, 0x1234);
+    put16(f, l3 + 6, s.frag);
+    f[l3 + 8] = s.ttl;
+    f[l3 + 9] = s.proto;
+    put32(f, l3 + 12, s.src);
+    put32(f, l3 + 16, s.dst);
+    std::copy(s.ip_options.begin(), s.ip_options.end(), f.begin() + l3 + 20);
+    put16(f, l3 + 10, ref_checksum(&f[l3], ihl));
+
+    const size_t l4 = l3 + ihl;
+    const size_t l4_len = total - ihl;
+    std::copy(s.payload.begin(), s.payload.end(), f.begin() + l4 + l4_header);
+    size_t csum_at = 0;
+    if (s.proto == 6) {
+        put16(f, l4, s.sport);
+        put16(f, l4 + 2, s.dport);
+        put32(f, l4 + 4, 1000);
+        f[l4 + 12] = static_cast<uint8_t>((l4_header / 4) << 4);
+        f[l4 + 13] = s.tcp_flags;
+        put16(f, l4 + 14, 65535);
+        std::copy(s.tcp_options.begin(), s.tcp_options.end(), f.begin() + l4 + 20);
+        csum_at = l4 + 16;
+    } else if (s.proto == 17) {
+        put16(f, l4, s.sport);
+        put16(f, l4 + 2, s.dport);
+        put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
+        csum_at = l4 + 6;
+    } else if (s.proto == 1) {
+        f[l4] = 8;  // echo request
+        put16(f, l4 + 4, 0xbeef);
+        put16(f, l4 + 6, 1);
+        put16(f, l4 + 2, ref_checksum(&f[l4], l4_len));
+        return f;
+    } else {
+        return f;
+    }
+    // Pseudo-header: src, dst, zero+proto, L4 length.
+    uint32_t pseudo = ref_sum(&f[l3 + 12], 8);
+    pseudo += s.proto;
+    pseudo += static_cast<uint32_t>(l4_len);
+    uint16_t c = ref_checksum(&f[l4], l4_len, pseudo);
+    if (s.proto == 17 && c == 0) c = 0xffff;
+    if (s.proto == 17 && s.udp_zero_checksum) c = 0;
+    put16(f, csum_at, c);
+    return f;
+}
+
+// Ethernet + IPv4 + ICMP error (type/code) quoting the first `quote_len`
+// bytes of the IPv4 packet inside `quoted_frame` (an Ethernet frame without
+// VLAN, as build_ipv4 makes), from `src` to `dst` (host order).
+inline std::vector<uint8_t> build_icmp_error(uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+                                             const std::vector<uint8_t>& quoted_frame, size_t quote_len,
+                                             uint16_t mtu = 1400) {
+    const std::vector<uint8_t> quote(quoted_frame.begin() + 14,
+                                     quoted_frame.begin() + 14 + static_cast<long>(quote_len));
+    FrameSpec s;
+    s.proto = 1;
+    s.src = src;
+    s.dst = dst;
+    s.payload = quote;
+    auto f = build_ipv4(s);  // an echo request carrying the quote as payload
+    const size_t l4 = 34;
+    f[l4] = type;
+    f[l4 + 1] = code;
+    put16(f, l4 + 4, 0);
+    put16(f, l4 + 6, type == 3 && code == 4 ? mtu : 0);
+    put16(f, l4 + 2, 0);
+    put16(f, l4 + 2, ref_checksum(&f[l4], f.size() - l4));
+    return f;
+}
+
+// Ethernet + IPv6 + TCP/UDP with `next_header` (an extension header value
+// makes an invalid-for-the-gateway packet whose first 8 bytes look like L4).
+inline std::vector<uint8_t> build_ipv6(uint8_t next_header, uint16_t sport, uint16_t dport,
+                                       size_t payload_len = 10, uint8_t hop_limit = 64) {
+    std::vector<uint8_t> f(14, 0);
+    put16(f, 12, 0x86dd);
+    const size_t l3 = f.size();
+    const size_t l4_header = next_header == 6 ? 20 : 8;
+    const size_t l4_len = l4_header + payload_len;
+    f.resize(l3 + 40 + l4_len, 0);
+    f[l3] = 0x60;
+    put16(f, l3 + 4, static_cast<uint16_t>(l4_len));
+    f[l3 + 6] = next_header;
+    f[l3 + 7] = hop_limit;
+    const std::array<uint8_t, 16> src{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const std::array<uint8_t, 16> dst{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    std::copy(src.begin(), src.end(), f.begin() + l3 + 8);
+    std::copy(dst.begin(), dst.end(), f.begin() + l3 + 24);
+    const size_t l4 = l3 + 40;
+    put16(f, l4, sport);
+    put16(f, l4 + 2, dport);
+    if (next_header == 6) f[l4 + 12] = 0x50, f[l4 + 13] = 0x02;
+    if (next_header == 17) put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
+    if (next_header == 58) f[l4] = 128;  // echo request
+    return f;
+}
+
+}  // namespace svcnat::gw::test

@@ -1,0 +1,160 @@
+// SNAT pool: per-lcore partitions, O(1) allocation, FIFO reuse, exhaustion,
+// release validation, and uniqueness of reply tuples under churn.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "dpdk/core/flow_table.hpp"
+#include "dpdk/core/snat_pool.hpp"
+#include "dpdk/core/bytes.hpp"
+#include "packet_builder.hpp"
+
+namespace svcnat::gw {
+namespace {
+
+using test::raw16;
+using test::raw32;
+
+SnatPoolConfig config(uint16_t first, uint16_t last, uint16_t lcores, int addrs = 2) {
+    SnatPoolConfig c;
+    for (int i = 0; i < addrs; ++i) c.addrs.push_back(raw32(0x0a000001 + static_cast<uint32_t>(i)));
+    c.port_first = first;
+    c.port_last = last;
+    c.n_lcores = lcores;
+    return c;
+}
+
+TEST(SnatPool, RejectsInvalidConfig) {
+    EXPECT_THROW(SnatPool(config(1024, 2048, 4, 0)), std::invalid_argument);
+    auto dup = config(1024, 2048, 4);
+    dup.addrs.push_back(dup.addrs[0]);
+    EXPECT_THROW(SnatPool{dup}, std::invalid_argument);
+    EXPECT_THROW(SnatPool(config(0, 100, 1)), std::invalid_argument);
+    EXPECT_THROW(SnatPool(config(2000, 1999, 1)), std::invalid_argument);
+    EXPECT_THROW(SnatPool(config(1024, 1027, 0)), std::invalid_argument);
+    EXPECT_THROW(SnatPool(config(1024, 1027, 5)), std::invalid_argument);
+    EXPECT_NO_THROW(SnatPool(config(1024, 1027, 4)));
+    EXPECT_NO_THROW(SnatPool(config(1, 65535, 1, 1)));
+}
+
+TEST(SnatPool, PartitionsCoverTheRangeExactlyOnce) {
+    for (uint16_t lcores : {1, 2, 3, 7, 16}) {
+        SnatPool pool(config(1024, 65535, lcores));
+        uint32_t total = 0;
+        for (uint16_t l = 0; l < lcores; ++l) total += pool.capacity(l);
+        EXPECT_EQ(total, 2u * (65535 - 1024 + 1)) << lcores;
+        for (uint16_t l = 0; l < lcores; ++l) {
+            // Partition sizes differ by at most one port per address.
+            EXPECT_NEAR(pool.capacity(l), total / lcores, 2.0);
+        }
+    }
+}
+
+TEST(SnatPool, AllocationStaysInTheLcorePartitionUntilExhausted) {
+    const uint16_t lcores = 4;
+    SnatPool pool(config(2000, 2999, lcores, 3));
+    for (uint16_t l = 0; l < lcores; ++l) {
+        std::set<std::pair<uint32_t, uint16_t>> seen;
+        const uint32_t cap = pool.capacity(l);
+        EXPECT_EQ(cap, 3u * 250u);
+        for (uint32_t k = 0; k < cap; ++k) {
+            const auto lease = pool.allocate(l);
+            ASSERT_TRUE(lease) << "lcore " << l << " after " << k;
+            EXPECT_EQ(lease->port % lcores, l);
+            EXPECT_GE(lease->port, 2000);
+            EXPECT_LE(lease->port, 2999);
+            // The reply from the backend comes back to SNAT addr:port; its
+            // destination port names the owning lcore.
+            const FlowKey4 reply = make_flow_key4(raw32(0x0af40001), lease->addr, raw16(8080),
+                                                  raw16(lease->port), kProtoTcp);
+            EXPECT_EQ(owner_lcore(reply, lcores), l);
+            EXPECT_TRUE(seen.insert({lease->addr, lease->port}).second) << "lease handed out twice";
+        }
+        EXPECT_EQ(pool.available(l), 0u);
+        EXPECT_EQ(pool.exhausted(l), 0u);
+        EXPECT_FALSE(pool.allocate(l));
+        EXPECT_FALSE(pool.allocate(l));
+        EXPECT_EQ(pool.exhausted(l), 2u);
+    }
+    EXPECT_FALSE(pool.allocate(lcores)) << "unknown lcore";
+}
+
+TEST(SnatPool, ConsecutiveAllocationsAlternateAddresses) {
+    SnatPool pool(config(1024, 65535, 2, 4));
+    std::map<uint32_t, int> per_addr;
+    for (int k = 0; k < 400; ++k) ++per_addr[pool.allocate(1)->addr];
+    ASSERT_EQ(per_addr.size(), 4u);
+    for (auto& [addr, n] : per_addr) EXPECT_EQ(n, 100);
+}
+
+TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
+    SnatPool pool(config(1024, 1031, 2, 1));  // lcore 0: 1024 1026 1028 1030
+    const auto a = *pool.allocate(0);
+    const auto b = *pool.allocate(0);
+    EXPECT_EQ(a.port, 1024);
+    EXPECT_EQ(b.port, 1026);
+    EXPECT_TRUE(pool.release(0, a));
+    EXPECT_FALSE(pool.release(0, a)) << "double release";
+    EXPECT_FALSE(pool.release(1, b)) << "wrong lcore";
+    EXPECT_FALSE(pool.release(0, {raw32(0x0a0000ff), b.port})) << "unknown address";
+    EXPECT_FALSE(pool.release(0, {b.addr, 2000})) << "out of range";
+    EXPECT_FALSE(pool.release(0, {b.addr, 1025})) << "another lcore's port";
+    // FIFO: the just-released 1024 comes back only after 1028 and 1030.
+    EXPECT_EQ(pool.allocate(0)->port, 1028);
+    EXPECT_EQ(pool.allocate(0)->port, 1030);
+    EXPECT_EQ(pool.allocate(0)->port, 1024);
+    EXPECT_FALSE(pool.allocate(0));
+    EXPECT_TRUE(pool.release(0, b));
+    EXPECT_EQ(pool.available(0), 1u);
+    EXPECT_EQ(pool.allocate(0)->port, 1026);
+}
+
+TEST(SnatPool, ChurnNeverSharesAReplyTuple) {
+    // Flows come and go on 4 lcores towards 5 backends; the flow table
+    // rejects a duplicate reply key, so every insert succeeding proves that
+    // no two live flows share (SNAT addr, port, backend tuple).
+    const uint16_t lcores = 4;
+    SnatPool pool(config(10000, 10999, lcores, 2));
+    FlowTable table(4096);
+    std::mt19937 rng(8);
+    std::vector<FlowTable::Index> live;
+    uint64_t inserted = 0, exhausted = 0;
+    for (uint32_t step = 0; step < 200000; ++step) {
+        if (!live.empty() && (rng() % 3 == 0 || table.size() == table.capacity())) {
+            const size_t k = rng() % live.size();
+            const FlowEntry& e = table.at(live[k]);
+            const SnatLease lease{e.reply_side.dst_ip,
+                                  load_be16(reinterpret_cast<const uint8_t*>(&e.reply_side.dst_port))};
+            ASSERT_TRUE(pool.release(e.owner_lcore, lease));
+            table.erase(live[k]);
+            live[k] = live.back();
+            live.pop_back();
+            continue;
+        }
+        const auto lcore = static_cast<uint16_t>(rng() % lcores);
+        const auto lease = pool.allocate(lcore);
+        if (!lease) {
+            ++exhausted;
+            continue;
+        }
+        const FlowKey4 ck = make_flow_key4(static_cast<uint32_t>(rng()), raw32(0xcb007101),
+                                           static_cast<uint16_t>(rng()), raw16(80), kProtoTcp);
+        const FlowEntry e = make_flow_entry(ck, raw32(0x0af40001 + static_cast<uint32_t>(rng() % 5)),
+                                            raw16(8080), lease->addr, raw16(lease->port), lcore, step);
+        ASSERT_EQ(owner_lcore(e.reply_side, lcores), lcore);
+        const auto idx = table.insert(e);
+        ASSERT_TRUE(idx) << "reply tuple collision at step " << step;
+        live.push_back(*idx);
+        ++inserted;
+    }
+    EXPECT_GT(inserted, 50000u);
+    uint64_t counted = 0;
+    for (uint16_t l = 0; l < lcores; ++l) counted += pool.exhausted(l);
+    EXPECT_EQ(counted, exhausted);
+    EXPECT_GT(exhausted, 0u) << "the pool (2000 leases) is smaller than the table (4096): must run dry";
+}
+
+}  // namespace
+}  // namespace svcnat::gw

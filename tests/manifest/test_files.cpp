@@ -1,0 +1,205 @@
+// Files, directories, multi-document streams, List, JSON and line numbers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+
+namespace svcnat::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+namespace fs = std::filesystem;
+
+// A scratch directory removed at the end of the test.
+class TempDir {
+public:
+    TempDir() {
+        path_ = fs::temp_directory_path() / ("svcnat-manifest-" + std::to_string(getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    std::string write(const std::string& name, const std::string& text) const {
+        auto p = path_ / name;
+        fs::create_directories(p.parent_path());
+        std::ofstream(p) << text;
+        return p.string();
+    }
+    std::string str() const { return path_.string(); }
+
+private:
+    fs::path path_;
+};
+
+std::string service(const std::string& name, int port) {
+    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
+           std::to_string(port) + "\n";
+}
+
+std::vector<std::string> names(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& s : r.manifests.services) out.push_back(s.meta.name);
+    return out;
+}
+
+TEST(MultiDocument, ReadsEveryDocumentAndSkipsEmptyOnes) {
+    auto r = load("---\n" + service("a", 80) + "---\n---\n# nothing\n---\n" + service("b", 81) + "...\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("a", "b"));
+    EXPECT_EQ(r.manifests.services[0].meta.loc.line, 3u);
+    EXPECT_EQ(r.manifests.services[1].meta.loc.line, 14u);
+    EXPECT_EQ(r.manifests.services[1].ports[0].line, 19u);
+}
+
+TEST(MultiDocument, ErrorsInLaterDocumentsCarryTheirFileLine) {
+    auto r = load(service("a", 80) + "---\n" + service("b", 0));
+    EXPECT_THAT(messages(r),
+                ElementsAre("t.yaml:15: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"));
+}
+
+TEST(List, ItemsAreObjects) {
+    auto r = load(R"(apiVersion: v1
+kind: List
+metadata: {}
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: a}
+  spec: {ports: [{port: 80}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: d}
+)");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("a"));
+    EXPECT_EQ(r.manifests.services[0].meta.loc.line, 6u);
+    EXPECT_EQ(r.manifests.pods.size(), 1u);
+    EXPECT_THAT(messages(r), ElementsAre("t.yaml:13: skipping Deployment d: not used by svcnat"));
+}
+
+TEST(List, ExportedByKubectlGet) {
+    // `kubectl get svc,endpointslices -o yaml`: server-set fields and all.
+    auto r = load_paths({testdata("exported/kubectl-get-svc-list.yaml")}, Settings{});
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(r.diagnostics, ::testing::IsEmpty());
+    EXPECT_THAT(names(r), ElementsAre("kubernetes", "web"));
+    const Service& web = r.manifests.services[1];
+    EXPECT_EQ(web.ports[0].nodePort, 31380);
+    EXPECT_THAT(web.loadBalancerIngress, ElementsAre(*IPAddr::parse("203.0.113.50")));
+    ASSERT_EQ(r.manifests.endpointSlices.size(), 1u);
+    EXPECT_EQ(r.manifests.endpointSlices[0].serviceName, "web");
+    EXPECT_EQ(r.manifests.endpointSlices[0].endpoints[0].targetPodName, "web-5d8f7c9b6-abcde");
+    EXPECT_EQ(r.manifests.endpointSlices[0].endpoints[0].line, 88u);
+}
+
+TEST(Json, LoadsWithLineNumbers) {
+    auto r = load(R"({
+  "apiVersion": "v1",
+  "kind": "Service",
+  "metadata": {"name": "j", "labels": {"enabled": "true"}},
+  "spec": {
+    "type": "NodePort",
+    "ports": [
+      {"port": 80, "targetPort": "http", "nodePort": 30001},
+      {"port": 443, "nodePort": 99}
+    ]
+  }
+})");
+    EXPECT_THAT(messages(r),
+                ElementsAre("t.yaml:8: spec.ports[0].name: Required value", "t.yaml:9: spec.ports[1].name: Required value",
+                            "t.yaml:9: spec.ports[1].nodePort: Invalid value: 99: provided port is not in the valid "
+                            "range. The range of valid ports is 30000-32767"));
+}
+
+TEST(Json, ValidObject) {
+    auto r = load(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "j", "labels": {"enabled": "true"}},
+ "spec": {"ports": [{"port": 80, "targetPort": "http"}], "publishNotReadyAddresses": true}})");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.manifests.services[0].meta.labels.at("enabled"), "true");
+    EXPECT_EQ(r.manifests.services[0].ports[0].targetPort, (IntOrString{true, 0, "http"}));
+    EXPECT_TRUE(r.manifests.services[0].publishNotReadyAddresses);
+}
+
+TEST(Json, TabIndentedAsGoAndPythonWriteIt) {
+    auto r = load("{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Service\",\n\t\"metadata\": {\n\t\t\"name\": \"tabs\"\n\t},\n"
+                  "\t\"spec\": {\n\t\t\"ports\": [{\"port\": 0}]\n\t}\n}\n");
+    EXPECT_THAT(messages(r),
+                ElementsAre("t.yaml:8: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"));
+}
+
+TEST(Directory, LoadsManifestFilesSortedSkippingHiddenAndOthers) {
+    TempDir dir;
+    dir.write("b.yaml", service("from-b", 80));
+    dir.write("a.yml", service("from-a", 80));
+    dir.write("c.json", R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "from-c"},
+"spec": {"ports": [{"port": 80}]}})");
+    dir.write(".hidden.yaml", service("hidden", 80));
+    dir.write("notes.txt", "not yaml: [");
+    dir.write("sub/d.yaml", service("in-subdir", 80));
+    auto r = load_paths({dir.str()}, Settings{});
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("from-a", "from-b", "from-c"));
+    EXPECT_THAT(r.files, ElementsAre(dir.str() + "/a.yml", dir.str() + "/b.yaml", dir.str() + "/c.json"));
+    EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
+}
+
+TEST(Directory, CrossFileDuplicatesNameBothFiles) {
+    TempDir dir;
+    auto a = dir.write("a.yaml", service("same", 80));
+    auto b = dir.write("b.yaml", "# header\n" + service("same", 81));
+    auto r = load_paths({dir.str()}, Settings{});
+    EXPECT_THAT(messages(r),
+                ElementsAre(b + ":3: metadata.name: Duplicate value: \"same\": already defined in namespace default at " +
+                            a + ":2"));
+    EXPECT_THAT(names(r), ElementsAre("same"));
+}
+
+TEST(Paths, ExplicitFilesAndMissingPaths) {
+    TempDir dir;
+    auto f = dir.write("svc.txt", service("explicit", 80));  // any extension when named explicitly
+    auto r = load_paths({f, dir.str() + "/missing.yaml"}, Settings{});
+    EXPECT_THAT(names(r), ElementsAre("explicit"));
+    EXPECT_THAT(messages(r), ElementsAre(dir.str() + "/missing.yaml: cannot read: No such file or directory"));
+    EXPECT_FALSE(r.ok());
+}
+
+TEST(Paths, SyntaxErrorStopsOnlyThatFile) {
+    TempDir dir;
+    auto bad = dir.write("a.yaml", service("ok-before", 80) + "---\nkind: [\n");
+    dir.write("b.yaml", service("ok-after", 80));
+    auto r = load_paths({dir.str()}, Settings{});
+    EXPECT_THAT(names(r), ElementsAre("ok-before", "ok-after"));
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].file, bad);
+    EXPECT_EQ(r.diagnostics[0].line, 10u);
+}
+
+TEST(Settings, NodePortRangeAndServiceCIDRComeFromSettings) {
+    Settings s;
+    s.node_port_range = {20000, 20100};
+    s.service_cidrs = {*CIDR::parse("172.20.0.0/16")};
+    auto r = load("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: NodePort\n"
+                  "  clusterIP: 172.20.1.1\n  ports: [{port: 80, nodePort: 20050}]\n",
+                  s);
+    EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    auto bad = load("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: NodePort\n"
+                    "  ports: [{port: 80, nodePort: 30000}]\n",
+                    s);
+    EXPECT_THAT(messages(bad), ElementsAre("t.yaml:6: spec.ports[0].nodePort: Invalid value: 30000: provided port is "
+                                           "not in the valid range. The range of valid ports is 20000-20100"));
+}
+
+}  // namespace
+}  // namespace svcnat::testing

@@ -1,0 +1,79 @@
+// Change counts and the UDP conntrack entries a sync must forget.
+#include <gtest/gtest.h>
+
+#include "fixtures.hpp"
+#include "nft/syncer_changes.hpp"
+
+namespace svcnat::nft {
+namespace {
+
+using namespace testing;
+using M = nftnet::UdpConntrackTarget::Match;
+
+ServiceState dns_state() {
+    auto dns = service("dns", "10.96.0.53", 53, {ep("10.244.1.9", 53), ep("10.244.2.9", 53)}, Protocol::UDP);
+    dns.nodePort = 30053;
+    return state_of({dns, service("web", "10.96.0.10", 80, {ep("10.244.1.5", 8080)})});
+}
+
+bool has(const std::vector<nftnet::UdpConntrackTarget>& v, M m, const char* addr, uint16_t port) {
+    for (const auto& t : v)
+        if (t.match == m && t.address == ip(addr) && t.port == port) return true;
+    return false;
+}
+
+TEST(SyncerChanges, CountsAddedRemovedAndModified) {
+    auto a = dns_state();
+    auto b = a;
+    b.ports[1].endpoints.push_back(ep("10.244.3.5", 8080));
+    b.ports.push_back(service("new", "10.96.0.11", 80, {ep("10.244.4.4", 80)}));
+    auto c = count_changes(&a, b);
+    EXPECT_EQ(c.service_ports, 2u);
+    EXPECT_EQ(c.endpoints, 2u);
+    EXPECT_EQ(count_changes(&a, a).service_ports, 0u);
+    EXPECT_EQ(count_changes(nullptr, a).service_ports, 2u);
+}
+
+TEST(SyncerChanges, RemovedUdpEndpointIsForgotten) {
+    auto a = dns_state();
+    auto b = a;
+    b.ports[0].endpoints.pop_back();
+    auto t = stale_udp_targets(a, b);
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_TRUE(has(t, M::ReplySource, "10.244.2.9", 53));
+}
+
+TEST(SyncerChanges, RemovedUdpServiceForgetsItsAddresses) {
+    auto a = dns_state();
+    auto b = a;
+    b.ports.erase(b.ports.begin());
+    auto t = stale_udp_targets(a, b);
+    EXPECT_TRUE(has(t, M::OriginalDestination, "10.96.0.53", 53));
+    EXPECT_TRUE(has(t, M::OriginalDestination, "192.0.2.10", 30053));  // NodePort on the node IP
+}
+
+TEST(SyncerChanges, FirstEndpointForgetsRejectedFlows) {
+    auto a = dns_state();
+    a.ports[0].endpoints.clear();
+    auto t = stale_udp_targets(a, dns_state());
+    EXPECT_TRUE(has(t, M::OriginalDestination, "10.96.0.53", 53));
+}
+
+TEST(SyncerChanges, TcpChangesNeedNoConntrackWork) {
+    auto a = dns_state();
+    auto b = a;
+    b.ports[1].endpoints.clear();
+    EXPECT_TRUE(stale_udp_targets(a, b).empty());
+}
+
+TEST(SyncerChanges, NoLocalEndpointsCounted) {
+    auto sp = service("local", "10.96.0.40", 80, {ep("10.244.2.5", 8080)});
+    sp.nodePort = 31000;
+    sp.externalTrafficPolicy = TrafficPolicy::Local;
+    EXPECT_EQ(count_no_local_endpoints(state_of({sp})), 1u);
+    sp.endpoints[0].is_local = true;
+    EXPECT_EQ(count_no_local_endpoints(state_of({sp})), 0u);
+}
+
+}  // namespace
+}  // namespace svcnat::nft
