@@ -258,8 +258,17 @@ private:
 
     // UDP has no teardown: entries towards a removed endpoint or service
     // would keep steering clients there until they time out.
+    // Without committed state (a restart, `sync --once`) the changes are
+    // unknown, so the conntrack table is compared with the new ruleset.
     void forget_stale_udp(const ServiceState& desired, SyncReport& report) {
-        if (!committed_state_) return;
+        if (!committed_state_) {
+            UdpStaleEntries stale(desired);
+            if (stale.empty()) return;
+            auto r = nftnet::delete_udp_conntrack_where(stale.has_ipv4(), stale.has_ipv6(),
+                                                        [&stale](const nftnet::UdpFlow& f) { return stale.is_stale(f); });
+            for (const auto& e : r.errors) report.errors.push_back({"conntrack", e});
+            return;
+        }
         auto targets = stale_udp_targets(*committed_state_, desired);
         if (targets.empty()) return;
         auto r = nftnet::delete_udp_conntrack(targets);

@@ -108,4 +108,37 @@ std::vector<nftnet::UdpConntrackTarget> stale_udp_targets(const ServiceState& be
     return out;
 }
 
+UdpStaleEntries::UdpStaleEntries(const ServiceState& state) : state_(state) {
+    std::vector<nftnet::UdpConntrackTarget> addresses;
+    for (const auto& sp : state.ports) {
+        if (sp.protocol != Protocol::UDP) continue;
+        addresses.clear();
+        add_service_addresses(sp, state.node, addresses);
+        for (const auto& a : addresses) (a.address.is_v4() ? ipv4_ : ipv6_) = true;
+    }
+}
+
+void UdpStaleEntries::build_index() const {
+    indexed_ = true;
+    std::vector<nftnet::UdpConntrackTarget> addresses;
+    for (const auto& sp : state_.ports) {
+        if (sp.protocol != Protocol::UDP) continue;
+        addresses.clear();
+        add_service_addresses(sp, state_.node, addresses);
+        const auto usable = usable_set(sp);
+        // An address:port shared by several service ports keeps the union:
+        // never delete a flow that some service still sends there.
+        for (const auto& a : addresses) frontends_[{a.address, a.port}].insert(usable.begin(), usable.end());
+    }
+}
+
+bool UdpStaleEntries::is_stale(const nftnet::UdpFlow& flow) const {
+    if (!indexed_) build_index();
+    auto it = frontends_.find({flow.original_destination, flow.original_port});
+    if (it == frontends_.end()) return false;
+    const bool dnated = !(flow.reply_source == flow.original_destination && flow.reply_port == flow.original_port);
+    if (!dnated) return !it->second.empty();
+    return !it->second.count({flow.reply_source, flow.reply_port});
+}
+
 }  // namespace svcnat::nft

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <netinet/in.h>
 #include <set>
@@ -13,8 +14,6 @@
 
 namespace svcnat::nftnet {
 namespace {
-
-using Key = std::tuple<UdpConntrackTarget::Match, IPAddr, uint16_t>;
 
 struct HandleCloser {
     void operator()(nfct_handle* h) const { nfct_close(h); }
@@ -41,7 +40,7 @@ IPAddr address_of(const nf_conntrack* ct, bool v4, nf_conntrack_attr v4_attr, nf
 }
 
 struct DumpState {
-    const std::set<Key>* targets;
+    const std::function<bool(const UdpFlow&)>* stale;
     bool v4;
     size_t examined = 0;
     std::vector<Entry> matches;
@@ -51,14 +50,11 @@ int on_entry(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
     auto* st = static_cast<DumpState*>(data);
     ++st->examined;
     if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_UDP) return NFCT_CB_CONTINUE;
-    using M = UdpConntrackTarget::Match;
-    const Key by_dst{M::OriginalDestination,
-                     address_of(ct, st->v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST),
-                     ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST))};
-    const Key by_reply{M::ReplySource,
+    const UdpFlow flow{address_of(ct, st->v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST),
+                       ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST)),
                        address_of(ct, st->v4, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC),
                        ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC))};
-    if (st->targets->count(by_dst) || st->targets->count(by_reply)) {
+    if ((*st->stale)(flow)) {
         // The dump's buffer is reused after the callback: keep a copy.
         nf_conntrack* copy = nfct_clone(ct);
         if (copy != nullptr) st->matches.emplace_back(copy);
@@ -74,19 +70,12 @@ std::string describe(const nf_conntrack* ct) {
 
 }  // namespace
 
-ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targets) {
+ConntrackDeletion delete_udp_conntrack_where(bool ipv4, bool ipv6, const std::function<bool(const UdpFlow&)>& stale) {
     ConntrackDeletion result;
-    std::set<Key> keys;
-    bool want_v4 = false, want_v6 = false;
-    for (const UdpConntrackTarget& t : targets) {
-        keys.emplace(t.match, t.address, t.port);
-        (t.address.is_v4() ? want_v4 : want_v6) = true;
-    }
-    if (keys.empty()) {
+    if (!ipv4 && !ipv6) {
         result.ok = true;
         return result;
     }
-
     Handle dump(nfct_open(CONNTRACK, 0));
     Handle remove(nfct_open(CONNTRACK, 0));
     if (!dump || !remove) {
@@ -94,8 +83,8 @@ ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targe
         return result;
     }
     for (bool v4 : {true, false}) {
-        if (v4 ? !want_v4 : !want_v6) continue;
-        DumpState st{&keys, v4, 0, {}};
+        if (v4 ? !ipv4 : !ipv6) continue;
+        DumpState st{&stale, v4, 0, {}};
         nfct_callback_register(dump.get(), NFCT_T_ALL, on_entry, &st);
         uint32_t family = v4 ? AF_INET : AF_INET6;
         int rc = nfct_query(dump.get(), NFCT_Q_DUMP, &family);
@@ -117,6 +106,21 @@ ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targe
     }
     result.ok = result.errors.empty();
     return result;
+}
+
+ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targets) {
+    using M = UdpConntrackTarget::Match;
+    using Key = std::tuple<M, IPAddr, uint16_t>;
+    std::set<Key> keys;
+    bool want_v4 = false, want_v6 = false;
+    for (const UdpConntrackTarget& t : targets) {
+        keys.emplace(t.match, t.address, t.port);
+        (t.address.is_v4() ? want_v4 : want_v6) = true;
+    }
+    return delete_udp_conntrack_where(want_v4, want_v6, [&keys](const UdpFlow& f) {
+        return keys.count({M::OriginalDestination, f.original_destination, f.original_port}) ||
+               keys.count({M::ReplySource, f.reply_source, f.reply_port});
+    });
 }
 
 }  // namespace svcnat::nftnet

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,6 +39,21 @@ struct ConntrackDeletion {
     size_t deleted = 0;         // entries removed by us
     std::vector<std::string> errors;  // "dump ipv4: ...", "delete 10.96.0.10:53 -> ...: ..."
 };
+
+// A UDP entry as a dump shows it: where the client sent the first packet,
+// and where replies come from (the endpoint, when the entry was DNATed).
+struct UdpFlow {
+    IPAddr original_destination;
+    uint16_t original_port = 0;
+    IPAddr reply_source;
+    uint16_t reply_port = 0;
+};
+
+// One dump per family asked for; deletes each UDP entry for which `stale`
+// returns true. Used where no list of targets exists, e.g. on a start
+// without committed state, when entries towards endpoints that went away
+// while svcnat was not running must be found by comparison.
+ConntrackDeletion delete_udp_conntrack_where(bool ipv4, bool ipv6, const std::function<bool(const UdpFlow&)>& stale);
 
 // One dump per address family present in `targets`; deletes each UDP entry
 // matching any target. An entry that vanished between dump and delete
