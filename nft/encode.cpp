@@ -8,6 +8,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -19,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 namespace svcnat::nft {
@@ -434,18 +436,56 @@ NftnlPtr<nftnl_set_elem> make_element(const SetSpec& spec, const WireBytes& key,
     return e;
 }
 
+void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
+                     const ElementAt& at) {
+    if (count == 0) return;
+    auto ref = make_set_ref(t, spec.name);
+    // Elements of one service port share one Owner: intern each once.
+    std::unordered_map<const std::string*, uint32_t> owner_ids;
+    auto owner_id = [&](const Owner& o) -> uint32_t {
+        if (!o) return 0;
+        auto [it, inserted] = owner_ids.try_emplace(o.get(), 0);
+        if (inserted) it->second = batch.owner_id(*o);
+        return it->second;
+    };
+    batch.put_raw_elements(ref.get(), add, nftnet::kCreate, [&](size_t i, nlmsghdr* nlh, uint32_t& owner) {
+        if (i >= count) return false;
+        const auto [key, value] = at(i);
+        // As nftnl_set_elem_nlmsg_build_payload() lays them out.
+        nlattr* k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+        mnl_attr_put(nlh, NFTA_DATA_VALUE, key->size(), key->data());
+        mnl_attr_nest_end(nlh, k);
+        if (spec.is_vmap) {
+            nlattr* d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+            nlattr* v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+            mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl(static_cast<uint32_t>(verdict_code(value->verdict.kind))));
+            if (!value->verdict.chain.empty()) mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, value->verdict.chain.c_str());
+            mnl_attr_nest_end(nlh, v);
+            mnl_attr_nest_end(nlh, d);
+        } else if (!spec.data.empty()) {
+            nlattr* d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+            mnl_attr_put(nlh, NFTA_DATA_VALUE, value->data.size(), value->data.data());
+            mnl_attr_nest_end(nlh, d);
+        }
+        owner = owner_id(value->owner);
+        return true;
+    });
+}
+
 void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set) {
     if (set.elements.empty()) return;
-    auto ref = make_set_ref(t, set.spec.name);
-    std::vector<NftnlPtr<nftnl_set_elem>> keep;
-    std::vector<nftnet::OwnedElement> owned;
-    keep.reserve(set.elements.size());
-    owned.reserve(set.elements.size());
-    for (const auto& [key, value] : set.elements) {
-        keep.push_back(make_element(set.spec, key, value));
-        owned.push_back({keep.back().get(), owner_name(value.owner)});
-    }
-    batch.add_elements(ref.get(), owned, nftnet::kCreate);
+    // The map's own iteration order; a forward iterator walked in step with i.
+    auto it = set.elements.begin();
+    size_t at_index = 0;
+    append_elements(batch, t, set.spec, true, set.elements.size(), [&](size_t i) {
+        while (at_index < i) ++it, ++at_index;
+        if (at_index > i) {  // asked again for an earlier one: restart
+            it = set.elements.begin();
+            at_index = 0;
+            while (at_index < i) ++it, ++at_index;
+        }
+        return std::pair<const WireBytes*, const ElementValue*>{&it->first, &it->second};
+    });
 }
 
 void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain, const Rule& rule,

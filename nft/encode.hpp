@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,5 +56,13 @@ void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain,
 
 // Adds every element of `set` (owned per element) to `batch`.
 void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set);
+
+// Adds (or deletes) `count` elements of the set `spec`, element i being
+// at(i) = {key, value}. Written straight into the batch's messages in the
+// layout libnftnl uses (no libnftnl object per element), each tagged with
+// its value's owner.
+using ElementAt = std::function<std::pair<const WireBytes*, const ElementValue*>(size_t)>;
+void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
+                     const ElementAt& at);
 
 }  // namespace svcnat::nft

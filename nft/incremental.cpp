@@ -1,14 +1,13 @@
-#include "endpoint_fast_path.hpp"
+#include "incremental.hpp"
 
 #include <cctype>
+#include <compare>
+#include <tuple>
 
 #include "builder.hpp"
 
 namespace svcnat::nft {
 namespace {
-
-// Cap: beyond this many changed ports a full rebuild + diff is as cheap.
-constexpr size_t kMaxChangedPorts = 512;
 
 bool is_class_chain(const std::string& name) {
     for (const char* prefix : {"cluster-", "external-", "nodeport-"}) {
@@ -20,23 +19,67 @@ bool is_class_chain(const std::string& name) {
     return false;
 }
 
-bool is_plain(const ResolvedServicePort& sp) {
-    return sp.sessionAffinity == SessionAffinity::None && sp.internalTrafficPolicy == TrafficPolicy::Cluster &&
-           sp.externalTrafficPolicy == TrafficPolicy::Cluster;
+// A port's identity, in the order resolve() sorts ports.
+std::strong_ordering compare_identity(const ResolvedServicePort& a, const ResolvedServicePort& b) {
+    return std::tie(a.ns, a.name, a.portName, a.protocol, a.port) <=>
+           std::tie(b.ns, b.name, b.portName, b.protocol, b.port);
+}
+
+bool strictly_sorted(const std::vector<ResolvedServicePort>& ports) {
+    for (size_t i = 1; i < ports.size(); ++i)
+        if (compare_identity(ports[i - 1], ports[i]) != std::strong_ordering::less) return false;
+    return true;
+}
+
+bool has_family(const ResolvedServicePort& sp, IPFamily family) {
+    bool present = sp.nodePort != 0;
+    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
+        for (const auto& ip : *list) present |= ip.family == family;
+    return present;
 }
 
 // The hairpin pairs a port contributes in `family`, as the builder adds them.
 std::vector<WireBytes> hairpin_keys(const ResolvedServicePort& sp, IPFamily family) {
     std::vector<WireBytes> out;
-    bool present = sp.nodePort != 0;
-    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
-        for (const auto& ip : *list) present |= ip.family == family;
-    if (!present) return out;
+    if (!has_family(sp, family)) return out;
     for (const auto* ep : usable_endpoints(sp, false)) {
         if (ep->ip.family != family) continue;
         WireBytes k;
         append_addr(k, ep->ip);
         append_addr(k, ep->ip);
+        out.push_back(k);
+    }
+    return out;
+}
+
+// The cluster-ips elements a port contributes in `family`.
+std::vector<WireBytes> cluster_ip_keys(const ResolvedServicePort& sp, IPFamily family) {
+    std::vector<WireBytes> out;
+    for (const auto& ip : sp.clusterIPs) {
+        if (ip.family != family) continue;
+        WireBytes k;
+        append_addr(k, ip);
+        out.push_back(k);
+    }
+    return out;
+}
+
+// The dispatch keys a port claims (any family): every address . proto .
+// port, and proto . nodePort. Two ports claiming one key conflict.
+std::vector<WireBytes> claim_keys(const ResolvedServicePort& sp) {
+    std::vector<WireBytes> out;
+    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
+        for (const auto& ip : *list) {
+            WireBytes k;
+            append_addr(k, ip);
+            append_proto(k, sp.protocol);
+            append_port(k, sp.port);
+            out.push_back(k);
+        }
+    if (sp.nodePort) {
+        WireBytes k;
+        append_proto(k, sp.protocol);
+        append_port(k, sp.nodePort);
         out.push_back(k);
     }
     return out;
@@ -54,84 +97,176 @@ std::unordered_map<std::string, long> chain_uses(const Table& t) {
     return uses;
 }
 
+// Which ports changed: index by index when both states have the same
+// identities in the same places (endpoint churn), else a merge walk over
+// both sorted states. False: the walk cannot tell (unsorted input) or too
+// many changes.
+bool match_ports(const ServiceState& before, const ServiceState& after, IncrementalPath::Plan& plan) {
+    const auto& a = before.ports;
+    const auto& b = after.ports;
+    if (a.size() == b.size()) {
+        bool aligned = true;
+        for (size_t i = 0; i < a.size() && aligned; ++i) {
+            if (a[i] == b[i]) continue;
+            if (compare_identity(a[i], b[i]) != std::strong_ordering::equal) {
+                aligned = false;
+                break;
+            }
+            plan.changes.push_back({&a[i], &b[i], i});
+            if (plan.changes.size() > IncrementalPath::kMaxChangedPorts) return false;
+        }
+        if (aligned) {
+            plan.unchanged = plan.changes.empty();
+            return true;
+        }
+        plan.changes.clear();
+    }
+    plan.same_layout = false;
+    if (!strictly_sorted(a) || !strictly_sorted(b)) return false;
+    size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        std::strong_ordering c = i == a.size()   ? std::strong_ordering::greater
+                                 : j == b.size() ? std::strong_ordering::less
+                                                 : compare_identity(a[i], b[j]);
+        if (c == std::strong_ordering::equal) {
+            if (!(a[i] == b[j])) plan.changes.push_back({&a[i], &b[j], 0});
+            ++i, ++j;
+        } else if (c == std::strong_ordering::less) {
+            plan.changes.push_back({&a[i++], nullptr, 0});
+        } else {
+            plan.changes.push_back({nullptr, &b[j++], 0});
+        }
+        if (plan.changes.size() > IncrementalPath::kMaxChangedPorts) return false;
+    }
+    plan.unchanged = plan.changes.empty();
+    return true;
+}
+
 bool is_counted_set(const std::string& name) {
-    // Shared between ports (counted separately) or not per port at all.
+    // Shared between ports and counted separately, or per node.
     return name == names::kHairpin || name == names::kClusterIPs || name == names::kNodePortIPs;
 }
 
 }  // namespace
 
-void EndpointFastPath::reset(const Ruleset& committed, const ServiceState& state) {
-    chain_users_.assign(committed.tables.size(), {});
-    hairpin_users_.assign(committed.tables.size(), {});
-    for (size_t t = 0; t < committed.tables.size(); ++t) {
+void IncrementalPath::reset(const Ruleset& committed, const ServiceState& state) {
+    const size_t tables = committed.tables.size();
+    chain_users_.assign(tables, {});
+    hairpin_users_.assign(tables, {});
+    cluster_ip_users_.assign(tables, {});
+    claims_.clear();
+    size_t endpoints = 0;
+    for (const auto& sp : state.ports) endpoints += sp.endpoints.size();
+    claims_.reserve(state.ports.size() * 2);
+    for (size_t t = 0; t < tables; ++t) {
+        const IPFamily family = committed.tables[t].family;
         chain_users_[t] = chain_uses(committed.tables[t]);
-        for (const auto& sp : state.ports)
-            for (const auto& k : hairpin_keys(sp, committed.tables[t].family)) ++hairpin_users_[t][k];
+        hairpin_users_[t].reserve(endpoints);
+        for (const auto& sp : state.ports) {
+            for (const auto& k : hairpin_keys(sp, family)) ++hairpin_users_[t][k];
+            for (const auto& k : cluster_ip_keys(sp, family)) ++cluster_ip_users_[t][k];
+        }
     }
+    for (const auto& sp : state.ports)
+        for (const auto& k : claim_keys(sp)) ++claims_[k];
     valid_ = true;
 }
 
-std::optional<EndpointFastPath::Plan> EndpointFastPath::plan(const Ruleset& committed, const ServiceState& before,
-                                                              const ServiceState& after, const Settings& settings) const {
-    if (!valid_ || before.ports.size() != after.ports.size() || before.node.name != after.node.name ||
-        before.node.ips != after.node.ips || committed.tables.size() != chain_users_.size())
+std::optional<IncrementalPath::Plan> IncrementalPath::plan(const Ruleset& committed, const ServiceState& before,
+                                                           const ServiceState& after,
+                                                           const Settings& settings) const {
+    if (!valid_ || before.node.name != after.node.name || before.node.ips != after.node.ips ||
+        before.node.zone != after.node.zone || committed.tables.size() != chain_users_.size())
         return std::nullopt;
     Plan plan;
-    for (size_t i = 0; i < after.ports.size(); ++i) {
-        const auto& a = before.ports[i];
-        const auto& b = after.ports[i];
-        if (a == b) continue;
-        auto same_but_endpoints = a;
-        same_but_endpoints.endpoints = b.endpoints;
-        if (!(same_but_endpoints == b) || !is_plain(a)) return std::nullopt;
-        plan.changed_ports.push_back(i);
-        if (plan.changed_ports.size() > kMaxChangedPorts) return std::nullopt;
+    if (!match_ports(before, after, plan)) return std::nullopt;
+    if (plan.unchanged) return plan;
+
+    // Address:port claims: each key a changed port touches must be claimed
+    // by at most one port before and after, or the winner depends on order.
+    for (const auto& c : plan.changes) {
+        if (c.before)
+            for (const auto& k : claim_keys(*c.before)) --plan.claim_delta[k];
+        if (c.after)
+            for (const auto& k : claim_keys(*c.after)) ++plan.claim_delta[k];
     }
-    if (plan.changed_ports.empty()) return std::nullopt;
+    for (const auto& [key, delta] : plan.claim_delta) {
+        auto it = claims_.find(key);
+        const long was = it == claims_.end() ? 0 : it->second;
+        if (was > 1 || was + delta > 1) return std::nullopt;
+    }
 
     const size_t tables = committed.tables.size();
-    auto& chain_delta = plan.chain_delta;
-    chain_delta.resize(tables);
-    std::vector<std::unordered_map<std::string, const Chain*>> new_chain(tables);
-    auto& hairpin_delta = plan.hairpin_delta;
-    hairpin_delta.resize(tables);
-    // Pointers into the fragments' hairpin sets (which outlive the plan's use).
-    std::vector<std::unordered_map<WireBytes, const std::pair<const WireBytes, ElementValue>*, WireBytesHash>>
-        new_hairpin(tables);
+    plan.chain_delta.resize(tables);
+    plan.hairpin_delta.resize(tables);
+    plan.cluster_ip_delta.resize(tables);
     plan.diff.tables.resize(tables);
+    std::vector<std::unordered_map<std::string, const Chain*>> new_chain(tables);
+    using ElementPtr = const std::pair<const WireBytes, ElementValue>*;
+    std::vector<std::unordered_map<WireBytes, ElementPtr, WireBytesHash>> new_hairpin(tables), new_cluster_ip(tables);
 
-    for (size_t i : plan.changed_ports) {
-        ServiceState one_before{after.node, {before.ports[i]}}, one_after{after.node, {after.ports[i]}};
-        plan.fragments.push_back(std::make_unique<Ruleset>(build_ruleset(one_before, settings)));
-        const Ruleset& fo = *plan.fragments.back();
-        plan.fragments.push_back(std::make_unique<Ruleset>(build_ruleset(one_after, settings)));
-        const Ruleset& fn = *plan.fragments.back();
+    const Ruleset* empty = nullptr;  // fixed objects only: the "other side" of an added or removed port
+    auto fragment = [&](const ResolvedServicePort* sp) -> const Ruleset& {
+        if (!sp && empty) return *empty;
+        ServiceState one{after.node, {}};
+        if (sp) one.ports.push_back(*sp);
+        plan.fragments.push_back(std::make_unique<Ruleset>(build_ruleset(one, settings)));
+        if (!sp) empty = plan.fragments.back().get();
+        return *plan.fragments.back();
+    };
+
+    for (const auto& change : plan.changes) {
+        const Ruleset& fo = fragment(change.before);
+        const Ruleset& fn = fragment(change.after);
         for (size_t t = 0; t < tables; ++t) {
             const Table& ct = committed.tables[t];
             const Table& ot = fo.tables[t];
             const Table& nt = fn.tables[t];
             auto& td = plan.diff.tables[t];
             td.before = td.after = &ct;
-            // Non-class chains (fixed ones, firewall) must be the same.
+            // Chains: class chains are counted; the fixed ones are equal in
+            // both fragments; the rest belong to this port.
             for (const auto& [name, chain] : nt.chains) {
                 if (is_class_chain(name)) {
                     new_chain[t][name] = &chain;
                     continue;
                 }
-                auto it = ot.chains.find(name);
-                if (it == ot.chains.end() || !(it->second == chain)) return std::nullopt;
+                auto old = ot.chains.find(name);
+                if (old != ot.chains.end() && old->second == chain) continue;
+                auto cc = ct.chains.find(name);
+                if (old == ot.chains.end()) {
+                    if (cc != ct.chains.end()) return std::nullopt;  // someone else's
+                    td.add_chains.push_back(&chain);
+                } else {
+                    if (cc == ct.chains.end() || !(cc->second == old->second)) return std::nullopt;
+                    td.replace_chains.push_back(&chain);
+                }
             }
+            for (const auto& [name, chain] : ot.chains) {
+                if (is_class_chain(name) || nt.chains.count(name)) continue;
+                auto cc = ct.chains.find(name);
+                if (cc == ct.chains.end() || !(cc->second == chain)) return std::nullopt;
+                td.delete_chains.push_back(&cc->second);
+            }
+            // Sets: the fixed ones are diffed by element; the rest
+            // (affinity sets) belong to this port.
             for (const auto& [name, set] : nt.sets) {
+                auto os = ot.sets.find(name);
+                auto cs = ct.sets.find(name);
+                if (os == ot.sets.end()) {
+                    if (cs != ct.sets.end()) return std::nullopt;
+                    td.add_sets.push_back(&set);
+                    continue;
+                }
+                if (cs == ct.sets.end() || !(os->second.spec == set.spec) || !(cs->second.spec == set.spec))
+                    return std::nullopt;
                 if (is_counted_set(name)) continue;
-                const Set& old_set = ot.sets.at(name);
-                const Set& committed_set = ct.sets.at(name);
+                const Set& old_set = os->second;
+                const Set& committed_set = cs->second;
                 for (const auto& [key, value] : old_set.elements) {
                     auto it = set.elements.find(key);
                     if (it != set.elements.end() && it->second == value) continue;
                     auto c = committed_set.elements.find(key);
-                    // Not ours in the committed model (another port won the
-                    // key): leave it to the general path.
                     if (c == committed_set.elements.end() || !(c->second == value)) return std::nullopt;
                     td.delete_elements.push_back({&committed_set, &c->first, &c->second});
                 }
@@ -139,53 +274,91 @@ std::optional<EndpointFastPath::Plan> EndpointFastPath::plan(const Ruleset& comm
                     auto it = old_set.elements.find(key);
                     if (it != old_set.elements.end() && it->second == value) continue;
                     if (it == old_set.elements.end() && committed_set.elements.count(key)) return std::nullopt;
-                    td.add_elements.push_back({&set, &key, &value});
+                    td.add_elements.push_back({&committed_set, &key, &value});
                 }
             }
-            for (const auto& [name, n] : chain_uses(ot)) chain_delta[t][name] -= n;
-            for (const auto& [name, n] : chain_uses(nt)) chain_delta[t][name] += n;
-            for (const auto& k : hairpin_keys(before.ports[i], ct.family)) --hairpin_delta[t][k];
-            const auto& nh = nt.sets.at(names::kHairpin).elements;
-            for (const auto& k : hairpin_keys(after.ports[i], ct.family)) {
-                ++hairpin_delta[t][k];
-                new_hairpin[t][k] = &*nh.find(k);
+            for (const auto& [name, set] : ot.sets) {
+                if (nt.sets.count(name)) continue;
+                auto cs = ct.sets.find(name);
+                if (cs == ct.sets.end()) return std::nullopt;
+                td.delete_sets.push_back(&cs->second);
+            }
+            for (const auto& [name, n] : chain_uses(ot)) plan.chain_delta[t][name] -= n;
+            for (const auto& [name, n] : chain_uses(nt)) plan.chain_delta[t][name] += n;
+            const IPFamily family = ct.family;
+            if (change.before) {
+                for (const auto& k : hairpin_keys(*change.before, family)) --plan.hairpin_delta[t][k];
+                for (const auto& k : cluster_ip_keys(*change.before, family)) --plan.cluster_ip_delta[t][k];
+            }
+            if (change.after) {
+                const auto& nh = nt.sets.at(names::kHairpin).elements;
+                for (const auto& k : hairpin_keys(*change.after, family)) {
+                    ++plan.hairpin_delta[t][k];
+                    if (auto e = nh.find(k); e != nh.end()) new_hairpin[t][k] = &*e;
+                }
+                const auto& nc = nt.sets.at(names::kClusterIPs).elements;
+                for (const auto& k : cluster_ip_keys(*change.after, family)) {
+                    ++plan.cluster_ip_delta[t][k];
+                    if (auto e = nc.find(k); e != nc.end()) new_cluster_ip[t][k] = &*e;
+                }
             }
         }
     }
 
+    // Shared objects appear with their first user and go with their last.
     for (size_t t = 0; t < tables; ++t) {
         const Table& ct = committed.tables[t];
         auto& td = plan.diff.tables[t];
-        for (const auto& [name, delta] : chain_delta[t]) {
+        for (const auto& [name, delta] : plan.chain_delta[t]) {
             if (delta == 0) continue;
             auto u = chain_users_[t].find(name);
             const long was = u == chain_users_[t].end() ? 0 : u->second;
             const long now = was + delta;
-            if (was == 0 && now > 0) td.add_chains.push_back(new_chain[t].at(name));
+            if (now < 0) return std::nullopt;
+            if (was == 0 && now > 0) {
+                if (ct.chains.count(name)) return std::nullopt;
+                td.add_chains.push_back(new_chain[t].at(name));
+            }
             if (was > 0 && now == 0) td.delete_chains.push_back(&ct.chains.at(name));
         }
-        const Set& hairpin = ct.sets.at(names::kHairpin);
-        for (const auto& [key, delta] : hairpin_delta[t]) {
-            if (delta == 0) continue;
-            auto u = hairpin_users_[t].find(key);
-            const long was = u == hairpin_users_[t].end() ? 0 : u->second;
-            const long now = was + delta;
-            if (was == 0 && now > 0) {
-                auto v = new_hairpin[t].find(key);
-                if (v == new_hairpin[t].end()) return std::nullopt;
-                td.add_elements.push_back({&ct.sets.at(names::kHairpin), &v->second->first, &v->second->second});
+        auto counted = [&](const char* set_name, const Counts& delta_map, const Counts& users,
+                           const std::unordered_map<WireBytes, ElementPtr, WireBytesHash>& fresh) {
+            const Set& set = ct.sets.at(set_name);
+            for (const auto& [key, delta] : delta_map) {
+                if (delta == 0) continue;
+                auto u = users.find(key);
+                const long was = u == users.end() ? 0 : u->second;
+                const long now = was + delta;
+                if (now < 0) return false;
+                if (was == 0 && now > 0) {
+                    auto v = fresh.find(key);
+                    if (v == fresh.end() || set.elements.count(key)) return false;
+                    td.add_elements.push_back({&set, &v->second->first, &v->second->second});
+                }
+                if (was > 0 && now == 0) {
+                    auto c = set.elements.find(key);
+                    if (c == set.elements.end()) return false;
+                    td.delete_elements.push_back({&set, &c->first, &c->second});
+                }
             }
-            if (was > 0 && now == 0) {
-                auto c = hairpin.elements.find(key);
-                if (c == hairpin.elements.end()) return std::nullopt;
-                td.delete_elements.push_back({&hairpin, &c->first, &c->second});
-            }
-        }
+            return true;
+        };
+        if (!counted(names::kHairpin, plan.hairpin_delta[t], hairpin_users_[t], new_hairpin[t]) ||
+            !counted(names::kClusterIPs, plan.cluster_ip_delta[t], cluster_ip_users_[t], new_cluster_ip[t]))
+            return std::nullopt;
     }
     return plan;
 }
 
-void EndpointFastPath::apply(Plan& plan, Ruleset& committed, ServiceState& state, const ServiceState& after) {
+void IncrementalPath::apply(Plan& plan, Ruleset& committed, ServiceState& state, const ServiceState& after) {
+    auto add_counts = [](Counts& users, const Counts& delta) {
+        for (const auto& [key, d] : delta) {
+            if (d == 0) continue;
+            auto& n = users[key];
+            n += d;
+            if (n == 0) users.erase(key);
+        }
+    };
     for (size_t t = 0; t < plan.diff.tables.size(); ++t) {
         Table& ct = committed.tables[t];
         const auto& td = plan.diff.tables[t];
@@ -199,19 +372,29 @@ void EndpointFastPath::apply(Plan& plan, Ruleset& committed, ServiceState& state
             const std::string name = c->name;  // c points into the chain being erased
             ct.chains.erase(name);
         }
-        for (const auto* c : td.add_chains) ct.chains.emplace(c->name, *c);
+        for (const auto* c : td.add_chains) ct.chains.insert_or_assign(c->name, *c);
+        for (const auto* c : td.replace_chains) ct.chains.insert_or_assign(c->name, *c);
+        for (const auto* s : td.delete_sets) {
+            const std::string name = s->spec.name;
+            ct.sets.erase(name);
+        }
+        for (const auto* s : td.add_sets) ct.sets.insert_or_assign(s->spec.name, *s);
         for (const auto& [name, delta] : plan.chain_delta[t]) {
+            if (delta == 0) continue;
             auto& n = chain_users_[t][name];
             n += delta;
             if (n == 0) chain_users_[t].erase(name);
         }
-        for (const auto& [key, delta] : plan.hairpin_delta[t]) {
-            auto& n = hairpin_users_[t][key];
-            n += delta;
-            if (n == 0) hairpin_users_[t].erase(key);
-        }
+        add_counts(hairpin_users_[t], plan.hairpin_delta[t]);
+        add_counts(cluster_ip_users_[t], plan.cluster_ip_delta[t]);
     }
-    for (size_t i : plan.changed_ports) state.ports[i] = after.ports[i];
+    add_counts(claims_, plan.claim_delta);
+    if (plan.same_layout) {
+        for (const auto& c : plan.changes) state.ports[c.index] = after.ports[c.index];
+    } else {
+        state.ports = after.ports;
+    }
+    state.node = after.node;
 }
 
 }  // namespace svcnat::nft

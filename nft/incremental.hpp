@@ -1,13 +1,22 @@
-// The common incremental case, endpoints of plain service ports changing,
-// in time proportional to the change rather than to the ruleset.
+// Incremental syncs in time proportional to the change, not to the ruleset.
 //
-// Why: the general incremental path rebuilds the whole model and diffs it
-// (hundreds of ms at 10,000 services). Endpoint churn of plain services only
-// touches that port's elements in the shared maps, the hairpin pairs of its
-// endpoints (shared between ports, so reference-counted here) and perhaps
-// a class chain (`cluster-N`, shared, reference-counted). Anything else (new
-// or removed ports, address or policy changes, affinity, Local policies)
-// returns nullopt and the caller takes the general path.
+// Why: rebuilding the whole Ruleset and diffing it costs hundreds of ms at
+// 10,000 services, for a change that touches a few elements. Every object
+// the builder makes belongs either to one service port (its elements in the
+// shared maps, its own chains and affinity sets) or is shared by many and
+// reference-counted here (class chains `cluster-N` etc. by the dispatch
+// elements that jump to them, hairpin pairs by the ports whose endpoints
+// they are, cluster-ips by the ports on that address). So a change of a few
+// ports is planned by building one-port "fragments" of their old and new
+// versions and diffing those, against the committed model.
+//
+// Ports are matched by identity (ns, name, portName, protocol, port) in one
+// walk over both states (sorted as resolve() sorts them); that walk is the
+// only O(ports) step, and it is also the no-op check. Anything the fragments
+// cannot express returns nullopt and the caller rebuilds and diffs the
+// whole ruleset: a node change, more than kMaxChangedPorts ports, two ports
+// claiming one address:port (first writer wins, which depends on all ports),
+// a set changing its type, unsorted input.
 #pragma once
 
 #include <memory>
@@ -23,35 +32,47 @@
 
 namespace svcnat::nft {
 
-class EndpointFastPath {
+class IncrementalPath {
 public:
+    static constexpr size_t kMaxChangedPorts = 512;
+
     // Recount the shared objects' users from a committed ruleset and state.
     void reset(const Ruleset& committed, const ServiceState& state);
     void invalidate() { valid_ = false; }
 
-    // A plan: the operations (pointing into `committed` and into fragments
-    // the plan owns) and how to apply them to the model after the commit.
+    using Counts = std::unordered_map<WireBytes, long, WireBytesHash>;
+    struct Change {
+        const ResolvedServicePort* before = nullptr;  // null: added
+        const ResolvedServicePort* after = nullptr;   // null: removed
+        size_t index = 0;                             // in both states when same_layout
+    };
+    // The operations (pointing into `committed` and into fragments the plan
+    // owns) and how to apply them to the model after the commit.
     struct Plan {
+        bool unchanged = false;   // nothing to do, nothing to send
+        bool same_layout = true;  // only modified ports, at the same indexes
+        std::vector<Change> changes;
         RulesetDiff diff;
         std::vector<std::unique_ptr<Ruleset>> fragments;  // keep new elements/chains alive
-        std::vector<size_t> changed_ports;                // indexes into the state
-        // Change in the number of users, per table.
+        // Per table: change in the number of users of class chains, hairpin
+        // pairs and cluster-ips addresses; and of address:port claims.
         std::vector<std::unordered_map<std::string, long>> chain_delta;
-        std::vector<std::unordered_map<WireBytes, long, WireBytesHash>> hairpin_delta;
+        std::vector<Counts> hairpin_delta, cluster_ip_delta;
+        Counts claim_delta;
     };
     std::optional<Plan> plan(const Ruleset& committed, const ServiceState& before, const ServiceState& after,
                              const Settings& settings) const;
 
-    // After a successful commit: make `committed` and the counts equal to
-    // what a full build of `after` would give.
+    // After a successful commit: make `committed`, `state` and the counts
+    // equal to what a full build of `after` would give.
     void apply(Plan& plan, Ruleset& committed, ServiceState& state, const ServiceState& after);
 
 private:
     bool valid_ = false;
-    // Per table (index as in Ruleset::tables): users of each class chain and
-    // of each hairpin pair.
+    // Per table (index as in Ruleset::tables).
     std::vector<std::unordered_map<std::string, long>> chain_users_;
-    std::vector<std::unordered_map<WireBytes, long, WireBytesHash>> hairpin_users_;
+    std::vector<Counts> hairpin_users_, cluster_ip_users_;
+    Counts claims_;  // dispatch keys (address . proto . port, proto . nodePort): ports claiming each
 };
 
 }  // namespace svcnat::nft

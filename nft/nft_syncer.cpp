@@ -13,7 +13,7 @@
 #include "builder.hpp"
 #include "diff.hpp"
 #include "encode.hpp"
-#include "endpoint_fast_path.hpp"
+#include "incremental.hpp"
 #include "netlink/conntrack.hpp"
 #include "netlink/tables.hpp"
 #include "netlink/transaction.hpp"
@@ -57,18 +57,10 @@ void append_elements(nftnet::Batch& batch, const Table& t, const std::vector<Ele
     // Group by set: one element list per set keeps messages few.
     std::map<const Set*, std::vector<const ElementRef*>> by_set;
     for (const auto& r : refs) by_set[r.set].push_back(&r);
-    for (const auto& [set, list] : by_set) {
-        auto ref = make_set_ref(t, set->spec.name);
-        std::vector<NftnlPtr<nftnl_set_elem>> keep;
-        std::vector<nftnet::OwnedElement> owned;
-        keep.reserve(list.size());
-        for (const auto* r : list) {
-            keep.push_back(make_element(set->spec, *r->key, *r->value));
-            owned.push_back({keep.back().get(), owner_name(r->value->owner)});
-        }
-        if (add) batch.add_elements(ref.get(), owned, nftnet::kCreate);
-        else batch.delete_elements(ref.get(), owned);
-    }
+    for (const auto& [set, list] : by_set)
+        nft::append_elements(batch, t, set->spec, add, list.size(), [&list](size_t i) {
+            return std::pair<const WireBytes*, const ElementValue*>{list[i]->key, list[i]->value};
+        });
 }
 
 void encode_diff(nftnet::Batch& batch, const RulesetDiff& d) {
@@ -104,17 +96,24 @@ public:
         const auto start = std::chrono::steady_clock::now();
         SyncReport report;
         full = full || !committed_ || need_full_;
-        // Nothing changed since the last commit: no build, no diff, no batch.
-        if (!full && committed_state_ && same_node(committed_state_->node, desired.node) &&
-            committed_state_->ports == desired.ports) {
-            report.ok = true;
-            report.no_local_endpoints = count_no_local_endpoints(desired);
-            report.seconds = seconds_since(start);
-            return report;
-        }
-        if (!full) {
-            if (auto plan = fast_path_.plan(*committed_, *committed_state_, desired, settings_))
-                return sync_endpoints_only(*plan, desired, start);
+        if (!full && committed_state_) {
+            // One walk over both states finds the changed ports (or none:
+            // no build, no diff, no batch); their fragments give the batch.
+            if (auto plan = incremental_.plan(*committed_, *committed_state_, desired, settings_)) {
+                if (!plan->unchanged) return sync_ports(*plan, desired, start);
+                report.ok = true;
+                report.no_local_endpoints = count_no_local_endpoints(desired);
+                report.plan_seconds = report.seconds = seconds_since(start);
+                return report;
+            }
+            // The general path: rebuild and diff (also when nothing changed
+            // but the walk could not tell, e.g. unsorted ports).
+            if (same_node(committed_state_->node, desired.node) && committed_state_->ports == desired.ports) {
+                report.ok = true;
+                report.no_local_endpoints = count_no_local_endpoints(desired);
+                report.plan_seconds = report.seconds = seconds_since(start);
+                return report;
+            }
         }
         auto next = std::make_unique<Ruleset>(build_ruleset(desired, settings_));
         const auto changes = count_changes(committed_state_ ? &*committed_state_ : nullptr, desired);
@@ -129,6 +128,8 @@ public:
             if (d.needs_full) full = true;
         }
         report.full = full;
+        report.plan_seconds = seconds_since(start);
+        const auto encode_start = std::chrono::steady_clock::now();
         if (full) {
             encode_full(batch, *next);
         } else if (d.empty()) {
@@ -140,6 +141,8 @@ public:
             encode_diff(batch, d);
         }
 
+        report.encode_seconds = seconds_since(encode_start);
+        const auto kernel_start = std::chrono::steady_clock::now();
         nftnet::BatchResult result;
         try {
             if (!socket_) socket_ = std::make_unique<nftnet::NetlinkSocket>();
@@ -148,6 +151,7 @@ public:
             result.outcome = nftnet::Outcome::Unknown;
             result.transport_error = e.what();
         }
+        report.kernel_seconds = seconds_since(kernel_start);
         report.sent = true;
         report.messages = result.messages;
         report.bytes = result.bytes;
@@ -159,11 +163,11 @@ public:
             forget_stale_udp(desired, report);
             committed_ = std::move(next);
             committed_state_ = desired;
-            fast_path_.reset(*committed_, *committed_state_);
+            incremental_.reset(*committed_, *committed_state_);
         } else {
             report.ok = false;
             need_full_ = true;
-            fast_path_.invalidate();
+            incremental_.invalidate();
             if (report.errors.empty())
                 report.errors.push_back({"", std::string("transaction outcome: ") + std::string(nftnet::to_string(result.outcome))});
         }
@@ -180,7 +184,7 @@ public:
             committed_.reset();
             committed_state_.reset();
             need_full_ = true;
-            fast_path_.invalidate();
+            incremental_.invalidate();
             if (!r.ok()) {
                 if (error) *error = r.summary();
                 return false;
@@ -193,38 +197,38 @@ public:
     }
 
 private:
-    // Endpoint-only changes of plain service ports: the batch and the model
-    // update cost what changed, not the ruleset size.
-    SyncReport sync_endpoints_only(EndpointFastPath::Plan& plan, const ServiceState& desired,
-                                   std::chrono::steady_clock::time_point start) {
+    // A few service ports added, removed or changed: the batch, the model
+    // update and the conntrack clean-up cost what changed, not the ruleset.
+    SyncReport sync_ports(IncrementalPath::Plan& plan, const ServiceState& desired,
+                          std::chrono::steady_clock::time_point start) {
         SyncReport report;
-        ChangeCounts changes;
-        for (size_t i : plan.changed_ports) {
-            ServiceState a{desired.node, {committed_state_->ports[i]}}, b{desired.node, {desired.ports[i]}};
-            auto c = count_changes(&a, b);
-            changes.service_ports += c.service_ports;
-            changes.endpoints += c.endpoints;
+        ServiceState before_ports{committed_state_->node, {}}, after_ports{desired.node, {}};
+        for (const auto& c : plan.changes) {
+            if (c.before) before_ports.ports.push_back(*c.before);
+            if (c.after) after_ports.ports.push_back(*c.after);
         }
+        const auto changes = count_changes(&before_ports, after_ports);
         report.service_changes = changes.service_ports;
         report.endpoint_changes = changes.endpoints;
         report.no_local_endpoints = count_no_local_endpoints(desired);
+        report.plan_seconds = seconds_since(start);
+        const auto encode_start = std::chrono::steady_clock::now();
         nftnet::Batch batch;
         encode_diff(batch, plan.diff);
+        report.encode_seconds = seconds_since(encode_start);
+        const auto kernel_start = std::chrono::steady_clock::now();
         auto result = send(batch);
+        report.kernel_seconds = seconds_since(kernel_start);
         fill(report, result);
         if (result.ok()) {
-            ServiceState before_ports{desired.node, {}};
-            for (size_t i : plan.changed_ports) before_ports.ports.push_back(committed_state_->ports[i]);
-            ServiceState after_ports{desired.node, {}};
-            for (size_t i : plan.changed_ports) after_ports.ports.push_back(desired.ports[i]);
-            fast_path_.apply(plan, *committed_, *committed_state_, desired);
+            incremental_.apply(plan, *committed_, *committed_state_, desired);
             auto targets = stale_udp_targets(before_ports, after_ports);
             if (!targets.empty())
                 for (const auto& e : nftnet::delete_udp_conntrack(targets).errors) report.errors.push_back({"conntrack", e});
             report.ok = true;
         } else {
             need_full_ = true;
-            fast_path_.invalidate();
+            incremental_.invalidate();
         }
         report.seconds = seconds_since(start);
         return report;
@@ -280,7 +284,7 @@ private:
     std::unique_ptr<Ruleset> committed_;
     std::optional<ServiceState> committed_state_;
     bool need_full_ = true;
-    EndpointFastPath fast_path_;
+    IncrementalPath incremental_;
 };
 
 }  // namespace

@@ -22,6 +22,12 @@ struct SyncReport {
     bool full = false;            // full reconcile (start, after error, periodic, forced)
     bool sent = false;            // false: nothing changed, no batch sent
     double seconds = 0;           // wall time of the whole sync
+    // Where the time went (parts of `seconds`): working out the change
+    // (build + diff, or per-port fragments), encoding the batch, and the
+    // kernel (sendmsg through the last reply).
+    double plan_seconds = 0;
+    double encode_seconds = 0;
+    double kernel_seconds = 0;
     size_t messages = 0;          // netlink messages in the batch
     size_t bytes = 0;             // bytes sent
     size_t service_changes = 0;   // service ports added/removed/modified since last commit

@@ -171,7 +171,7 @@ uint32_t Batch::take_seq() {
 }
 
 uint32_t Batch::intern_owner(std::string_view owner) {
-    auto it = owner_index_.find(std::string(owner));
+    auto it = owner_index_.find(owner);
     if (it != owner_index_.end()) return it->second;
     auto index = static_cast<uint32_t>(owners_.size());
     owners_.emplace_back(owner);
@@ -346,6 +346,51 @@ uint32_t Batch::put_elements(const nftnl_set* set, uint16_t nft_msg_type, uint16
         }
         mnl_attr_nest_end(nlh, list);
         uint32_t seq = commit_message(nlh, owner, first_element, count);
+        if (first_seq == 0) first_seq = seq;
+    }
+    return first_seq;
+}
+
+uint32_t Batch::put_raw_elements(const nftnl_set* set, bool add, uint16_t flags, const ElementWriter& write) {
+    SetHeader header(set);
+    const uint16_t family = set_family(set);
+    const uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM;
+    if (!add) flags = 0;
+    uint32_t first_seq = 0;
+    size_t index = 0;
+    bool more = true;
+    while (more) {
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(static_cast<char*>(static_cast<void*>(begin_message())), type, family,
+                                              flags | NLM_F_ACK, take_seq());
+        nftnl_set_elems_nlmsg_build_payload(nlh, header.set);
+        nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+        const auto first_element = static_cast<uint32_t>(elements_.size());
+        uint32_t count = 0, owner = 0;
+        for (;;) {
+            const uint32_t before = nlh->nlmsg_len;
+            nlattr* item = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+            uint32_t element_owner = 0;
+            if (!write(index, nlh, element_owner)) {
+                nlh->nlmsg_len = before;
+                more = false;
+                break;
+            }
+            mnl_attr_nest_end(nlh, item);
+            const size_t list_bytes =
+                nlh->nlmsg_len - (reinterpret_cast<uint8_t*>(list) - reinterpret_cast<uint8_t*>(nlh));
+            if (list_bytes > options_.max_element_list_bytes) {
+                nlh->nlmsg_len = before;  // the element opens the next message
+                if (count == 0) throw std::length_error("nftnet::Batch: one set element exceeds the message limit");
+                break;
+            }
+            elements_.push_back({before, element_owner});
+            if (count == 0) owner = element_owner;
+            ++count;
+            ++index;
+        }
+        if (count == 0) break;  // nothing (more) to send: drop the open message
+        mnl_attr_nest_end(nlh, list);
+        const uint32_t seq = commit_message(nlh, owner, first_element, count);
         if (first_seq == 0) first_seq = seq;
     }
     return first_seq;

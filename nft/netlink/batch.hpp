@@ -135,6 +135,17 @@ public:
                           uint16_t flags);
     uint32_t delete_elements(const nftnl_set* set, std::span<const OwnedElement> elements);
 
+    // Owner ids for put_raw_elements(): intern an owner once, tag many elements.
+    uint32_t owner_id(std::string_view owner) { return intern_owner(owner); }
+    // Elements written straight into the messages, without a libnftnl object
+    // per element: a cold sync sends 100,000s of them. `write(i, nlh, owner)`
+    // appends element i's attributes (those of one NFTA_LIST_ELEM nest: key,
+    // data/verdict) to `nlh`, sets `owner` (an owner_id()) and returns true,
+    // or returns false when there is no element i. It may be called again
+    // for the same i (when the element opens the next message).
+    using ElementWriter = std::function<bool(size_t index, nlmsghdr* nlh, uint32_t& owner)>;
+    uint32_t put_raw_elements(const nftnl_set* set, bool add, uint16_t flags, const ElementWriter& write);
+
     // Escape hatch for other message types (objects, flowtables): `build`
     // writes the payload after the header that the batch has put. The
     // payload must stay under 64 KiB.
@@ -198,7 +209,12 @@ private:
     std::vector<Location> locations_;     // parallel to messages_
     std::unordered_map<uint32_t, uint32_t> by_seq_;  // seq -> index in messages_
     std::vector<std::string> owners_;
-    std::unordered_map<std::string, uint32_t> owner_index_;
+    // Transparent hash: interning a string_view allocates only for new owners.
+    struct OwnerHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, OwnerHash, std::equal_to<>> owner_index_;
     std::vector<ElementRef> elements_;
     uint32_t next_seq_ = 0;
     bool finished_ = false;

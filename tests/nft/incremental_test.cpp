@@ -1,0 +1,224 @@
+// The incremental planner (nft/incremental.hpp): a change of a few service
+// ports is planned from one-port fragments, touches only those ports'
+// objects, and leaves the committed model equal to a full build.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "fixtures.hpp"
+#include "nft/builder.hpp"
+#include "nft/incremental.hpp"
+#include "nft/render.hpp"
+
+namespace svcnat::nft {
+namespace {
+
+using namespace testing;
+
+void sort_ports(ServiceState& s) {
+    std::sort(s.ports.begin(), s.ports.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.ns, a.name, a.portName, a.protocol, a.port) <
+               std::tie(b.ns, b.name, b.portName, b.protocol, b.port);
+    });
+}
+
+ServiceState base() {
+    auto s = state_of({service("web", "10.96.0.10", 80, {ep("10.244.1.5", 8080), ep("10.244.2.7", 8080)}),
+                       service("api", "10.96.0.11", 443, {ep("10.244.1.6", 8443)})});
+    sort_ports(s);
+    return s;
+}
+
+// Commits `from`, plans `to`, applies the plan; checks the committed model
+// then renders exactly as a full build of `to`. Returns the plan.
+struct Outcome {
+    std::optional<IncrementalPath::Plan> plan;
+    std::string committed, full;
+};
+// `check` sees the plan before it is applied (its pointers into the
+// committed model are valid until then).
+Outcome run(const ServiceState& from, const ServiceState& to,
+            const std::function<void(const IncrementalPath::Plan&)>& check = {},
+            const Settings& settings = test_settings()) {
+    Ruleset committed = build_ruleset(from, settings);
+    ServiceState state = from;
+    IncrementalPath path;
+    path.reset(committed, state);
+    Outcome out;
+    out.plan = path.plan(committed, state, to, settings);
+    if (out.plan && check) check(*out.plan);
+    if (out.plan && !out.plan->unchanged) path.apply(*out.plan, committed, state, to);
+    out.committed = render(committed);
+    out.full = render(build_ruleset(to, settings));
+    return out;
+}
+
+// Owners of every element the plan adds or deletes.
+std::set<std::string> element_owners(const IncrementalPath::Plan& p) {
+    std::set<std::string> owners;
+    for (const auto& t : p.diff.tables) {
+        for (const auto& e : t.add_elements) owners.insert(owner_name(e.value->owner));
+        for (const auto& e : t.delete_elements) owners.insert(owner_name(e.value->owner));
+    }
+    return owners;
+}
+
+TEST(Incremental, NoOpIsUnchangedAndEmpty) {
+    auto o = run(base(), base());
+    ASSERT_TRUE(o.plan);
+    EXPECT_TRUE(o.plan->unchanged);
+    EXPECT_EQ(o.plan->diff.operations(), 0u);
+}
+
+TEST(Incremental, AddServiceTouchesOnlyItsObjects) {
+    auto to = base();
+    to.ports.push_back(service("new", "10.96.0.12", 80, {ep("10.244.3.1", 8080), ep("10.244.3.2", 8080)}));
+    sort_ports(to);
+    bool checked = false;
+    auto o = run(base(), to, [&](const IncrementalPath::Plan& p) {
+        checked = true;
+        EXPECT_FALSE(p.same_layout);
+        ASSERT_EQ(p.changes.size(), 1u);
+        // Its dispatch element, 2 endpoint elements, its cluster IP, 2
+        // hairpin pairs; nothing deleted, no chain (cluster-2 exists).
+        const auto& t = p.diff.tables[0];
+        EXPECT_EQ(t.add_elements.size(), 6u);
+        EXPECT_TRUE(t.delete_elements.empty());
+        EXPECT_TRUE(t.add_chains.empty());
+        EXPECT_TRUE(t.delete_chains.empty());
+        EXPECT_TRUE(t.replace_chains.empty());
+        EXPECT_EQ(p.diff.tables[1].operations(), 0u);  // ip6: nothing
+        auto owners = element_owners(p);
+        owners.erase("endpoint 10.244.3.1");
+        owners.erase("endpoint 10.244.3.2");
+        EXPECT_EQ(owners, std::set<std::string>{"default/new:http"});
+    });
+    ASSERT_TRUE(o.plan);
+    EXPECT_TRUE(checked);
+    EXPECT_EQ(o.committed, o.full);
+}
+
+TEST(Incremental, RemoveServiceDeletesOnlyItsObjects) {
+    auto to = base();
+    std::erase_if(to.ports, [](const auto& p) { return p.name == "api"; });
+    bool checked = false;
+    auto o = run(base(), to, [&](const IncrementalPath::Plan& p) {
+        checked = true;
+        const auto& t = p.diff.tables[0];
+        EXPECT_TRUE(t.add_elements.empty());
+        // Dispatch, 1 endpoint, cluster IP, hairpin pair; and its class
+        // chain cluster-1, which no one else uses.
+        EXPECT_EQ(t.delete_elements.size(), 4u);
+        ASSERT_EQ(t.delete_chains.size(), 1u);
+        EXPECT_EQ(t.delete_chains[0]->name, "cluster-1");
+        auto owners = element_owners(p);
+        owners.erase("endpoint 10.244.1.6");
+        EXPECT_EQ(owners, std::set<std::string>{"default/api:http"});
+    });
+    ASSERT_TRUE(o.plan);
+    EXPECT_TRUE(checked);
+    EXPECT_EQ(o.committed, o.full);
+}
+
+TEST(Incremental, SharedClusterIpAndHairpinAreCounted) {
+    // Two ports of one service share the cluster IP and an endpoint pod.
+    auto from = base();
+    auto second = service("web", "10.96.0.10", 81, {ep("10.244.1.5", 8081)});
+    second.portName = "alt";
+    from.ports.push_back(second);
+    sort_ports(from);
+    auto to = from;
+    std::erase_if(to.ports, [](const auto& p) { return p.portName == "alt"; });
+    auto o = run(from, to, [](const IncrementalPath::Plan& p) {
+        for (const auto& e : p.diff.tables[0].delete_elements) {
+            EXPECT_NE(e.set->spec.name, names::kClusterIPs);  // still used by web:http
+            EXPECT_NE(e.set->spec.name, names::kHairpin);     // 10.244.1.5 still backs web:http
+        }
+    });
+    ASSERT_TRUE(o.plan);
+    EXPECT_EQ(o.committed, o.full);
+}
+
+TEST(Incremental, EndpointAndPortChangesEndAsAFullBuild) {
+    auto to = base();
+    to.ports[0].endpoints.push_back(ep("10.244.9.9", 8443));  // api: 1 -> 2 endpoints
+    to.ports[1].port = 8080;                                 // web: port changes (remove + add)
+    sort_ports(to);
+    auto o = run(base(), to);
+    ASSERT_TRUE(o.plan);
+    EXPECT_EQ(o.committed, o.full);
+}
+
+TEST(Incremental, SpecialServicesGetAndLoseTheirChainsAndSets) {
+    auto special = service("sticky", "10.96.0.20", 80, {ep("10.244.5.1", 8080), ep("10.244.5.2", 8080)});
+    special.sessionAffinity = SessionAffinity::ClientIP;
+    special.sessionAffinityTimeout = 60;
+    auto with = base();
+    with.ports.push_back(special);
+    sort_ports(with);
+    auto added = run(base(), with, [](const IncrementalPath::Plan& p) {
+        EXPECT_FALSE(p.diff.tables[0].add_sets.empty());  // affinity sets
+    });
+    ASSERT_TRUE(added.plan);
+    EXPECT_EQ(added.committed, added.full);
+    auto removed = run(with, base(), [](const IncrementalPath::Plan& p) {
+        EXPECT_FALSE(p.diff.tables[0].delete_sets.empty());
+    });
+    ASSERT_TRUE(removed.plan);
+    EXPECT_EQ(removed.committed, removed.full);
+}
+
+TEST(Incremental, ConflictingClaimsTakeTheGeneralPath) {
+    // Two ports on one external address:port: the winner depends on order.
+    auto from = base();
+    from.ports[0].externalIPs = {ip("198.51.100.7")};
+    from.ports[0].port = 80;
+    sort_ports(from);
+    auto to = from;
+    auto other = service("zzz", "10.96.0.30", 80, {ep("10.244.7.1", 8080)});
+    other.externalIPs = {ip("198.51.100.7")};
+    to.ports.push_back(other);
+    sort_ports(to);
+    EXPECT_FALSE(run(from, to).plan);
+}
+
+TEST(Incremental, UnsortedStatesWithDifferentPortsTakeTheGeneralPath) {
+    auto from = base();
+    std::reverse(from.ports.begin(), from.ports.end());
+    auto to = from;
+    to.ports.pop_back();
+    EXPECT_FALSE(run(from, to).plan);
+}
+
+TEST(Incremental, AddServiceAtTenThousandIsProportional) {
+    auto from = many_services(10000, 10);
+    sort_ports(from);
+    Settings settings = test_settings();
+    Ruleset committed = build_ruleset(from, settings);
+    IncrementalPath path;
+    path.reset(committed, from);
+    auto to = from;
+    to.ports.push_back(service("zz-new", "10.100.0.1", 80, {ep("10.250.0.1", 8080)}));
+    sort_ports(to);
+    const auto start = std::chrono::steady_clock::now();
+    auto plan = path.plan(committed, from, to, settings);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->changes.size(), 1u);
+    // Dispatch, endpoint, cluster IP, hairpin; cluster-1 chain is new.
+    const auto& t = plan->diff.tables[0];
+    EXPECT_EQ(t.add_elements.size(), 4u);
+    EXPECT_TRUE(t.delete_elements.empty());
+    EXPECT_EQ(t.add_chains.size(), 1u);
+    EXPECT_EQ(plan->diff.operations(), 5u);
+    EXPECT_LT(ms, 100.0);  // one walk over the ports; generous for loaded CI machines
+}
+
+}  // namespace
+}  // namespace svcnat::nft
