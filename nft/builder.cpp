@@ -117,6 +117,8 @@ public:
         cluster_ips_set_ = &set(kClusterIPs);
         hairpin_set_ = &set(kHairpin);
         nodeports_served_ = !nodeport_address_filters().empty();
+        for (size_t n = 1; n <= kPinnedClassChains; ++n)
+            for (auto path : {Path::Cluster, Path::External, Path::NodePort}) class_chain(path, n);
         // Size the big maps once instead of rehashing as they grow.
         size_t dispatch = 0, targets = 0;
         for (const auto& sp : state_.ports) {
@@ -127,6 +129,10 @@ public:
         service_ips_set_->elements.reserve(dispatch);
         endpoints_set_->elements.reserve(targets);
         for (const auto& sp : state_.ports) add_service_port(sp);
+        // Shared sets get a capacity: the kernel then preallocates a fixed
+        // hash instead of resizing it while the elements go in.
+        for (auto& [name, s] : table_.sets)
+            if (s.owner.empty() && !s.spec.dynamic_timeout) s.spec.size = set_size_for(s.elements.size());
         return std::move(table_);
     }
 
@@ -540,6 +546,20 @@ private:
 };
 
 }  // namespace
+
+size_t class_chain_count(const std::string& name) {
+    for (std::string_view prefix : {"cluster-", "external-", "nodeport-"}) {
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        size_t n = 0;
+        for (size_t i = prefix.size(); i < name.size(); ++i) {
+            const char c = name[i];
+            if (c < '0' || c > '9' || n > 1'000'000'000) return 0;
+            n = n * 10 + static_cast<size_t>(c - '0');
+        }
+        return n;
+    }
+    return 0;
+}
 
 std::string service_chain_suffix(const ResolvedServicePort& sp) {
     return sp.ns + "/" + sp.name + "/" + lower_proto(sp.protocol) + "/" +

@@ -2,6 +2,7 @@
 // Exit status: 0 when committed, 1 when the input is invalid or the kernel
 // refused the transaction (each error printed with the service it concerns).
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "../control/cli/subcommand.hpp"
@@ -39,7 +40,14 @@ int run_sync(int argc, const char* const* argv) {
     }
     std::printf("synced %zu service ports into table %s: %zu messages, %zu bytes, %.3f s\n", state->ports.size(),
                 cmd.settings.table.c_str(), report.messages, report.bytes, report.seconds);
-    return 0;
+    if (cmd.settings.verbosity >= 1)
+        std::fprintf(stderr, "sync: plan %.1f ms, encode %.1f ms, kernel %.1f ms\n", report.plan_seconds * 1000,
+                     report.encode_seconds * 1000, report.kernel_seconds * 1000);
+    // The kernel holds the result now. Freeing the model and the committed
+    // ruleset object by object (~0.1 s at 10,000 services) would only delay
+    // the exit, so leave at once; the kernel reclaims the memory.
+    std::fflush(nullptr);
+    std::_Exit(0);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "diff.hpp"
 
+#include <unordered_map>
+
 namespace svcnat::nft {
 namespace {
 
@@ -71,6 +73,33 @@ RulesetDiff diff_rulesets(const Ruleset& before, const Ruleset& after) {
         d.tables.push_back(std::move(td));
     }
     return d;
+}
+
+std::string overflowing_set(const RulesetDiff& d) {
+    for (const auto& td : d.tables) {
+        if (!td.before) continue;
+        std::unordered_map<std::string_view, long> delta;
+        for (const auto& r : td.delete_elements) --delta[r.set->spec.name];
+        for (const auto& r : td.add_elements) ++delta[r.set->spec.name];
+        for (const auto& [name, change] : delta) {
+            auto it = td.before->sets.find(std::string(name));
+            if (it == td.before->sets.end() || it->second.spec.size == 0) continue;  // new in this batch, or unsized
+            const long count = static_cast<long>(it->second.elements.size()) + change;
+            if (count > static_cast<long>(it->second.spec.size))
+                return std::string(family_keyword(td.before->family)) + " " + td.before->name + " set " +
+                       std::string(name) + " (" + std::to_string(count) + " elements, size " +
+                       std::to_string(it->second.spec.size) + ")";
+        }
+    }
+    return {};
+}
+
+void keep_committed_sizes(const Ruleset& committed, Ruleset& next) {
+    for (size_t i = 0; i < next.tables.size() && i < committed.tables.size(); ++i)
+        for (auto& [name, set] : next.tables[i].sets) {
+            auto it = committed.tables[i].sets.find(name);
+            if (it != committed.tables[i].sets.end()) set.spec.size = it->second.spec.size;
+        }
 }
 
 }  // namespace svcnat::nft

@@ -60,4 +60,14 @@ struct RulesetDiff {
 
 RulesetDiff diff_rulesets(const Ruleset& before, const Ruleset& after);
 
+// The first sized set of `d.before` tables that the diff would fill beyond
+// its size (elements - deleted + added > size; the kernel would refuse the
+// transaction with ENFILE), as "table/set (N elements, size S)"; "" when
+// all fit. The caller then replaces the tables whole, with fresh sizes.
+std::string overflowing_set(const RulesetDiff& d);
+
+// Gives the sets of `next` that `committed` has too the committed (kernel)
+// size, for an incremental commit that does not resize them.
+void keep_committed_sizes(const Ruleset& committed, Ruleset& next);
+
 }  // namespace svcnat::nft

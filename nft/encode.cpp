@@ -418,6 +418,7 @@ NftnlPtr<nftnl_set> make_set(const Table& t, const SetSpec& spec) {
         nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_TYPE, concat_type(spec.data));
         nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, static_cast<uint32_t>(fields_wire_size(spec.data)));
     }
+    if (spec.size) nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, spec.size);
     if (spec.dynamic_timeout) nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT, uint64_t{spec.timeout_s} * 1000);
     const auto ud = set_userdata(t.family, spec);
     nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));

@@ -1,6 +1,5 @@
 #include "incremental.hpp"
 
-#include <cctype>
 #include <compare>
 #include <tuple>
 
@@ -8,16 +7,6 @@
 
 namespace svcnat::nft {
 namespace {
-
-bool is_class_chain(const std::string& name) {
-    for (const char* prefix : {"cluster-", "external-", "nodeport-"}) {
-        const std::string p(prefix);
-        if (name.size() > p.size() && name.compare(0, p.size(), p) == 0 &&
-            std::isdigit(static_cast<unsigned char>(name[p.size()])))
-            return true;
-    }
-    return false;
-}
 
 // A port's identity, in the order resolve() sorts ports.
 std::strong_ordering compare_identity(const ResolvedServicePort& a, const ResolvedServicePort& b) {
@@ -315,6 +304,7 @@ std::optional<IncrementalPath::Plan> IncrementalPath::plan(const Ruleset& commit
             const long was = u == chain_users_[t].end() ? 0 : u->second;
             const long now = was + delta;
             if (now < 0) return std::nullopt;
+            if (is_pinned_class_chain(name)) continue;  // always there
             if (was == 0 && now > 0) {
                 if (ct.chains.count(name)) return std::nullopt;
                 td.add_chains.push_back(new_chain[t].at(name));

@@ -5,7 +5,8 @@
 // the builder makes belongs either to one service port (its elements in the
 // shared maps, its own chains and affinity sets) or is shared by many and
 // reference-counted here (class chains `cluster-N` etc. by the dispatch
-// elements that jump to them, hairpin pairs by the ports whose endpoints
+// elements that jump to them, except the pinned N <= 16 which always
+// exist, hairpin pairs by the ports whose endpoints
 // they are, cluster-ips by the ports on that address). So a change of a few
 // ports is planned by building one-port "fragments" of their old and new
 // versions and diffing those, against the committed model.

@@ -27,17 +27,37 @@ using namespace nft;
 
 std::string table_owner(const Table& t) { return "table " + std::string(family_keyword(t.family)) + " " + t.name; }
 
-// Everything in `t`, after append_replace_table() emptied it.
+// A chain whose rules bind data maps (`dnat … map @endpoints`) and no
+// verdict map: the class chains. Binding a map walks its elements in the
+// kernel, checking each against the binding; bound while the map is still
+// empty, each element is checked once per binding as it goes in instead,
+// which is a register-size check for data maps (unlike a vmap's jumps).
+bool binds_data_maps_only(const Chain& c) {
+    bool dnat_map = false;
+    for (const auto& r : c.rules)
+        for (const auto& s : r.stmts) {
+            if (s.kind == StmtKind::Vmap || s.kind == StmtKind::NumgenVmapAnon) return false;
+            if (s.kind == StmtKind::DnatMap) dnat_map = true;
+        }
+    return dnat_map;
+}
+
+// Everything in `t`, after append_replace_table() emptied it: chains, sets,
+// the rules binding data maps (so each class chain's binding does not walk
+// 100,000s of elements), elements, the other rules (vmap rules bind after
+// their elements exist).
 void encode_table_contents(nftnet::Batch& batch, const Table& t) {
+    const std::string owner = table_owner(t);
+    auto owner_of = [&](const auto& o) -> const std::string& { return o.owner.empty() ? owner : o.owner; };
+    for (const auto& [name, chain] : t.chains) batch.add_chain(make_chain(t, chain).get(), nftnet::kCreate, owner_of(chain));
+    for (const auto& [name, set] : t.sets) batch.add_set(make_set(t, set.spec).get(), nftnet::kCreate, owner_of(set));
     for (const auto& [name, chain] : t.chains)
-        batch.add_chain(make_chain(t, chain).get(), nftnet::kCreate, chain.owner.empty() ? table_owner(t) : chain.owner);
-    for (const auto& [name, set] : t.sets) {
-        batch.add_set(make_set(t, set.spec).get(), nftnet::kCreate, set.owner.empty() ? table_owner(t) : set.owner);
-        append_all_elements(batch, t, set);
-    }
+        if (binds_data_maps_only(chain))
+            for (const auto& r : chain.rules) append_rule(batch, t, name, r, owner_of(chain));
+    for (const auto& [name, set] : t.sets) append_all_elements(batch, t, set);
     for (const auto& [name, chain] : t.chains)
-        for (const auto& r : chain.rules)
-            append_rule(batch, t, name, r, chain.owner.empty() ? table_owner(t) : chain.owner);
+        if (!binds_data_maps_only(chain))
+            for (const auto& r : chain.rules) append_rule(batch, t, name, r, owner_of(chain));
 }
 
 void encode_full(nftnet::Batch& batch, const Ruleset& rs) {
@@ -100,15 +120,21 @@ public:
             // One walk over both states finds the changed ports (or none:
             // no build, no diff, no batch); their fragments give the batch.
             if (auto plan = incremental_.plan(*committed_, *committed_state_, desired, settings_)) {
-                if (!plan->unchanged) return sync_ports(*plan, desired, start);
-                report.ok = true;
-                report.no_local_endpoints = count_no_local_endpoints(desired);
-                report.plan_seconds = report.seconds = seconds_since(start);
-                return report;
-            }
-            // The general path: rebuild and diff (also when nothing changed
-            // but the walk could not tell, e.g. unsorted ports).
-            if (same_node(committed_state_->node, desired.node) && committed_state_->ports == desired.ports) {
+                if (plan->unchanged) {
+                    report.ok = true;
+                    report.no_local_endpoints = count_no_local_endpoints(desired);
+                    report.plan_seconds = report.seconds = seconds_since(start);
+                    return report;
+                }
+                // A set that would outgrow its kernel size: replace the
+                // tables (fresh sizes) instead of letting the kernel refuse.
+                report.full_reason = overflowing_set(plan->diff);
+                if (report.full_reason.empty()) return sync_ports(*plan, desired, start);
+                full = true;
+            } else if (same_node(committed_state_->node, desired.node) && committed_state_->ports == desired.ports) {
+                // The general path below rebuilds and diffs (also when
+                // nothing changed but the walk could not tell, e.g. unsorted
+                // ports).
                 report.ok = true;
                 report.no_local_endpoints = count_no_local_endpoints(desired);
                 report.plan_seconds = report.seconds = seconds_since(start);
@@ -125,7 +151,15 @@ public:
         RulesetDiff d;
         if (!full) {
             d = diff_rulesets(*committed_, *next);
-            if (d.needs_full) full = true;
+            if (d.needs_full) {
+                full = true;
+                report.full_reason = d.full_reason;
+            } else if (auto over = overflowing_set(d); !over.empty()) {
+                full = true;
+                report.full_reason = std::move(over);
+            } else {
+                keep_committed_sizes(*committed_, *next);
+            }
         }
         report.full = full;
         report.plan_seconds = seconds_since(start);

@@ -172,6 +172,7 @@ std::string render_set(IPFamily f, const Set& s) {
         }
     }
     out += "\n";
+    if (sp.size) out += "\t\tsize " + std::to_string(sp.size) + "\n";
     if (sp.dynamic_timeout) out += "\t\tflags dynamic,timeout\n\t\ttimeout " + std::to_string(sp.timeout_s) + "s\n";
     if (!s.elements.empty()) {
         std::vector<const std::pair<const WireBytes, ElementValue>*> sorted;

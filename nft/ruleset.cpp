@@ -1,5 +1,7 @@
 #include "ruleset.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -57,6 +59,13 @@ void append_port(WireBytes& out, uint16_t port) {
 void append_index(WireBytes& out, uint32_t index) {
     // Host order: numgen writes a native u32 into the register.
     out.append(&index, sizeof index);
+}
+
+uint32_t set_size_for(size_t elements) {
+    constexpr size_t kMax = size_t{1} << 31;
+    const size_t want = std::max<size_t>(kMinSetSize, elements * 2);
+    if (want >= kMax) return static_cast<uint32_t>(kMax);
+    return static_cast<uint32_t>(std::bit_ceil(want));
 }
 
 std::string_view family_keyword(IPFamily f) { return f == IPFamily::IPv4 ? "ip" : "ip6"; }

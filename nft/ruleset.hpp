@@ -51,8 +51,25 @@ struct SetSpec {
     // Expressions for `typeof` (needed when a field is Index); empty: `type`.
     std::vector<KeyExpr> typeof_key;
     uint32_t typeof_modulus = 0;  // the N printed in `numgen random mod N`
-    bool operator==(const SetSpec&) const = default;
+    // Capacity (NFTA_SET_DESC_SIZE, nft's `size N`); 0: unsized. The kernel
+    // preallocates a fixed-size hash for a sized set (no rehashing while
+    // 100,000s of elements go in) and refuses elements beyond it (ENFILE),
+    // so the syncer plans a full replace before a set outgrows it
+    // (`overflowing_set()`, diff.hpp). Not part of the type: equality
+    // ignores it, an incremental sync keeps the committed size.
+    uint32_t size = 0;
+    bool operator==(const SetSpec& o) const {
+        return name == o.name && key == o.key && data == o.data && is_vmap == o.is_vmap &&
+               dynamic_timeout == o.dynamic_timeout && timeout_s == o.timeout_s && typeof_key == o.typeof_key &&
+               typeof_modulus == o.typeof_modulus;
+    }
 };
+
+// The size given to a shared set of `elements` elements at a full build:
+// the next power of two >= 2 x elements, at least kMinSetSize, so a set can
+// double before it needs a full replace.
+inline constexpr uint32_t kMinSetSize = 1024;
+uint32_t set_size_for(size_t elements);
 
 // Wire bytes of an element key or map data, stored inline: the longest is
 // 32 bytes (ipv6 . ipv6), and with 100,000s of elements a heap block each

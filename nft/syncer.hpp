@@ -20,6 +20,7 @@ struct SyncError {
 struct SyncReport {
     bool ok = false;
     bool full = false;            // full reconcile (start, after error, periodic, forced)
+    std::string full_reason;      // why an incremental sync became full (e.g. a set outgrew its size), or ""
     bool sent = false;            // false: nothing changed, no batch sent
     double seconds = 0;           // wall time of the whole sync
     // Where the time went (parts of `seconds`): working out the change

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "../../nft/syncer.hpp"
 #include "../cli/subcommand.hpp"
@@ -62,8 +63,12 @@ int run_command(int argc, const char* const* argv) {
     auto reload = [argc, argv, &extra]() {
         return parse_command_line(argc, argv, extra, kUsage).settings;
     };
+    // Decoded files are kept between reloads: a change to one file re-reads
+    // only that file (see ManifestCache). Only the event loop's thread loads.
+    auto cache = std::make_shared<ManifestCache>();
+    auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
     try {
-        Daemon daemon(settings, make_nft_syncer, load_state, reload);
+        Daemon daemon(settings, make_nft_syncer, loader, reload);
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat run: {}", e.what());

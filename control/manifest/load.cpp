@@ -3,12 +3,21 @@
 // the API server would have refused them; every problem is in diagnostics.
 #include "load.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <filesystem>
-#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "api_validation.hpp"
@@ -33,9 +42,19 @@ constexpr KindInfo kKinds[] = {
     {"Service", "v1"}, {"EndpointSlice", "discovery.k8s.io/v1"}, {"Endpoints", "v1"}, {"Pod", "v1"}, {"Node", "v1"},
 };
 
-class Loader {
+// One file's contribution before the cross-object checks. Files are decoded
+// independently of each other (on worker threads, or taken from the daemon's
+// cache); everything that relates objects across files happens in finish().
+struct ParsedFile {
+    bool readable = true;  // false: diagnostics holds "cannot read" only
+    std::vector<manifest::StagedService> services;
+    Manifests staged;
+    std::vector<Diagnostic> diagnostics;
+};
+
+class FileDecoder {
 public:
-    Loader(const Settings& settings, LoadResult& result) : settings_(settings), result_(result) {}
+    FileDecoder(const Settings& settings, ParsedFile& result) : settings_(settings), result_(result) {}
 
     void load_text(std::string_view text, const std::string& file) {
         yaml::StreamReader reader(text);
@@ -52,11 +71,6 @@ public:
             diag.message = "yaml: " + e->str();
             result_.diagnostics.push_back(std::move(diag));
         }
-    }
-
-    void finish() {
-        manifest::cross_check(services_, staged_, result_.manifests, result_.diagnostics);
-        sort_diagnostics();
     }
 
 private:
@@ -124,27 +138,27 @@ private:
             manifest::StagedService s;
             s.service.meta.loc.file = d.file();
             manifest::decode_service(d, obj, settings_, s.service, s.lines);
-            if (accepted()) services_.push_back(std::move(s));
+            if (accepted()) result_.services.push_back(std::move(s));
         } else if (kind == "EndpointSlice") {
             EndpointSlice slice;
             slice.meta.loc.file = d.file();
             bool used = manifest::decode_endpoint_slice(d, obj, slice);
-            if (accepted() && used) staged_.endpointSlices.push_back(std::move(slice));
+            if (accepted() && used) result_.staged.endpointSlices.push_back(std::move(slice));
         } else if (kind == "Endpoints") {
             Endpoints e;
             e.meta.loc.file = d.file();
             manifest::decode_endpoints(d, obj, e);
-            if (accepted()) staged_.endpoints.push_back(std::move(e));
+            if (accepted()) result_.staged.endpoints.push_back(std::move(e));
         } else if (kind == "Pod") {
             Pod p;
             p.meta.loc.file = d.file();
             manifest::decode_pod(d, obj, p);
-            if (accepted()) staged_.pods.push_back(std::move(p));
+            if (accepted()) result_.staged.pods.push_back(std::move(p));
         } else {
             Node n;
             n.meta.loc.file = d.file();
             manifest::decode_node(d, obj, n);
-            if (accepted()) staged_.nodes.push_back(std::move(n));
+            if (accepted()) result_.staged.nodes.push_back(std::move(n));
         }
     }
 
@@ -169,30 +183,61 @@ private:
         return std::string(d.doc().text(name));
     }
 
-    // Reading order: files as loaded, then lines, so that each object's
-    // problems (including the cross-object ones found last) read top-down.
-    void sort_diagnostics() {
-        std::unordered_map<std::string_view, size_t> ranks;
-        for (size_t i = 0; i < result_.files.size(); ++i) ranks.emplace(result_.files[i], i);
-        auto file_rank = [&](const std::string& f) {
-            auto it = ranks.find(f);
-            return it == ranks.end() ? result_.files.size() : it->second;
-        };
-        std::vector<std::pair<size_t, Diagnostic*>> keyed;
-        keyed.reserve(result_.diagnostics.size());
-        for (auto& d : result_.diagnostics) keyed.emplace_back(file_rank(d.file), &d);
-        std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
-            if (a.first != b.first) return a.first < b.first;
-            return a.second->line < b.second->line;
-        });
-        std::vector<Diagnostic> sorted;
-        sorted.reserve(keyed.size());
-        for (auto& [rank, d] : keyed) sorted.push_back(std::move(*d));
-        result_.diagnostics = std::move(sorted);
+    const Settings& settings_;
+    ParsedFile& result_;
+};
+
+// Reading order: files as loaded, then lines, so that each object's
+// problems (including the cross-object ones found last) read top-down.
+void sort_diagnostics(LoadResult& result) {
+    std::unordered_map<std::string_view, size_t> ranks;
+    for (size_t i = 0; i < result.files.size(); ++i) ranks.emplace(result.files[i], i);
+    auto file_rank = [&](const std::string& f) {
+        auto it = ranks.find(f);
+        return it == ranks.end() ? result.files.size() : it->second;
+    };
+    std::vector<std::pair<size_t, Diagnostic*>> keyed;
+    keyed.reserve(result.diagnostics.size());
+    for (auto& d : result.diagnostics) keyed.emplace_back(file_rank(d.file), &d);
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return a.second->line < b.second->line;
+    });
+    std::vector<Diagnostic> sorted;
+    sorted.reserve(keyed.size());
+    for (auto& [rank, d] : keyed) sorted.push_back(std::move(*d));
+    result.diagnostics = std::move(sorted);
+}
+
+// Concatenates the files' objects in reading order (so "the first object
+// wins" keeps meaning first in file order), then runs the cross-object checks.
+// Files owned by this load are moved from; cached ones are copied.
+class Merger {
+public:
+    void add(const std::string& file, ParsedFile& f, bool owned) {
+        if (f.readable) result.files.push_back(file);
+        take(result.diagnostics, f.diagnostics, owned);
+        take(services_, f.services, owned);
+        take(staged_.endpointSlices, f.staged.endpointSlices, owned);
+        take(staged_.endpoints, f.staged.endpoints, owned);
+        take(staged_.pods, f.staged.pods, owned);
+        take(staged_.nodes, f.staged.nodes, owned);
+    }
+    void add_error(Diagnostic d) { result.diagnostics.push_back(std::move(d)); }
+    LoadResult finish() {
+        manifest::cross_check(services_, staged_, result.manifests, result.diagnostics);
+        sort_diagnostics(result);
+        return std::move(result);
     }
 
-    const Settings& settings_;
-    LoadResult& result_;
+private:
+    template <class T>
+    static void take(std::vector<T>& to, std::vector<T>& from, bool owned) {
+        if (owned && to.empty()) to = std::move(from);
+        else if (owned) to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+        else to.insert(to.end(), from.begin(), from.end());
+    }
+    LoadResult result;
     std::vector<manifest::StagedService> services_;
     Manifests staged_;
 };
@@ -209,56 +254,154 @@ Diagnostic file_error(const std::string& path, const std::string& what) {
     return d;
 }
 
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+// What identifies one version of a file for the cache: a file replaced by
+// rename (editors, kubectl-style atomic writes, ConfigMap symlink swaps) has
+// a new inode; one rewritten in place a new mtime/ctime or size.
+struct FileStamp {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{}, ctime{};
+    bool operator==(const FileStamp& o) const {
+        return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+               mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+    }
+};
+
+FileStamp stamp_of(const struct stat& st) {
+    return FileStamp{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+
+// Reads the whole file through one descriptor, so that the stamp describes
+// exactly the bytes read.
+bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std::string& error) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         error = std::strerror(errno);
         return false;
     }
-    in.seekg(0, std::ios::end);
-    auto size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    out.resize(size > 0 ? static_cast<size_t>(size) : 0);
-    if (size > 0 && !in.read(out.data(), size)) {
-        error = "read error";
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        error = std::strerror(errno);
+        ::close(fd);
         return false;
     }
+    stamp = stamp_of(st);
+    out.resize(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
+    size_t got = 0;
+    for (;;) {
+        if (got == out.size()) out.resize(out.size() + 65536);  // grew since fstat (or /proc-like)
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = std::strerror(errno);
+            ::close(fd);
+            return false;
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    out.resize(got);
     return true;
+}
+
+// Reads and decodes one file; an unreadable one gives its "cannot read".
+std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& settings, FileStamp& stamp) {
+    auto parsed = std::make_shared<ParsedFile>();
+    std::string text, error;
+    if (!read_file(path, text, stamp, error)) {
+        parsed->readable = false;
+        parsed->diagnostics.push_back(file_error(path, "cannot read: " + error));
+        return parsed;
+    }
+    FileDecoder(settings, *parsed).load_text(text, path);
+    return parsed;
+}
+
+// Runs job(i) for i in [0, n) on up to hardware_concurrency threads (the
+// calling one included). Each job writes only its own slot, so results come
+// out in input order whatever the scheduling; the first exception is rethrown.
+template <class Job>
+void run_parallel(size_t n, Job job) {
+    const size_t threads = std::min<size_t>({n, std::max(1u, std::thread::hardware_concurrency()), 8});
+    if (threads <= 1) {
+        for (size_t i = 0; i < n; ++i) job(i);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    std::mutex failed_mutex;
+    std::exception_ptr failed;
+    auto worker = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < n;) {
+            try {
+                job(i);
+            } catch (...) {
+                std::lock_guard lock(failed_mutex);
+                if (!failed) failed = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace
 
+struct ManifestCache::Impl {
+    struct Entry {
+        FileStamp stamp;
+        std::shared_ptr<ParsedFile> parsed;
+    };
+    std::unordered_map<std::string, Entry> files;
+    // Decoding depends on these settings (ClusterIPs must lie in a service
+    // CIDR, node ports in the range): other values invalidate everything.
+    std::vector<CIDR> service_cidrs;
+    PortRange node_port_range;
+    size_t parsed = 0;
+};
+
+ManifestCache::ManifestCache() : impl_(std::make_unique<Impl>()) {}
+ManifestCache::~ManifestCache() = default;
+size_t ManifestCache::files_parsed() const { return impl_->parsed; }
+size_t ManifestCache::files_cached() const { return impl_->files.size(); }
+void ManifestCache::clear() { impl_->files.clear(); }
+
 LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings) {
-    LoadResult result;
-    Loader loader(settings, result);
-    result.files.push_back(file_name);
-    loader.load_text(text, file_name);
-    loader.finish();
-    return result;
+    ParsedFile parsed;
+    FileDecoder(settings, parsed).load_text(text, file_name);
+    Merger merger;
+    merger.add(file_name, parsed, true);
+    return merger.finish();
 }
 
-LoadResult load_paths(const std::vector<std::string>& paths, const Settings& settings) {
+LoadResult load_paths(const std::vector<std::string>& paths, const Settings& settings, ManifestCache* cache) {
     namespace fs = std::filesystem;
-    LoadResult result;
-    Loader loader(settings, result);
-    std::string text, error;
-    auto load_file = [&](const std::string& file) {
-        if (!read_file(file, text, error)) {
-            result.diagnostics.push_back(file_error(file, "cannot read: " + error));
-            return;
-        }
-        result.files.push_back(file);
-        loader.load_text(text, file);
+    // The reading plan, in order: files to read, and problems with the paths
+    // themselves (reported where they occur in the order).
+    struct Item {
+        std::string file;
+        std::optional<Diagnostic> error;
+        std::shared_ptr<ParsedFile> parsed;
+        FileStamp stamp;
+        bool from_cache = false;
     };
+    std::vector<Item> items;
+    auto add_file = [&](std::string f) { items.push_back(Item{std::move(f), std::nullopt, nullptr, {}, false}); };
+    auto add_error = [&](Diagnostic d) { items.push_back(Item{d.file, std::move(d), nullptr, {}, false}); };
     for (const std::string& path : paths) {
         std::error_code ec;
         auto status = fs::status(path, ec);
         if (ec) {
-            result.diagnostics.push_back(file_error(path, "cannot read: " + ec.message()));
+            add_error(file_error(path, "cannot read: " + ec.message()));
             continue;
         }
         if (!fs::is_directory(status)) {
-            load_file(path);
+            add_file(path);
             continue;
         }
         // Like `kubectl apply -f DIR`: the directory's own manifest files,
@@ -273,14 +416,61 @@ LoadResult load_paths(const std::vector<std::string>& paths, const Settings& set
             if (fs::is_regular_file(it->status(fec))) files.push_back(p);
         }
         if (ec) {
-            result.diagnostics.push_back(file_error(path, "cannot read directory: " + ec.message()));
+            add_error(file_error(path, "cannot read directory: " + ec.message()));
             continue;
         }
         std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
-        for (const auto& f : files) load_file(f.string());
+        for (auto& f : files) add_file(f.string());
     }
-    loader.finish();
-    return result;
+
+    if (cache) {
+        ManifestCache::Impl& c = *cache->impl_;
+        if (c.service_cidrs != settings.service_cidrs || c.node_port_range.first != settings.node_port_range.first ||
+            c.node_port_range.last != settings.node_port_range.last) {
+            c.files.clear();
+            c.service_cidrs = settings.service_cidrs;
+            c.node_port_range = settings.node_port_range;
+        }
+        // A cheap stat first; the stamp taken while reading is what is stored.
+        for (auto& item : items) {
+            if (item.error) continue;
+            auto it = c.files.find(item.file);
+            struct stat st {};
+            if (it != c.files.end() && ::stat(item.file.c_str(), &st) == 0 && stamp_of(st) == it->second.stamp) {
+                item.parsed = it->second.parsed;
+                item.stamp = it->second.stamp;
+                item.from_cache = true;
+            }
+        }
+    }
+    // Decoding files is independent work: spread it over the cores. Results
+    // land in their own slots, so objects, diagnostics and "first wins" are
+    // the same as reading one file after the other.
+    std::vector<Item*> todo;
+    for (auto& item : items)
+        if (!item.error && !item.parsed) todo.push_back(&item);
+    run_parallel(todo.size(), [&](size_t i) { todo[i]->parsed = parse_file(todo[i]->file, settings, todo[i]->stamp); });
+
+    Merger merger;
+    for (auto& item : items) {
+        if (item.error) {
+            merger.add_error(std::move(*item.error));
+            continue;
+        }
+        merger.add(item.file, *item.parsed, /*owned=*/!cache);
+    }
+    if (cache) {
+        ManifestCache::Impl& c = *cache->impl_;
+        c.parsed += todo.size();
+        // Keep what was read this time, and only that: files that are gone
+        // (or no longer listed) drop their objects; unreadable ones are
+        // retried next time.
+        std::unordered_map<std::string, ManifestCache::Impl::Entry> kept;
+        for (auto& item : items)
+            if (!item.error && item.parsed->readable) kept[item.file] = {item.stamp, std::move(item.parsed)};
+        c.files = std::move(kept);
+    }
+    return merger.finish();
 }
 
 }  // namespace svcnat

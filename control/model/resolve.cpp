@@ -168,6 +168,9 @@ std::vector<std::vector<ResolvedEndpoint>> from_slices(const Service& svc,
             // service port they belong to.
             for (const auto& port : slice->ports) {
                 if (port.name != sp.name || port.protocol != sp.protocol || port.port == 0) continue;
+                size_t more = 0;
+                for (const auto& se : slice->endpoints) more += se.addresses.size();
+                out[i].reserve(out[i].size() + more);
                 for (const auto& se : slice->endpoints) {
                     ResolvedEndpoint ep;
                     ep.port = port.port;
@@ -224,10 +227,14 @@ std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, co
 // Sorted by (ip, port), one entry per (ip, port): where two sources list the
 // same backend (overlapping slices), the most usable conditions win.
 void normalise(std::vector<ResolvedEndpoint>& eps) {
+    // References, not copies, of the strings: this runs for every endpoint.
     auto rank = [](const ResolvedEndpoint& e) {
-        return std::make_tuple(e.ip, e.port, !e.ready, !e.serving, e.terminating, e.nodeName, e.zone);
+        return std::tuple<const IPAddr&, uint16_t, bool, bool, bool, const std::string&, const std::string&>(
+            e.ip, e.port, !e.ready, !e.serving, e.terminating, e.nodeName, e.zone);
     };
-    std::sort(eps.begin(), eps.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    auto less = [&](const auto& a, const auto& b) { return rank(a) < rank(b); };
+    // Slices usually list their endpoints in order already.
+    if (!std::is_sorted(eps.begin(), eps.end(), less)) std::sort(eps.begin(), eps.end(), less);
     eps.erase(std::unique(eps.begin(), eps.end(),
                           [](const auto& a, const auto& b) { return a.ip == b.ip && a.port == b.port; }),
               eps.end());
@@ -298,6 +305,9 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
     ServiceState state;
     state.node = node;
     const Index index(manifests);
+    size_t ports = 0;
+    for (const auto& svc : manifests.services) ports += svc.ports.size();
+    state.ports.reserve(ports);
     for (const auto& svc : manifests.services) {
         // kube-proxy ignores services without a cluster IP: headless and
         // ExternalName ones are DNS-only, and one not yet allocated has no

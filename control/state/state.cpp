@@ -25,9 +25,9 @@ NodeInfo node_info(const Settings& settings, const Manifests& manifests) {
     return node;
 }
 
-StateResult load_state(const Settings& settings) {
+StateResult load_state(const Settings& settings, ManifestCache* cache) {
     StateResult out;
-    out.load = load_paths(settings.manifests, settings);
+    out.load = load_paths(settings.manifests, settings, cache);
 
     AllocationOptions alloc;
     alloc.service_cidrs = settings.service_cidrs;

@@ -19,6 +19,7 @@ struct StateResult {
 // Node object of that name (InternalIP first), else none.
 NodeInfo node_info(const Settings& settings, const Manifests& manifests);
 
-StateResult load_state(const Settings& settings);
+// `cache` (the daemon's): decoded files kept between calls, see ManifestCache.
+StateResult load_state(const Settings& settings, ManifestCache* cache = nullptr);
 
 }  // namespace svcnat

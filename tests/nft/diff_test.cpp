@@ -56,22 +56,37 @@ TEST(Diff, RemoveServiceDeletesItsElements) {
         }
 }
 
-TEST(Diff, EndpointChangeTouchesThatServiceAndItsClassChain) {
+TEST(Diff, EndpointChangeTouchesThatServiceOnly) {
     auto next = base();
     next.ports[0].endpoints.push_back(ep("10.244.3.9", 8080));
     auto d = diff_states(base(), next);
     const auto& t = d.tables[0];
-    // Now three endpoints: a new class chain cluster-3, the dispatch element
-    // changes (delete + add), one endpoint element and one hairpin added.
-    ASSERT_EQ(t.add_chains.size(), 1u);
-    EXPECT_EQ(t.add_chains[0]->name, "cluster-3");
+    // Now three endpoints: the dispatch element changes (delete + add) to
+    // the pinned class chain cluster-3, one endpoint element and one hairpin
+    // added; no chain is created or deleted.
+    EXPECT_TRUE(t.add_chains.empty());
     std::string deleted;
     for (const auto& e : t.delete_elements) deleted += e.set->spec.name + " ";
     EXPECT_EQ(t.delete_elements.size(), 1u) << deleted;
     EXPECT_EQ(t.add_elements.size(), 3u);
-    // and cluster-2 is no longer used by anyone
-    ASSERT_EQ(t.delete_chains.size(), 1u);
-    EXPECT_EQ(t.delete_chains[0]->name, "cluster-2");
+    EXPECT_TRUE(t.delete_chains.empty());
+}
+
+TEST(Diff, EndpointCountBeyondThePinnedChainsAddsItsClassChain) {
+    auto from = base();
+    while (from.ports[0].endpoints.size() < kPinnedClassChains)
+        from.ports[0].endpoints.push_back(ep(("10.244.9." + std::to_string(from.ports[0].endpoints.size())).c_str(), 8080));
+    auto next = from;
+    next.ports[0].endpoints.push_back(ep("10.244.8.1", 8080));
+    auto d = diff_states(from, next);
+    const auto& t = d.tables[0];
+    const std::string name = "cluster-" + std::to_string(kPinnedClassChains + 1);
+    ASSERT_EQ(t.add_chains.size(), 1u);
+    EXPECT_EQ(t.add_chains[0]->name, name);
+    EXPECT_TRUE(t.delete_chains.empty());  // cluster-16 is pinned
+    auto back = diff_states(next, from);
+    ASSERT_EQ(back.tables[0].delete_chains.size(), 1u);
+    EXPECT_EQ(back.tables[0].delete_chains[0]->name, name);
 }
 
 TEST(Diff, PortChangeReplacesKeys) {

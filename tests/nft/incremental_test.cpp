@@ -112,11 +112,10 @@ TEST(Incremental, RemoveServiceDeletesOnlyItsObjects) {
         checked = true;
         const auto& t = p.diff.tables[0];
         EXPECT_TRUE(t.add_elements.empty());
-        // Dispatch, 1 endpoint, cluster IP, hairpin pair; and its class
-        // chain cluster-1, which no one else uses.
+        // Dispatch, 1 endpoint, cluster IP, hairpin pair; its class chain
+        // cluster-1 stays (pinned) though no one else uses it.
         EXPECT_EQ(t.delete_elements.size(), 4u);
-        ASSERT_EQ(t.delete_chains.size(), 1u);
-        EXPECT_EQ(t.delete_chains[0]->name, "cluster-1");
+        EXPECT_TRUE(t.delete_chains.empty());
         auto owners = element_owners(p);
         owners.erase("endpoint 10.244.1.6");
         EXPECT_EQ(owners, std::set<std::string>{"default/api:http"});
@@ -211,13 +210,75 @@ TEST(Incremental, AddServiceAtTenThousandIsProportional) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     ASSERT_TRUE(plan);
     EXPECT_EQ(plan->changes.size(), 1u);
-    // Dispatch, endpoint, cluster IP, hairpin; cluster-1 chain is new.
+    // Dispatch, endpoint, cluster IP, hairpin; cluster-1 is pinned.
     const auto& t = plan->diff.tables[0];
     EXPECT_EQ(t.add_elements.size(), 4u);
     EXPECT_TRUE(t.delete_elements.empty());
-    EXPECT_EQ(t.add_chains.size(), 1u);
-    EXPECT_EQ(plan->diff.operations(), 5u);
+    EXPECT_TRUE(t.add_chains.empty());
+    EXPECT_EQ(plan->diff.operations(), 4u);
+    EXPECT_TRUE(overflowing_set(plan->diff).empty());
     EXPECT_LT(ms, 100.0);  // one walk over the ports; generous for loaded CI machines
+}
+
+TEST(SetSize, PowerOfTwoWithHeadroom) {
+    EXPECT_EQ(set_size_for(0), kMinSetSize);
+    EXPECT_EQ(set_size_for(512), 1024u);
+    EXPECT_EQ(set_size_for(513), 2048u);
+    EXPECT_EQ(set_size_for(100000), 262144u);
+    EXPECT_EQ(set_size_for(size_t{1} << 40), uint32_t{1} << 31);
+}
+
+TEST(SetSize, SharedSetsAreSizedAffinitySetsAreNot) {
+    auto state = many_services(600, 2);
+    sort_ports(state);
+    const Ruleset rs = build_ruleset(state, test_settings());
+    const auto& sets = rs.tables[0].sets;
+    EXPECT_EQ(sets.at(names::kEndpoints).elements.size(), 1200u);
+    EXPECT_EQ(sets.at(names::kEndpoints).spec.size, 4096u);
+    EXPECT_EQ(sets.at(names::kServiceIPs).spec.size, 2048u);
+    EXPECT_EQ(sets.at(names::kFirewallIPs).spec.size, kMinSetSize);
+    for (const auto& [name, set] : sets) {
+        if (set.spec.dynamic_timeout) {
+            EXPECT_EQ(set.spec.size, 0u) << name;
+        }
+    }
+    // Rendered as nft lists it.
+    EXPECT_NE(render(rs).find("\t\tsize 4096\n"), std::string::npos);
+}
+
+// A set that the change would fill beyond its kernel size is found in the
+// plan, so that the syncer replaces the tables (fresh sizes) instead of
+// sending a batch the kernel refuses with ENFILE.
+TEST(SetSize, OverflowIsPlannedAsAFullReplace) {
+    auto from = base();
+    Settings settings = test_settings();
+    Ruleset committed = build_ruleset(from, settings);
+    auto& eps = committed.tables[0].sets.at(names::kEndpoints);
+    eps.spec.size = static_cast<uint32_t>(eps.elements.size());  // as if full
+    IncrementalPath path;
+    path.reset(committed, from);
+    auto to = from;
+    to.ports[0].endpoints.push_back(ep("10.244.3.9", 8080));
+    auto plan = path.plan(committed, from, to, settings);
+    ASSERT_TRUE(plan);
+    const auto reason = overflowing_set(plan->diff);
+    EXPECT_NE(reason.find("ip svcnat set endpoints"), std::string::npos) << reason;
+    // Replacing an endpoint (delete + add) fits.
+    auto same = from;
+    same.ports[0].endpoints[0].ip = *IPAddr::parse("10.244.7.7");
+    auto replace = path.plan(committed, from, same, settings);
+    ASSERT_TRUE(replace);
+    EXPECT_TRUE(overflowing_set(replace->diff).empty());
+    // The general path: the diff of two full builds.
+    Ruleset next = build_ruleset(to, settings);
+    auto d = diff_rulesets(committed, next);
+    ASSERT_FALSE(d.needs_full);
+    EXPECT_FALSE(overflowing_set(d).empty());
+    // Sizes are not part of a set's type, and an incremental commit keeps the kernel's.
+    next.tables[0].sets.at(names::kEndpoints).spec.size = 4096;
+    EXPECT_FALSE(diff_rulesets(committed, next).needs_full);
+    keep_committed_sizes(committed, next);
+    EXPECT_EQ(next.tables[0].sets.at(names::kEndpoints).spec.size, eps.spec.size);
 }
 
 }  // namespace

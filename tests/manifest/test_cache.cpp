@@ -1,0 +1,155 @@
+// ManifestCache: the daemon's reloads decode only files that changed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+
+namespace svcnat::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+namespace fs = std::filesystem;
+
+class CacheDir {
+public:
+    CacheDir() {
+        path_ = fs::temp_directory_path() / ("svcnat-cache-" + std::to_string(getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    ~CacheDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    // Written to a temporary name and renamed over, as editors and
+    // ConfigMap updates do: a new inode even when size and mtime match.
+    std::string write(const std::string& name, const std::string& text) const {
+        auto p = path_ / name;
+        auto tmp = path_ / (".tmp-" + name);
+        std::ofstream(tmp) << text;
+        fs::rename(tmp, p);
+        return p.string();
+    }
+    std::string str() const { return path_.string(); }
+
+private:
+    fs::path path_;
+};
+
+std::string service(const std::string& name, int port) {
+    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
+           std::to_string(port) + "\n";
+}
+
+std::vector<std::string> names(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& s : r.manifests.services) out.push_back(s.meta.name + ":" + std::to_string(s.ports[0].port));
+    return out;
+}
+
+TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
+    CacheDir dir;
+    dir.write("a.yaml", service("a", 80));
+    dir.write("b.yaml", service("b", 81));
+    dir.write("c.yaml", service("c", 82));
+    ManifestCache cache;
+    auto r = load_paths({dir.str()}, Settings{}, &cache);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81", "c:82"));
+    EXPECT_EQ(cache.files_parsed(), 3u);
+
+    r = load_paths({dir.str()}, Settings{}, &cache);  // nothing changed: nothing read
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81", "c:82"));
+    EXPECT_EQ(cache.files_parsed(), 3u);
+
+    dir.write("b.yaml", service("b", 91));  // same size, new inode
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:82"));
+    EXPECT_EQ(cache.files_parsed(), 4u);
+    EXPECT_THAT(r.files, ElementsAre(dir.str() + "/a.yaml", dir.str() + "/b.yaml", dir.str() + "/c.yaml"));
+    EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
+
+    {  // rewritten in place, longer
+        std::ofstream(dir.str() + "/c.yaml") << "# comment\n" + service("c", 8080);
+    }
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:8080"));
+    EXPECT_EQ(r.manifests.services[2].meta.loc.line, 3u);
+    EXPECT_EQ(cache.files_parsed(), 5u);
+}
+
+TEST(ManifestCache, RemovedFileDropsItsObjects) {
+    CacheDir dir;
+    dir.write("a.yaml", service("a", 80));
+    auto b = dir.write("b.yaml", service("b", 81));
+    ManifestCache cache;
+    auto r = load_paths({dir.str()}, Settings{}, &cache);
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
+    fs::remove(b);
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(names(r), ElementsAre("a:80"));
+    EXPECT_EQ(cache.files_cached(), 1u);
+    EXPECT_EQ(cache.files_parsed(), 2u);
+}
+
+TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
+    CacheDir dir;
+    auto a = dir.write("a.yaml", service("a", 80));
+    auto b = dir.write("b.yaml", service("b", 81));
+    ManifestCache cache;
+    auto r = load_paths({dir.str()}, Settings{}, &cache);
+    ASSERT_TRUE(r.ok());
+
+    dir.write("b.yaml", service("b", 99999));
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    const auto uncached = load_paths({dir.str()}, Settings{});
+    EXPECT_THAT(messages(r), ElementsAre(b + ":7: spec.ports[0].port: Invalid value: 99999: must be between 1 and "
+                                             "65535, inclusive"));
+    EXPECT_EQ(messages(r), messages(uncached));
+    EXPECT_THAT(names(r), ElementsAre("a:80"));
+
+    // Errors come back from the cache as they were, and objects from cached
+    // files still take part in the cross-file checks.
+    dir.write("c.yaml", "# header\n" + service("a", 82));
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    EXPECT_EQ(cache.files_parsed(), 4u);
+    EXPECT_THAT(messages(r),
+                ElementsAre(b + ":7: spec.ports[0].port: Invalid value: 99999: must be between 1 and 65535, inclusive",
+                            dir.str() + "/c.yaml:3: metadata.name: Duplicate value: \"a\": already defined in "
+                                        "namespace default at " + a + ":2"));
+    EXPECT_EQ(messages(r), messages(load_paths({dir.str()}, Settings{})));
+
+    dir.write("b.yaml", service("b", 81));  // fixed
+    r = load_paths({dir.str()}, Settings{}, &cache);
+    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
+}
+
+TEST(ManifestCache, UnreadableFileIsRetriedAndSettingsChangeReparses) {
+    CacheDir dir;
+    auto a = dir.write("a.yaml", service("a", 80));
+    const std::string later = dir.str() + "/later.yaml";
+    ManifestCache cache;
+    auto r = load_paths({a, later}, Settings{}, &cache);
+    EXPECT_THAT(messages(r), ElementsAre(later + ": cannot read: No such file or directory"));
+    dir.write("later.yaml", service("later", 81));
+    r = load_paths({a, later}, Settings{}, &cache);
+    EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_THAT(names(r), ElementsAre("a:80", "later:81"));
+    EXPECT_EQ(cache.files_parsed(), 2u);
+
+    Settings other;  // decoding depends on the node port range: all again
+    other.node_port_range = {31000, 31999};
+    load_paths({a, later}, other, &cache);
+    EXPECT_EQ(cache.files_parsed(), 4u);
+}
+
+}  // namespace
+}  // namespace svcnat::testing
