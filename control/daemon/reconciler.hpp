@@ -49,6 +49,7 @@ public:
     void reject(const std::vector<std::string>& errors, bool quiet_if_unchanged = false);
 
 private:
+    SyncOutcome load_and_sync(const Settings& settings, bool full, SyncReason reason);
     Syncer* syncer_;
     StateLoader loader_;
     DaemonStatus& status_;
