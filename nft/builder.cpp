@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <type_traits>
 
 namespace svcnat::nft {
 namespace {
@@ -120,14 +121,28 @@ public:
         for (size_t n = 1; n <= kPinnedClassChains; ++n)
             for (auto path : {Path::Cluster, Path::External, Path::NodePort}) class_chain(path, n);
         // Size the big maps once instead of rehashing as they grow.
-        size_t dispatch = 0, targets = 0;
+        size_t dispatch = 0, targets = 0, endpoints = 0, cluster_ips = 0;
+        // (This family's addresses only: a single-stack cluster's other
+        // table stays small.)
+        auto in_family = [this](const auto& list) {
+            return static_cast<size_t>(std::count_if(list.begin(), list.end(), [this](const auto& x) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(x)>, IPAddr>) return x.family == family_;
+                else return x.ip.family == family_;
+            }));
+        };
         for (const auto& sp : state_.ports) {
-            const size_t addrs = sp.clusterIPs.size() + sp.externalIPs.size() + sp.loadBalancerIPs.size();
+            const size_t cips = in_family(sp.clusterIPs);
+            const size_t addrs = cips + in_family(sp.externalIPs) + in_family(sp.loadBalancerIPs);
+            const size_t eps = in_family(sp.endpoints);
             dispatch += addrs;
-            targets += addrs * sp.endpoints.size();
+            targets += addrs * eps;
+            endpoints += eps;
+            cluster_ips += cips;
         }
         service_ips_set_->elements.reserve(dispatch);
         endpoints_set_->elements.reserve(targets);
+        hairpin_set_->elements.reserve(endpoints);  // upper bounds: shared ones count once
+        cluster_ips_set_->elements.reserve(cluster_ips);
         for (const auto& sp : state_.ports) add_service_port(sp);
         // Shared sets get a capacity: the kernel then preallocates a fixed
         // hash instead of resizing it while the elements go in.

@@ -441,13 +441,21 @@ void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, 
                      const ElementAt& at) {
     if (count == 0) return;
     auto ref = make_set_ref(t, spec.name);
-    // Elements of one service port share one Owner: intern each once.
+    // Elements of one service port share one Owner and sit next to each
+    // other (sets keep insertion order): intern each once, by address. An
+    // Owner held by this element alone (a hairpin pair's endpoint) needs
+    // no lookup.
     std::unordered_map<const std::string*, uint32_t> owner_ids;
+    const std::string* last_owner = nullptr;
+    uint32_t last_id = 0;
     auto owner_id = [&](const Owner& o) -> uint32_t {
         if (!o) return 0;
+        if (o.get() == last_owner) return last_id;
+        if (o.use_count() == 1) return batch.new_owner_id(*o);
         auto [it, inserted] = owner_ids.try_emplace(o.get(), 0);
         if (inserted) it->second = batch.owner_id(*o);
-        return it->second;
+        last_owner = o.get();
+        return last_id = it->second;
     };
     batch.put_raw_elements(ref.get(), add, nftnet::kCreate, [&](size_t i, nlmsghdr* nlh, uint32_t& owner) {
         if (i >= count) return false;
@@ -474,18 +482,10 @@ void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, 
 }
 
 void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set) {
-    if (set.elements.empty()) return;
-    // The map's own iteration order; a forward iterator walked in step with i.
-    auto it = set.elements.begin();
-    size_t at_index = 0;
-    append_elements(batch, t, set.spec, true, set.elements.size(), [&](size_t i) {
-        while (at_index < i) ++it, ++at_index;
-        if (at_index > i) {  // asked again for an earlier one: restart
-            it = set.elements.begin();
-            at_index = 0;
-            while (at_index < i) ++it, ++at_index;
-        }
-        return std::pair<const WireBytes*, const ElementValue*>{&it->first, &it->second};
+    const auto& elements = set.elements;
+    append_elements(batch, t, set.spec, true, elements.size(), [&elements](size_t i) {
+        const auto& e = elements[i];
+        return std::pair<const WireBytes*, const ElementValue*>{&e.first, &e.second};
     });
 }
 

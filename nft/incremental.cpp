@@ -191,7 +191,7 @@ std::optional<IncrementalPath::Plan> IncrementalPath::plan(const Ruleset& commit
     plan.cluster_ip_delta.resize(tables);
     plan.diff.tables.resize(tables);
     std::vector<std::unordered_map<std::string, const Chain*>> new_chain(tables);
-    using ElementPtr = const std::pair<const WireBytes, ElementValue>*;
+    using ElementPtr = const ElementMap::value_type*;
     std::vector<std::unordered_map<WireBytes, ElementPtr, WireBytesHash>> new_hairpin(tables), new_cluster_ip(tables);
 
     const Ruleset* empty = nullptr;  // fixed objects only: the "other side" of an added or removed port
@@ -353,10 +353,12 @@ void IncrementalPath::apply(Plan& plan, Ruleset& committed, ServiceState& state,
         Table& ct = committed.tables[t];
         const auto& td = plan.diff.tables[t];
         // Deletes first: a changed element is deleted and added again.
-        for (const auto& r : td.delete_elements) {
-            const WireBytes key = *r.key;  // r.key points into the element being erased
-            ct.sets.at(r.set->spec.name).elements.erase(key);
-        }
+        // Copy the keys first: r.key may point into committed elements, which
+        // an erase moves (ElementMap keeps its entries in one vector).
+        std::vector<std::pair<const std::string*, WireBytes>> gone;
+        gone.reserve(td.delete_elements.size());
+        for (const auto& r : td.delete_elements) gone.emplace_back(&r.set->spec.name, *r.key);
+        for (const auto& [set, key] : gone) ct.sets.at(*set).elements.erase(key);
         for (const auto& r : td.add_elements) ct.sets.at(r.set->spec.name).elements.insert_or_assign(*r.key, *r.value);
         for (const auto* c : td.delete_chains) {
             const std::string name = c->name;  // c points into the chain being erased

@@ -175,7 +175,7 @@ std::string render_set(IPFamily f, const Set& s) {
     if (sp.size) out += "\t\tsize " + std::to_string(sp.size) + "\n";
     if (sp.dynamic_timeout) out += "\t\tflags dynamic,timeout\n\t\ttimeout " + std::to_string(sp.timeout_s) + "s\n";
     if (!s.elements.empty()) {
-        std::vector<const std::pair<const WireBytes, ElementValue>*> sorted;
+        std::vector<const ElementMap::value_type*> sorted;
         sorted.reserve(s.elements.size());
         for (const auto& e : s.elements) sorted.push_back(&e);
         std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });

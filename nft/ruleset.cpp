@@ -30,6 +30,103 @@ void WireBytes::append(const void* p, size_t n) {
     size_ = static_cast<uint8_t>(size_ + n);
 }
 
+uint64_t ElementMap::hash(const WireBytes& key) {
+    // Keys are 4-byte multiples of at most 36 bytes: mix 8 bytes at a time.
+    const uint8_t* p = key.data();
+    size_t n = key.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    auto mix = [&h](uint64_t w) {
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    };
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        mix(w);
+    }
+    if (n) {
+        uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        mix(w);
+    }
+    h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 29);
+}
+
+size_t ElementMap::probe(const WireBytes& key, uint64_t h) const {
+    const size_t mask = slots_.size() - 1;
+    const auto h32 = static_cast<uint32_t>(h);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const Slot& s = slots_[i];
+        if (s.index1 == 0 || (s.hash == h32 && entries_[s.index1 - 1].first == key)) return i;
+    }
+}
+
+void ElementMap::rehash(size_t slots) {
+    slots_.assign(std::max<size_t>(slots, 16), Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (size_t e = 0; e < entries_.size(); ++e) {
+        const uint64_t h = hash(entries_[e].first);
+        size_t i = h & mask;
+        while (slots_[i].index1) i = (i + 1) & mask;
+        slots_[i] = {static_cast<uint32_t>(e + 1), static_cast<uint32_t>(h)};
+    }
+}
+
+void ElementMap::reserve(size_t n) {
+    entries_.reserve(n);
+    if (n * 2 > slots_.size()) rehash(std::bit_ceil(n * 2));
+}
+
+void ElementMap::clear() {
+    entries_.clear();
+    slots_.assign(16, Slot{});
+}
+
+ElementMap::iterator ElementMap::find(const WireBytes& key) {
+    const Slot& s = slots_[probe(key, hash(key))];
+    return s.index1 ? entries_.begin() + (s.index1 - 1) : entries_.end();
+}
+
+ElementMap::const_iterator ElementMap::find(const WireBytes& key) const {
+    const Slot& s = slots_[probe(key, hash(key))];
+    return s.index1 ? entries_.begin() + (s.index1 - 1) : entries_.end();
+}
+
+std::pair<ElementMap::iterator, bool> ElementMap::insert_or_assign(const WireBytes& key, const ElementValue& v) {
+    auto [it, inserted] = try_emplace(key, v);
+    if (!inserted) it->second = v;
+    return {it, inserted};
+}
+
+size_t ElementMap::erase(const WireBytes& key) {
+    const size_t mask = slots_.size() - 1;
+    size_t hole = probe(key, hash(key));
+    if (slots_[hole].index1 == 0) return 0;
+    const uint32_t index = slots_[hole].index1 - 1;
+    // Backward-shift deletion: pull later entries of the probe run into the
+    // hole unless that would move them before their home slot.
+    for (size_t j = (hole + 1) & mask; slots_[j].index1; j = (j + 1) & mask) {
+        const size_t home = slots_[j].hash & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            slots_[hole] = slots_[j];
+            hole = j;
+        }
+    }
+    slots_[hole] = Slot{};
+    // Move the last entry into the freed index and repoint its slot.
+    const auto last = static_cast<uint32_t>(entries_.size() - 1);
+    if (index != last) {
+        entries_[index] = std::move(entries_[last]);
+        const uint64_t h = hash(entries_[index].first);
+        size_t i = h & mask;
+        while (slots_[i].index1 != last + 1) i = (i + 1) & mask;
+        slots_[i].index1 = index + 1;
+    }
+    entries_.pop_back();
+    return 1;
+}
+
 const std::string& owner_name(const Owner& o) {
     static const std::string none;
     return o ? *o : none;

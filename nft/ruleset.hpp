@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -106,12 +108,72 @@ struct ElementValue {
     bool operator==(const ElementValue& o) const { return data == o.data && verdict == o.verdict; }
 };
 
+// key wire bytes -> value: a flat hash map. The entries live in one vector
+// in insertion order (erase moves the last entry into the hole), indexed by
+// an open-addressing table of entry indices with linear probing. With
+// 100,000s of elements per set, one heap node per element (std::
+// unordered_map) dominated building, walking (cache misses in hash order)
+// and freeing a ruleset. Entry pointers and iterators are invalidated by
+// any insert or erase, unlike unordered_map's.
+class ElementMap {
+public:
+    using value_type = std::pair<WireBytes, ElementValue>;
+    using iterator = std::vector<value_type>::iterator;
+    using const_iterator = std::vector<value_type>::const_iterator;
+
+    iterator begin() { return entries_.begin(); }
+    iterator end() { return entries_.end(); }
+    const_iterator begin() const { return entries_.begin(); }
+    const_iterator end() const { return entries_.end(); }
+    size_t size() const { return entries_.size(); }
+    bool empty() const { return entries_.empty(); }
+    const value_type& operator[](size_t i) const { return entries_[i]; }
+    void reserve(size_t n);
+    void clear();
+
+    iterator find(const WireBytes& key);
+    const_iterator find(const WireBytes& key) const;
+    size_t count(const WireBytes& key) const { return find(key) != end() ? 1 : 0; }
+    // Inserts {key, ElementValue(args...)} unless key is present.
+    template <class... Args>
+    std::pair<iterator, bool> try_emplace(const WireBytes& key, Args&&... args) {
+        const uint64_t h = hash(key);
+        const size_t slot = probe(key, h);
+        if (slots_[slot].index1) return {entries_.begin() + (slots_[slot].index1 - 1), false};
+        if ((entries_.size() + 1) * 2 > slots_.size()) {
+            entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
+                                  std::forward_as_tuple(std::forward<Args>(args)...));
+            rehash(slots_.size() * 2);
+        } else {
+            entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
+                                  std::forward_as_tuple(std::forward<Args>(args)...));
+            slots_[slot] = {static_cast<uint32_t>(entries_.size()), static_cast<uint32_t>(h)};
+        }
+        return {entries_.end() - 1, true};
+    }
+    std::pair<iterator, bool> insert_or_assign(const WireBytes& key, const ElementValue& v);
+    size_t erase(const WireBytes& key);
+
+private:
+    struct Slot {
+        uint32_t index1 = 0;  // entry index + 1; 0: empty
+        uint32_t hash = 0;    // low 32 bits of the key's hash
+    };
+    static uint64_t hash(const WireBytes& key);
+    // The slot holding key, or the empty slot where it would go.
+    size_t probe(const WireBytes& key, uint64_t h) const;
+    void rehash(size_t slots);
+
+    std::vector<value_type> entries_;
+    std::vector<Slot> slots_ = std::vector<Slot>(16);
+};
+
 struct Set {
     SetSpec spec;
     std::string owner;  // "" for svcnat's shared sets
-    // key wire bytes -> value. Unordered: diffs and updates touch single
-    // elements; the renderer sorts when it needs a stable order.
-    std::unordered_map<WireBytes, ElementValue, WireBytesHash> elements;
+    // Unordered (insertion order): diffs and updates touch single elements;
+    // the renderer sorts when it needs a stable order.
+    ElementMap elements;
 };
 
 enum class StmtKind : uint8_t {

@@ -131,6 +131,9 @@ Batch::Batch(Batch&& other) noexcept
       locations_(std::move(other.locations_)),
       by_seq_(std::move(other.by_seq_)),
       owners_(std::move(other.owners_)),
+      owner_text_(std::move(other.owner_text_)),
+      owner_text_free_(std::exchange(other.owner_text_free_, 0)),
+      owner_text_next_(std::exchange(other.owner_text_next_, nullptr)),
       owner_index_(std::move(other.owner_index_)),
       elements_(std::move(other.elements_)),
       next_seq_(other.next_seq_),
@@ -146,6 +149,9 @@ Batch& Batch::operator=(Batch&& other) noexcept {
         locations_ = std::move(other.locations_);
         by_seq_ = std::move(other.by_seq_);
         owners_ = std::move(other.owners_);
+        owner_text_ = std::move(other.owner_text_);
+        owner_text_free_ = std::exchange(other.owner_text_free_, 0);
+        owner_text_next_ = std::exchange(other.owner_text_next_, nullptr);
         owner_index_ = std::move(other.owner_index_);
         elements_ = std::move(other.elements_);
         next_seq_ = other.next_seq_;
@@ -157,7 +163,7 @@ Batch& Batch::operator=(Batch&& other) noexcept {
 void Batch::new_page() {
     if (current_ != nullptr) mnl_nlmsg_batch_stop(current_);
     Page page;
-    page.data = std::make_unique<uint8_t[]>(options_.page_bytes + kMessageRoom);
+page.data = std::make_unique<uint8_t[]>(options_.page_bytes + kMessageRoom);
     pages_.push_back(std::move(page));
     current_ = mnl_nlmsg_batch_start(pages_.back().data.get(), options_.page_bytes);
     if (current_ == nullptr) throw std::bad_alloc();
@@ -173,9 +179,26 @@ uint32_t Batch::take_seq() {
 uint32_t Batch::intern_owner(std::string_view owner) {
     auto it = owner_index_.find(owner);
     if (it != owner_index_.end()) return it->second;
-    auto index = static_cast<uint32_t>(owners_.size());
-    owners_.emplace_back(owner);
+    const uint32_t index = add_owner(owner);
     owner_index_.emplace(owners_.back(), index);
+    return index;
+}
+
+uint32_t Batch::add_owner(std::string_view owner) {
+    constexpr size_t kChunk = size_t{64} << 10;
+    if (owner.size() > owner_text_free_) {
+        // A fresh chunk; the rest of the old one stays unused.
+        const size_t bytes = std::max(kChunk, owner.size());
+        owner_text_.push_back(std::make_unique_for_overwrite<char[]>(bytes));
+        owner_text_next_ = owner_text_.back().get();
+        owner_text_free_ = bytes;
+    }
+    char* at = owner_text_next_;
+    if (!owner.empty()) std::memcpy(at, owner.data(), owner.size());
+    owner_text_next_ += owner.size();
+    owner_text_free_ -= owner.size();
+    const auto index = static_cast<uint32_t>(owners_.size());
+    owners_.emplace_back(at, owner.size());
     return index;
 }
 

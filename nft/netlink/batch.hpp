@@ -137,6 +137,10 @@ public:
 
     // Owner ids for put_raw_elements(): intern an owner once, tag many elements.
     uint32_t owner_id(std::string_view owner) { return intern_owner(owner); }
+    // A new id for `owner` without looking for an equal one (the caller
+    // knows it is new, or does not mind a duplicate): a cold sync tags
+    // 100,000s of elements with owners of their own.
+    uint32_t new_owner_id(std::string_view owner) { return add_owner(owner); }
     // Elements written straight into the messages, without a libnftnl object
     // per element: a cold sync sends 100,000s of them. `write(i, nlh, owner)`
     // appends element i's attributes (those of one NFTA_LIST_ELEM nest: key,
@@ -164,7 +168,7 @@ public:
     // Messages between begin and end (what the caller appended).
     size_t content_messages() const;
     const MessageInfo* find(uint32_t seq) const;
-    const std::vector<std::string>& owners() const { return owners_; }
+    const std::vector<std::string_view>& owners() const { return owners_; }
     // Owner responsible for an error in message `seq`: for element messages
     // with a known offending attribute offset (NLMSGERR_ATTR_OFFS), the owner
     // of that element; otherwise the message's owner. "" when unknown.
@@ -199,6 +203,7 @@ private:
     uint32_t put_elements(const nftnl_set* set, uint16_t nft_msg_type, uint16_t flags,
                           const std::function<bool(size_t, OwnedElement&)>& next);
     uint32_t intern_owner(std::string_view owner);
+    uint32_t add_owner(std::string_view owner);
     uint32_t take_seq();
     void new_page();
 
@@ -208,13 +213,18 @@ private:
     std::vector<MessageInfo> messages_;
     std::vector<Location> locations_;     // parallel to messages_
     std::unordered_map<uint32_t, uint32_t> by_seq_;  // seq -> index in messages_
-    std::vector<std::string> owners_;
+    // Owner texts live in owner_text_ chunks (stable addresses, one
+    // allocation per 64 KiB rather than per owner).
+    std::vector<std::string_view> owners_;
+    std::vector<std::unique_ptr<char[]>> owner_text_;
+    size_t owner_text_free_ = 0;        // bytes left in owner_text_.back()
+    char* owner_text_next_ = nullptr;   // first of them
     // Transparent hash: interning a string_view allocates only for new owners.
     struct OwnerHash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
-    std::unordered_map<std::string, uint32_t, OwnerHash, std::equal_to<>> owner_index_;
+    std::unordered_map<std::string_view, uint32_t, OwnerHash> owner_index_;
     std::vector<ElementRef> elements_;
     uint32_t next_seq_ = 0;
     bool finished_ = false;
