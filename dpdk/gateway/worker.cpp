@@ -378,6 +378,11 @@ bool Worker::rewrite_for_flow(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx
     return true;
 }
 
+// forward_to_backend and forward_to_client share their first steps on
+// purpose: folding them into one function with a direction argument cost a
+// third of the established-flow rate (10.7 -> 6.8-7.9 Mpps in
+// scripts/bench-gateway), since the rewrite target is then no longer known
+// at compile time.
 void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx) {
     if (!rewrite_for_flow(m, p, idx, Direction::FromClient)) return;
     const FlowRoute& r = flows_->route(idx);
