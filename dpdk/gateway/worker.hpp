@@ -52,7 +52,6 @@ private:
     void handle_nat(rte_mbuf** pkts, ParseResult* parsed, uint16_t n, uint16_t in_port,
                     const GatewaySnapshot* snap);
     bool handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
-    bool rewrite_for_flow(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx, Direction dir);
     void forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
     void forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
     void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
