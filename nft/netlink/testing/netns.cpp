@@ -5,9 +5,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 #include <sched.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -24,6 +29,29 @@ std::string shell_quote(const std::string& s) {
         else out += c;
     }
     return out + "'";
+}
+
+// Namespaces of test processes that were killed or crashed (destructors did
+// not run) would stay forever: delete those named `<prefix>-<pid>-<n>` whose
+// pid no longer exists. Once per prefix and process.
+void remove_namespaces_of_dead_tests(const std::string& prefix) {
+    static std::mutex mutex;
+    static std::set<std::string> swept;
+    std::lock_guard lock(mutex);
+    if (!swept.insert(prefix).second) return;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() <= prefix.size() + 1 || name.compare(0, prefix.size() + 1, prefix + "-") != 0) continue;
+        const std::string rest = name.substr(prefix.size() + 1);  // "<pid>-<n>"
+        const size_t dash = rest.find('-');
+        if (dash == 0 || dash == std::string::npos) continue;
+        if (rest.find_first_not_of("0123456789-") != std::string::npos) continue;
+        const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+        if (pid <= 0 || pid == getpid()) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+        run_command("ip netns del " + shell_quote(name));
+    }
 }
 
 int decode_status(int status) {
@@ -53,6 +81,7 @@ bool NetNamespace::have_root() { return geteuid() == 0; }
 
 NetNamespace::NetNamespace(std::string_view prefix) {
     static std::atomic<unsigned> counter{0};
+    remove_namespaces_of_dead_tests(std::string(prefix));
     name_ = std::string(prefix) + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     CommandResult r = run_command("ip netns add " + shell_quote(name_));
     if (!r.ok()) throw std::runtime_error("ip netns add " + name_ + ": " + r.output);

@@ -42,6 +42,24 @@ TEST(NetnsHelper, CreatesUniqueNamespaceAndRemovesItEvenOnFailure) {
     EXPECT_FALSE(exists(path)) << "namespace must be deleted when the owner goes away";
 }
 
+// A test process killed midway leaves its namespaces; the next one to use
+// the same prefix deletes those of processes that no longer exist, and no
+// others.
+TEST(NetnsHelper, NamespacesOfDeadTestProcessesAreSweptAway) {
+    if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
+    // A pid that exists (init) and one that cannot (above pid_max's limit).
+    const std::string dead = "nftnet-sweep-4194305-0", alive = "nftnet-sweep-1-0";
+    ASSERT_TRUE(svcnat::testing::run_command("ip netns add " + dead).ok());
+    ASSERT_TRUE(svcnat::testing::run_command("ip netns add " + alive).ok());
+    {
+        NetNamespace ns("nftnet-sweep");
+        EXPECT_FALSE(exists("/run/netns/" + dead));
+        EXPECT_TRUE(exists("/run/netns/" + alive));
+    }
+    svcnat::testing::run_command("ip netns del " + alive);
+    EXPECT_FALSE(exists("/run/netns/" + alive));
+}
+
 TEST(NetnsHelper, RunEntersTheNamespaceAndPropagatesExceptions) {
     if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
     NetNamespace ns("nftnet-helper");
