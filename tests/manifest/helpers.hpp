@@ -1,6 +1,11 @@
 // Shared by the manifest tests: load a YAML string and look at the messages.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,5 +31,50 @@ inline std::vector<std::string> messages(const LoadResult& r) {
 }
 
 inline std::string testdata(std::string_view rel) { return std::string(MANIFEST_TESTDATA) + "/" + std::string(rel); }
+
+// A scratch directory named after the running test, removed at its end.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& prefix) {
+        path_ = std::filesystem::temp_directory_path() /
+                (prefix + "-" + std::to_string(getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    // Written in place (subdirectories created as needed).
+    std::string write(const std::string& name, const std::string& text) const {
+        auto p = path_ / name;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p) << text;
+        return p.string();
+    }
+    // Written to a temporary name and renamed over, as editors and
+    // ConfigMap updates do: a new inode even when size and mtime match.
+    std::string replace(const std::string& name, const std::string& text) const {
+        auto p = path_ / name;
+        auto tmp = path_ / (".tmp-" + name);
+        std::ofstream(tmp) << text;
+        std::filesystem::rename(tmp, p);
+        return p.string();
+    }
+    std::string str() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+// A minimal Service with one port.
+inline std::string service_yaml(const std::string& name, int port) {
+    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
+           std::to_string(port) + "\n";
+}
 
 }  // namespace svcnat::testing

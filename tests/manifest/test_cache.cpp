@@ -15,37 +15,7 @@ using ::testing::ElementsAre;
 
 namespace fs = std::filesystem;
 
-class CacheDir {
-public:
-    CacheDir() {
-        path_ = fs::temp_directory_path() / ("svcnat-cache-" + std::to_string(getpid()) + "-" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~CacheDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    // Written to a temporary name and renamed over, as editors and
-    // ConfigMap updates do: a new inode even when size and mtime match.
-    std::string write(const std::string& name, const std::string& text) const {
-        auto p = path_ / name;
-        auto tmp = path_ / (".tmp-" + name);
-        std::ofstream(tmp) << text;
-        fs::rename(tmp, p);
-        return p.string();
-    }
-    std::string str() const { return path_.string(); }
 
-private:
-    fs::path path_;
-};
-
-std::string service(const std::string& name, int port) {
-    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
-           std::to_string(port) + "\n";
-}
 
 std::vector<std::string> names(const LoadResult& r) {
     std::vector<std::string> out;
@@ -54,10 +24,10 @@ std::vector<std::string> names(const LoadResult& r) {
 }
 
 TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
-    CacheDir dir;
-    dir.write("a.yaml", service("a", 80));
-    dir.write("b.yaml", service("b", 81));
-    dir.write("c.yaml", service("c", 82));
+    ScratchDir dir("svcnat-cache");
+    dir.replace("a.yaml", service_yaml("a", 80));
+    dir.replace("b.yaml", service_yaml("b", 81));
+    dir.replace("c.yaml", service_yaml("c", 82));
     ManifestCache cache;
     auto r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
@@ -68,7 +38,7 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     EXPECT_THAT(names(r), ElementsAre("a:80", "b:81", "c:82"));
     EXPECT_EQ(cache.files_parsed(), 3u);
 
-    dir.write("b.yaml", service("b", 91));  // same size, new inode
+    dir.replace("b.yaml", service_yaml("b", 91));  // same size, new inode
     r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:82"));
@@ -77,7 +47,7 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
 
     {  // rewritten in place, longer
-        std::ofstream(dir.str() + "/c.yaml") << "# comment\n" + service("c", 8080);
+        std::ofstream(dir.str() + "/c.yaml") << "# comment\n" + service_yaml("c", 8080);
     }
     r = load_paths({dir.str()}, Settings{}, &cache);
     EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:8080"));
@@ -86,9 +56,9 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
 }
 
 TEST(ManifestCache, RemovedFileDropsItsObjects) {
-    CacheDir dir;
-    dir.write("a.yaml", service("a", 80));
-    auto b = dir.write("b.yaml", service("b", 81));
+    ScratchDir dir("svcnat-cache");
+    dir.replace("a.yaml", service_yaml("a", 80));
+    auto b = dir.replace("b.yaml", service_yaml("b", 81));
     ManifestCache cache;
     auto r = load_paths({dir.str()}, Settings{}, &cache);
     EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
@@ -101,14 +71,14 @@ TEST(ManifestCache, RemovedFileDropsItsObjects) {
 }
 
 TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
-    CacheDir dir;
-    auto a = dir.write("a.yaml", service("a", 80));
-    auto b = dir.write("b.yaml", service("b", 81));
+    ScratchDir dir("svcnat-cache");
+    auto a = dir.replace("a.yaml", service_yaml("a", 80));
+    auto b = dir.replace("b.yaml", service_yaml("b", 81));
     ManifestCache cache;
     auto r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok());
 
-    dir.write("b.yaml", service("b", 99999));
+    dir.replace("b.yaml", service_yaml("b", 99999));
     r = load_paths({dir.str()}, Settings{}, &cache);
     const auto uncached = load_paths({dir.str()}, Settings{});
     EXPECT_THAT(messages(r), ElementsAre(b + ":7: spec.ports[0].port: Invalid value: 99999: must be between 1 and "
@@ -118,7 +88,7 @@ TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
 
     // Errors come back from the cache as they were, and objects from cached
     // files still take part in the cross-file checks.
-    dir.write("c.yaml", "# header\n" + service("a", 82));
+    dir.replace("c.yaml", "# header\n" + service_yaml("a", 82));
     r = load_paths({dir.str()}, Settings{}, &cache);
     EXPECT_EQ(cache.files_parsed(), 4u);
     EXPECT_THAT(messages(r),
@@ -127,19 +97,19 @@ TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
                                         "namespace default at " + a + ":2"));
     EXPECT_EQ(messages(r), messages(load_paths({dir.str()}, Settings{})));
 
-    dir.write("b.yaml", service("b", 81));  // fixed
+    dir.replace("b.yaml", service_yaml("b", 81));  // fixed
     r = load_paths({dir.str()}, Settings{}, &cache);
     EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
 }
 
 TEST(ManifestCache, UnreadableFileIsRetriedAndSettingsChangeReparses) {
-    CacheDir dir;
-    auto a = dir.write("a.yaml", service("a", 80));
+    ScratchDir dir("svcnat-cache");
+    auto a = dir.replace("a.yaml", service_yaml("a", 80));
     const std::string later = dir.str() + "/later.yaml";
     ManifestCache cache;
     auto r = load_paths({a, later}, Settings{}, &cache);
     EXPECT_THAT(messages(r), ElementsAre(later + ": cannot read: No such file or directory"));
-    dir.write("later.yaml", service("later", 81));
+    dir.replace("later.yaml", service_yaml("later", 81));
     r = load_paths({a, later}, Settings{}, &cache);
     EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(names(r), ElementsAre("a:80", "later:81"));

@@ -15,35 +15,7 @@ using ::testing::ElementsAre;
 
 namespace fs = std::filesystem;
 
-// A scratch directory removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        path_ = fs::temp_directory_path() / ("svcnat-manifest-" + std::to_string(getpid()) + "-" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        auto p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p.string();
-    }
-    std::string str() const { return path_.string(); }
 
-private:
-    fs::path path_;
-};
-
-std::string service(const std::string& name, int port) {
-    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
-           std::to_string(port) + "\n";
-}
 
 std::vector<std::string> names(const LoadResult& r) {
     std::vector<std::string> out;
@@ -52,7 +24,7 @@ std::vector<std::string> names(const LoadResult& r) {
 }
 
 TEST(MultiDocument, ReadsEveryDocumentAndSkipsEmptyOnes) {
-    auto r = load("---\n" + service("a", 80) + "---\n---\n# nothing\n---\n" + service("b", 81) + "...\n");
+    auto r = load("---\n" + service_yaml("a", 80) + "---\n---\n# nothing\n---\n" + service_yaml("b", 81) + "...\n");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(names(r), ElementsAre("a", "b"));
     EXPECT_EQ(r.manifests.services[0].meta.loc.line, 3u);
@@ -61,7 +33,7 @@ TEST(MultiDocument, ReadsEveryDocumentAndSkipsEmptyOnes) {
 }
 
 TEST(MultiDocument, ErrorsInLaterDocumentsCarryTheirFileLine) {
-    auto r = load(service("a", 80) + "---\n" + service("b", 0));
+    auto r = load(service_yaml("a", 80) + "---\n" + service_yaml("b", 0));
     EXPECT_THAT(messages(r),
                 ElementsAre("t.yaml:15: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"));
 }
@@ -140,14 +112,14 @@ TEST(Json, TabIndentedAsGoAndPythonWriteIt) {
 }
 
 TEST(Directory, LoadsManifestFilesSortedSkippingHiddenAndOthers) {
-    TempDir dir;
-    dir.write("b.yaml", service("from-b", 80));
-    dir.write("a.yml", service("from-a", 80));
+    ScratchDir dir("svcnat-manifest");
+    dir.write("b.yaml", service_yaml("from-b", 80));
+    dir.write("a.yml", service_yaml("from-a", 80));
     dir.write("c.json", R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "from-c"},
 "spec": {"ports": [{"port": 80}]}})");
-    dir.write(".hidden.yaml", service("hidden", 80));
+    dir.write(".hidden.yaml", service_yaml("hidden", 80));
     dir.write("notes.txt", "not yaml: [");
-    dir.write("sub/d.yaml", service("in-subdir", 80));
+    dir.write("sub/d.yaml", service_yaml("in-subdir", 80));
     auto r = load_paths({dir.str()}, Settings{});
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(names(r), ElementsAre("from-a", "from-b", "from-c"));
@@ -156,9 +128,9 @@ TEST(Directory, LoadsManifestFilesSortedSkippingHiddenAndOthers) {
 }
 
 TEST(Directory, CrossFileDuplicatesNameBothFiles) {
-    TempDir dir;
-    auto a = dir.write("a.yaml", service("same", 80));
-    auto b = dir.write("b.yaml", "# header\n" + service("same", 81));
+    ScratchDir dir("svcnat-manifest");
+    auto a = dir.write("a.yaml", service_yaml("same", 80));
+    auto b = dir.write("b.yaml", "# header\n" + service_yaml("same", 81));
     auto r = load_paths({dir.str()}, Settings{});
     EXPECT_THAT(messages(r),
                 ElementsAre(b + ":3: metadata.name: Duplicate value: \"same\": already defined in namespace default at " +
@@ -167,8 +139,8 @@ TEST(Directory, CrossFileDuplicatesNameBothFiles) {
 }
 
 TEST(Paths, ExplicitFilesAndMissingPaths) {
-    TempDir dir;
-    auto f = dir.write("svc.txt", service("explicit", 80));  // any extension when named explicitly
+    ScratchDir dir("svcnat-manifest");
+    auto f = dir.write("svc.txt", service_yaml("explicit", 80));  // any extension when named explicitly
     auto r = load_paths({f, dir.str() + "/missing.yaml"}, Settings{});
     EXPECT_THAT(names(r), ElementsAre("explicit"));
     EXPECT_THAT(messages(r), ElementsAre(dir.str() + "/missing.yaml: cannot read: No such file or directory"));
@@ -176,9 +148,9 @@ TEST(Paths, ExplicitFilesAndMissingPaths) {
 }
 
 TEST(Paths, SyntaxErrorStopsOnlyThatFile) {
-    TempDir dir;
-    auto bad = dir.write("a.yaml", service("ok-before", 80) + "---\nkind: [\n");
-    dir.write("b.yaml", service("ok-after", 80));
+    ScratchDir dir("svcnat-manifest");
+    auto bad = dir.write("a.yaml", service_yaml("ok-before", 80) + "---\nkind: [\n");
+    dir.write("b.yaml", service_yaml("ok-after", 80));
     auto r = load_paths({dir.str()}, Settings{});
     EXPECT_THAT(names(r), ElementsAre("ok-before", "ok-after"));
     ASSERT_EQ(r.diagnostics.size(), 1u);
