@@ -344,7 +344,15 @@ private:
         static const char* prefix[] = {"cluster-", "external-", "nodeport-"};
         std::string name = prefix[static_cast<int>(path)] + std::to_string(n);
         auto& c = add_chain(name);
-        if (c.rules.empty()) {
+        if (c.rules.empty() && path == Path::External) {
+            // The same DNAT as cluster-N once marked for masquerade (which
+            // cluster-N's own masquerade rule then leaves as it is): a goto
+            // instead of a second rule binding `endpoints`, whose every
+            // binding the kernel validates by walking the whole map.
+            const std::string cluster = class_chain(Path::Cluster, n);
+            c.rules.push_back(rule({verdict(VerdictKind::Jump, kMarkForMasquerade)}));
+            c.rules.push_back(rule({verdict(VerdictKind::Goto, cluster)}));
+        } else if (c.rules.empty()) {
             if (path == Path::Cluster) {
                 if (auto r = cluster_masquerade_rule()) c.rules.push_back(*r);
             } else {
@@ -388,12 +396,15 @@ private:
         const auto& external_eps = sp.externalTrafficPolicy == TrafficPolicy::Local ? local : all;
 
         for (const auto& ip : cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
+        // A pod reaching itself through the service. Shared by every port
+        // the endpoint serves; owned, for error messages, by the first (a
+        // name of its own per endpoint cost 100,000 strings at 10,000
+        // services for messages that are almost never written).
         for (const auto* ep : all) {
             WireBytes k;
             append_addr(k, ep->ip);
             append_addr(k, ep->ip);
-            auto [it, inserted] = hairpin_set_->elements.try_emplace(k);
-            if (inserted) it->second.owner = std::make_shared<const std::string>("endpoint " + ep->ip.str());
+            hairpin_set_->elements.try_emplace(k, ElementValue{{}, {}, id});
         }
         add_firewall(sp, external_ips, id);
 
@@ -561,6 +572,12 @@ private:
 };
 
 }  // namespace
+
+std::string class_chain_dependency(const std::string& name) {
+    constexpr std::string_view external = "external-";
+    if (name.compare(0, external.size(), external) != 0 || !is_class_chain(name)) return {};
+    return "cluster-" + name.substr(external.size());
+}
 
 size_t class_chain_count(const std::string& name) {
     for (std::string_view prefix : {"cluster-", "external-", "nodeport-"}) {

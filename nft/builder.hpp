@@ -50,6 +50,9 @@ inline constexpr size_t kPinnedClassChains = 16;
 
 // "cluster-N" / "external-N" / "nodeport-N": N (0 when not a class chain).
 size_t class_chain_count(const std::string& name);
+// The class chain that class chain `name` jumps to, which must exist while
+// it does: "cluster-N" for "external-N"; "" for the others.
+std::string class_chain_dependency(const std::string& name);
 inline bool is_class_chain(const std::string& name) { return class_chain_count(name) != 0; }
 inline bool is_pinned_class_chain(const std::string& name) {
     const size_t n = class_chain_count(name);

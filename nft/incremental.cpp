@@ -81,7 +81,10 @@ std::unordered_map<std::string, long> chain_uses(const Table& t) {
         auto it = t.sets.find(name);
         if (it == t.sets.end()) continue;
         for (const auto& [key, value] : it->second.elements)
-            if (is_class_chain(value.verdict.chain)) ++uses[value.verdict.chain];
+            if (is_class_chain(value.verdict.chain)) {
+                ++uses[value.verdict.chain];
+                if (auto dep = class_chain_dependency(value.verdict.chain); !dep.empty()) ++uses[dep];
+            }
     }
     return uses;
 }

@@ -110,7 +110,7 @@ bool same_node(const NodeInfo& a, const NodeInfo& b) { return a.name == b.name &
 
 class NftSyncer final : public Syncer {
 public:
-    explicit NftSyncer(const Settings& settings) : settings_(settings) {}
+    NftSyncer(const Settings& settings, SyncerMode mode) : settings_(settings), mode_(mode) {}
 
     SyncReport sync(const ServiceState& desired, bool full) override {
         const auto start = std::chrono::steady_clock::now();
@@ -196,8 +196,10 @@ public:
             need_full_ = false;
             forget_stale_udp(desired, report);
             committed_ = std::move(next);
-            committed_state_ = desired;
-            incremental_.reset(*committed_, *committed_state_);
+            if (mode_ == SyncerMode::Incremental) {
+                committed_state_ = desired;
+                incremental_.reset(*committed_, *committed_state_);
+            }
         } else {
             report.ok = false;
             need_full_ = true;
@@ -314,6 +316,7 @@ private:
     }
 
     Settings settings_;
+    SyncerMode mode_;
     std::unique_ptr<nftnet::NetlinkSocket> socket_;
     std::unique_ptr<Ruleset> committed_;
     std::optional<ServiceState> committed_state_;
@@ -323,6 +326,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Syncer> make_nft_syncer(const Settings& settings) { return std::make_unique<NftSyncer>(settings); }
+std::unique_ptr<Syncer> make_nft_syncer(const Settings& settings, SyncerMode mode) {
+    return std::make_unique<NftSyncer>(settings, mode);
+}
 
 }  // namespace svcnat

@@ -159,10 +159,10 @@ void append_index(WireBytes& out, uint32_t index) {
 }
 
 uint32_t set_size_for(size_t elements) {
-    constexpr size_t kMax = size_t{1} << 31;
-    const size_t want = std::max<size_t>(kMinSetSize, elements * 2);
-    if (want >= kMax) return static_cast<uint32_t>(kMax);
-    return static_cast<uint32_t>(std::bit_ceil(want));
+    constexpr size_t kMaxBuckets = size_t{1} << 31;
+    // 1.5 x elements x 4/3 = 2 x elements buckets at least.
+    const size_t buckets = std::bit_ceil(std::max<size_t>(1, std::min(elements, kMaxBuckets / 2) * 2));
+    return static_cast<uint32_t>(std::max<size_t>(kMinSetSize, buckets / 4 * 3));
 }
 
 std::string_view family_keyword(IPFamily f) { return f == IPFamily::IPv4 ? "ip" : "ip6"; }

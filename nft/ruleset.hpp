@@ -68,9 +68,15 @@ struct SetSpec {
 };
 
 // The size given to a shared set of `elements` elements at a full build:
-// the next power of two >= 2 x elements, at least kMinSetSize, so a set can
-// double before it needs a full replace.
-inline constexpr uint32_t kMinSetSize = 1024;
+// room for at least 1.5 x elements (1.5–3 x; at least kMinSetSize) before a
+// full replace is needed, chosen as the largest size that fits the
+// kernel's bucket array for it. The kernel's fixed-size hash allocates
+// bit_ceil(size x 4/3) buckets, zeroes them on creation and scans all of
+// them on every walk, even empty, and a map is walked once per chain that
+// binds it (32 class chains bind the endpoint map). So the size is 3/4 of a
+// power of two: 100,000 elements get 196,608 (262,144 buckets, 2 MiB), where
+// the next power of two >= 2 x (262,144) took 524,288 buckets.
+inline constexpr uint32_t kMinSetSize = 1536;  // 2,048 buckets
 uint32_t set_size_for(size_t elements);
 
 // Wire bytes of an element key or map data, stored inline: the longest is

@@ -13,6 +13,21 @@ namespace {
 
 WallTime wall_now() { return std::chrono::system_clock::now(); }
 
+// jemalloc's control interface: present when the executable links jemalloc
+// (control/cli/allocator.cpp), null otherwise (tests, sanitizer builds).
+extern "C" int mallctl(const char*, void*, size_t*, void*, size_t) __attribute__((weak));
+
+// Returns freed heap pages to the kernel: jemalloc keeps them for reuse
+// (and would purge them only as later allocations happen), glibc keeps the
+// top of its heap.
+void return_free_pages() {
+    if (mallctl) {
+        mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
+        return;
+    }
+    malloc_trim(0);
+}
+
 std::string join_limited(const std::vector<std::string>& names, size_t limit) {
     std::string s;
     for (size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", " : "") + names[i];
@@ -70,7 +85,7 @@ SyncOutcome Reconciler::reconcile(const Settings& settings, bool full, SyncReaso
     // Each reload builds the whole parsed and resolved model (≈ 60 MB at
     // 10,000 services × 10 endpoints) and frees it again; give those pages
     // back so that the daemon's RSS is what it keeps, not its peak.
-    malloc_trim(0);
+    return_free_pages();
     return outcome;
 }
 

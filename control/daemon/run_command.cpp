@@ -68,7 +68,8 @@ int run_command(int argc, const char* const* argv) {
     auto cache = std::make_shared<ManifestCache>();
     auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
     try {
-        Daemon daemon(settings, make_nft_syncer, loader, reload);
+        Daemon daemon(
+            settings, [](const Settings& s) { return make_nft_syncer(s); }, loader, reload);
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat run: {}", e.what());

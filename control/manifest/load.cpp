@@ -8,18 +8,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 
+#include "../model/parallel.hpp"
 #include "api_validation.hpp"
 #include "cross_checks.hpp"
 #include "decode.hpp"
@@ -317,37 +315,6 @@ std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& 
     }
     FileDecoder(settings, *parsed).load_text(text, path);
     return parsed;
-}
-
-// Runs job(i) for i in [0, n) on up to hardware_concurrency threads (the
-// calling one included). Each job writes only its own slot, so results come
-// out in input order whatever the scheduling; the first exception is rethrown.
-template <class Job>
-void run_parallel(size_t n, Job job) {
-    const size_t threads = std::min<size_t>({n, std::max(1u, std::thread::hardware_concurrency()), 8});
-    if (threads <= 1) {
-        for (size_t i = 0; i < n; ++i) job(i);
-        return;
-    }
-    std::atomic<size_t> next{0};
-    std::mutex failed_mutex;
-    std::exception_ptr failed;
-    auto worker = [&] {
-        for (size_t i; (i = next.fetch_add(1)) < n;) {
-            try {
-                job(i);
-            } catch (...) {
-                std::lock_guard lock(failed_mutex);
-                if (!failed) failed = std::current_exception();
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-    if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace

@@ -4,9 +4,12 @@
 #include "resolve.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <tuple>
 #include <unordered_map>
+
+#include "parallel.hpp"
 
 namespace svcnat {
 
@@ -301,50 +304,79 @@ std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(co
     return out;
 }
 
+namespace {
+
+// The service ports of one service, appended to `out`.
+void resolve_service(const Service& svc, const Index& index, const NodeInfo& node, std::vector<Diagnostic>* warnings,
+                     std::vector<ResolvedServicePort>& out) {
+    // kube-proxy ignores services without a cluster IP: headless and
+    // ExternalName ones are DNS-only, and one not yet allocated has no
+    // VIP to program.
+    if (svc.type == ServiceType::ExternalName || svc.headless || svc.clusterIPs.empty()) return;
+    auto endpoints = endpoints_of(svc, index, node, warnings);
+    const bool lb = svc.type == ServiceType::LoadBalancer;
+    std::vector<IPAddr> lb_ips;
+    if (lb) {
+        lb_ips = svc.loadBalancerIngress;
+        if (svc.loadBalancerIP) lb_ips.push_back(*svc.loadBalancerIP);
+        lb_ips = sorted_unique(std::move(lb_ips));
+    }
+    for (size_t i = 0; i < svc.ports.size(); ++i) {
+        const auto& sp = svc.ports[i];
+        ResolvedServicePort r;
+        r.ns = svc.meta.ns;
+        r.name = svc.meta.name;
+        r.portName = sp.name;
+        r.protocol = sp.protocol;
+        r.port = sp.port;
+        r.type = svc.type;
+        // NodePort only exists for NodePort and LoadBalancer services; a
+        // stray value on a ClusterIP service must not open a node port.
+        r.nodePort = (svc.type == ServiceType::NodePort || lb) ? sp.nodePort : 0;
+        r.clusterIPs = svc.clusterIPs;
+        r.externalIPs = sorted_unique(svc.externalIPs);
+        r.loadBalancerIPs = lb_ips;
+        if (lb) r.loadBalancerSourceRanges = svc.loadBalancerSourceRanges;
+        r.sessionAffinity = svc.sessionAffinity;
+        r.sessionAffinityTimeout = svc.sessionAffinityTimeout;
+        r.externalTrafficPolicy = svc.externalTrafficPolicy;
+        r.internalTrafficPolicy = svc.internalTrafficPolicy;
+        r.healthCheckNodePort = lb && svc.externalTrafficPolicy == TrafficPolicy::Local ? svc.healthCheckNodePort : 0;
+        r.endpoints = std::move(endpoints[i]);
+        out.push_back(std::move(r));
+    }
+}
+
+// Services are resolved in chunks of this many, on all cores: each reads
+// the shared index and writes its own ports and warnings, joined in order.
+constexpr size_t kServicesPerChunk = 1024;
+
+}  // namespace
+
 ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vector<Diagnostic>* warnings) {
     ServiceState state;
     state.node = node;
     const Index index(manifests);
+    const auto& services = manifests.services;
+    struct Chunk {
+        std::vector<ResolvedServicePort> ports;
+        std::vector<Diagnostic> warnings;
+    };
+    std::vector<Chunk> chunks((services.size() + kServicesPerChunk - 1) / kServicesPerChunk);
+    run_parallel(chunks.size(), [&](size_t c) {
+        const size_t first = c * kServicesPerChunk, last = std::min(services.size(), first + kServicesPerChunk);
+        size_t ports = 0;
+        for (size_t s = first; s < last; ++s) ports += services[s].ports.size();
+        chunks[c].ports.reserve(ports);
+        for (size_t s = first; s < last; ++s)
+            resolve_service(services[s], index, node, warnings ? &chunks[c].warnings : nullptr, chunks[c].ports);
+    });
     size_t ports = 0;
-    for (const auto& svc : manifests.services) ports += svc.ports.size();
+    for (const auto& c : chunks) ports += c.ports.size();
     state.ports.reserve(ports);
-    for (const auto& svc : manifests.services) {
-        // kube-proxy ignores services without a cluster IP: headless and
-        // ExternalName ones are DNS-only, and one not yet allocated has no
-        // VIP to program.
-        if (svc.type == ServiceType::ExternalName || svc.headless || svc.clusterIPs.empty()) continue;
-        auto endpoints = endpoints_of(svc, index, node, warnings);
-        const bool lb = svc.type == ServiceType::LoadBalancer;
-        std::vector<IPAddr> lb_ips;
-        if (lb) {
-            lb_ips = svc.loadBalancerIngress;
-            if (svc.loadBalancerIP) lb_ips.push_back(*svc.loadBalancerIP);
-            lb_ips = sorted_unique(std::move(lb_ips));
-        }
-        for (size_t i = 0; i < svc.ports.size(); ++i) {
-            const auto& sp = svc.ports[i];
-            ResolvedServicePort r;
-            r.ns = svc.meta.ns;
-            r.name = svc.meta.name;
-            r.portName = sp.name;
-            r.protocol = sp.protocol;
-            r.port = sp.port;
-            r.type = svc.type;
-            // NodePort only exists for NodePort and LoadBalancer services; a
-            // stray value on a ClusterIP service must not open a node port.
-            r.nodePort = (svc.type == ServiceType::NodePort || lb) ? sp.nodePort : 0;
-            r.clusterIPs = svc.clusterIPs;
-            r.externalIPs = sorted_unique(svc.externalIPs);
-            r.loadBalancerIPs = lb_ips;
-            if (lb) r.loadBalancerSourceRanges = svc.loadBalancerSourceRanges;
-            r.sessionAffinity = svc.sessionAffinity;
-            r.sessionAffinityTimeout = svc.sessionAffinityTimeout;
-            r.externalTrafficPolicy = svc.externalTrafficPolicy;
-            r.internalTrafficPolicy = svc.internalTrafficPolicy;
-            r.healthCheckNodePort = lb && svc.externalTrafficPolicy == TrafficPolicy::Local ? svc.healthCheckNodePort : 0;
-            r.endpoints = std::move(endpoints[i]);
-            state.ports.push_back(std::move(r));
-        }
+    for (auto& c : chunks) {
+        std::move(c.ports.begin(), c.ports.end(), std::back_inserter(state.ports));
+        if (warnings) std::move(c.warnings.begin(), c.warnings.end(), std::back_inserter(*warnings));
     }
     std::sort(state.ports.begin(), state.ports.end(), [](const auto& a, const auto& b) {
         return std::tie(a.ns, a.name, a.portName, a.protocol, a.port) <

@@ -190,6 +190,22 @@ TEST_F(NftE2E, IncrementalSyncEndsWhereAColdSyncEnds) {
     EXPECT_SAME_RULESET(normalized_json(cold2), normalized_json(inc));
 }
 
+// `sync --once` keeps no copy of the committed state; should such a syncer
+// be asked again, it must still reach what a cold sync reaches.
+TEST_F(NftE2E, OneShotSyncerStillSyncsASecondTime) {
+    const auto settings = test_settings();
+    NetNamespace once("svcnat-t"), cold("svcnat-t");
+    auto syncer = make_nft_syncer(settings, SyncerMode::OneShot);
+    ASSERT_TRUE(sync_in(once, *syncer, initial(), false).ok);
+    const auto final_state = changed(initial());
+    auto r = sync_in(once, *syncer, final_state, false);
+    ASSERT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors[0].message);
+    EXPECT_TRUE(r.sent);
+    auto cold_syncer = make_nft_syncer(settings);
+    ASSERT_TRUE(sync_in(cold, *cold_syncer, final_state, true).ok);
+    EXPECT_SAME_RULESET(normalized_json(cold), normalized_json(once));
+}
+
 // Endpoint churn of plain services takes the fast path; whatever path a
 // change takes, the kernel must end as a cold sync of the final state.
 TEST_F(NftE2E, EndpointOnlyChangesEndWhereAColdSyncEnds) {

@@ -94,13 +94,49 @@ TEST(Incremental, AddServiceTouchesOnlyItsObjects) {
         EXPECT_TRUE(t.delete_chains.empty());
         EXPECT_TRUE(t.replace_chains.empty());
         EXPECT_EQ(p.diff.tables[1].operations(), 0u);  // ip6: nothing
-        auto owners = element_owners(p);
-        owners.erase("endpoint 10.244.3.1");
-        owners.erase("endpoint 10.244.3.2");
-        EXPECT_EQ(owners, std::set<std::string>{"default/new:http"});
+        EXPECT_EQ(element_owners(p), std::set<std::string>{"default/new:http"});
     });
     ASSERT_TRUE(o.plan);
     EXPECT_TRUE(checked);
+    EXPECT_EQ(o.committed, o.full);
+}
+
+// external-N jumps to cluster-N: an unpinned cluster-N stays while an
+// external-N needs it, even with no ClusterIP dispatch of its own left.
+TEST(Incremental, UnpinnedExternalClassChainKeepsItsClusterChain) {
+    std::vector<ResolvedEndpoint> eps;
+    for (int i = 1; i <= 17; ++i) eps.push_back(ep(("10.244.5." + std::to_string(i)).c_str(), 8080));
+    auto with_cluster = service("inside", "10.96.0.20", 80, eps);
+    auto external_only = service("outside", nullptr, 80, eps);
+    external_only.externalIPs = {ip("192.0.2.20")};
+    auto both = base(), outside = base();
+    both.ports.push_back(with_cluster);
+    both.ports.push_back(external_only);
+    outside.ports.push_back(external_only);
+    sort_ports(both);
+    sort_ports(outside);
+    auto chain_names = [](const std::vector<const Chain*>& chains) {
+        std::set<std::string> names;
+        for (const auto* c : chains) names.insert(c->name);
+        return names;
+    };
+
+    auto o = run(base(), both, [&](const IncrementalPath::Plan& p) {
+        EXPECT_EQ(chain_names(p.diff.tables[0].add_chains), (std::set<std::string>{"cluster-17", "external-17"}));
+    });
+    ASSERT_TRUE(o.plan);
+    EXPECT_EQ(o.committed, o.full);
+
+    o = run(both, outside, [&](const IncrementalPath::Plan& p) {
+        EXPECT_TRUE(p.diff.tables[0].delete_chains.empty());  // cluster-17 still reached through external-17
+    });
+    ASSERT_TRUE(o.plan);
+    EXPECT_EQ(o.committed, o.full);
+
+    o = run(outside, base(), [&](const IncrementalPath::Plan& p) {
+        EXPECT_EQ(chain_names(p.diff.tables[0].delete_chains), (std::set<std::string>{"cluster-17", "external-17"}));
+    });
+    ASSERT_TRUE(o.plan);
     EXPECT_EQ(o.committed, o.full);
 }
 
@@ -116,9 +152,7 @@ TEST(Incremental, RemoveServiceDeletesOnlyItsObjects) {
         // cluster-1 stays (pinned) though no one else uses it.
         EXPECT_EQ(t.delete_elements.size(), 4u);
         EXPECT_TRUE(t.delete_chains.empty());
-        auto owners = element_owners(p);
-        owners.erase("endpoint 10.244.1.6");
-        EXPECT_EQ(owners, std::set<std::string>{"default/api:http"});
+        EXPECT_EQ(element_owners(p), std::set<std::string>{"default/api:http"});
     });
     ASSERT_TRUE(o.plan);
     EXPECT_TRUE(checked);
@@ -220,12 +254,19 @@ TEST(Incremental, AddServiceAtTenThousandIsProportional) {
     EXPECT_LT(ms, 100.0);  // one walk over the ports; generous for loaded CI machines
 }
 
-TEST(SetSize, PowerOfTwoWithHeadroom) {
+TEST(SetSize, FillsTheKernelsBucketArrayWithHeadroom) {
     EXPECT_EQ(set_size_for(0), kMinSetSize);
-    EXPECT_EQ(set_size_for(512), 1024u);
-    EXPECT_EQ(set_size_for(513), 2048u);
-    EXPECT_EQ(set_size_for(100000), 262144u);
-    EXPECT_EQ(set_size_for(size_t{1} << 40), uint32_t{1} << 31);
+    EXPECT_EQ(set_size_for(512), 1536u);    // the minimum: 2,048 buckets
+    EXPECT_EQ(set_size_for(768), 1536u);
+    EXPECT_EQ(set_size_for(1024), 1536u);   // still 1.5 x
+    EXPECT_EQ(set_size_for(1025), 3072u);   // 4,096 buckets
+    EXPECT_EQ(set_size_for(100000), 196608u);
+    EXPECT_EQ(set_size_for(size_t{1} << 40), (uint32_t{1} << 31) / 4 * 3);
+    for (size_t n : {0u, 1u, 700u, 1000u, 4097u, 99999u, 100000u, 131072u, 1000000u}) {
+        const uint32_t size = set_size_for(n);
+        EXPECT_GE(size, n * 3 / 2) << n;  // room to grow before a full replace
+        EXPECT_EQ(std::bit_ceil(size_t{size} * 4 / 3), size_t{size} * 4 / 3) << n;  // fills its bucket array
+    }
 }
 
 TEST(SetSize, SharedSetsAreSizedAffinitySetsAreNot) {
@@ -234,8 +275,8 @@ TEST(SetSize, SharedSetsAreSizedAffinitySetsAreNot) {
     const Ruleset rs = build_ruleset(state, test_settings());
     const auto& sets = rs.tables[0].sets;
     EXPECT_EQ(sets.at(names::kEndpoints).elements.size(), 1200u);
-    EXPECT_EQ(sets.at(names::kEndpoints).spec.size, 4096u);
-    EXPECT_EQ(sets.at(names::kServiceIPs).spec.size, 2048u);
+    EXPECT_EQ(sets.at(names::kEndpoints).spec.size, 3072u);  // 4,096 buckets
+    EXPECT_EQ(sets.at(names::kServiceIPs).spec.size, kMinSetSize);
     EXPECT_EQ(sets.at(names::kFirewallIPs).spec.size, kMinSetSize);
     for (const auto& [name, set] : sets) {
         if (set.spec.dynamic_timeout) {
@@ -243,7 +284,7 @@ TEST(SetSize, SharedSetsAreSizedAffinitySetsAreNot) {
         }
     }
     // Rendered as nft lists it.
-    EXPECT_NE(render(rs).find("\t\tsize 4096\n"), std::string::npos);
+    EXPECT_NE(render(rs).find("\t\tsize 3072\n"), std::string::npos);
 }
 
 // A set that the change would fill beyond its kernel size is found in the
