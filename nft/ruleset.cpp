@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "../control/model/prefault.hpp"
+
 namespace svcnat::nft {
 
 size_t field_wire_size(FieldType t) {
@@ -75,6 +77,9 @@ void ElementMap::rehash(size_t slots) {
 
 void ElementMap::reserve(size_t n) {
     entries_.reserve(n);
+    // Filled from the start by the builder; faulted in from the end by an
+    // idle core meanwhile (13.6 MB for 100,000 elements).
+    prefault_soon(entries_.data(), entries_.capacity() * sizeof(value_type));
     if (n * 2 > slots_.size()) rehash(std::bit_ceil(n * 2));
 }
 

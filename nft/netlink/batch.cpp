@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -16,6 +17,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "../../control/model/prefault.hpp"
 #include "socket.hpp"
 
 namespace svcnat::nftnet {
@@ -126,6 +128,7 @@ Batch::~Batch() {
 Batch::Batch(Batch&& other) noexcept
     : options_(other.options_),
       pages_(std::move(other.pages_)),
+      spare_pages_(std::move(other.spare_pages_)),
       current_(std::exchange(other.current_, nullptr)),
       messages_(std::move(other.messages_)),
       locations_(std::move(other.locations_)),
@@ -144,6 +147,7 @@ Batch& Batch::operator=(Batch&& other) noexcept {
         if (current_ != nullptr) mnl_nlmsg_batch_stop(current_);
         options_ = other.options_;
         pages_ = std::move(other.pages_);
+        spare_pages_ = std::move(other.spare_pages_);
         current_ = std::exchange(other.current_, nullptr);
         messages_ = std::move(other.messages_);
         locations_ = std::move(other.locations_);
@@ -163,10 +167,35 @@ Batch& Batch::operator=(Batch&& other) noexcept {
 void Batch::new_page() {
     if (current_ != nullptr) mnl_nlmsg_batch_stop(current_);
     Page page;
-page.data = std::make_unique<uint8_t[]>(options_.page_bytes + kMessageRoom);
+    // Zeroed: libnftnl leaves attribute padding unwritten, and the bytes
+    // sent must not depend on what the memory held before.
+    if (!spare_pages_.empty()) {
+        page.data = std::move(spare_pages_.back());
+        spare_pages_.pop_back();
+        std::memset(page.data.get(), 0, options_.page_bytes + kMessageRoom);
+    } else {
+        page.data = std::make_unique<uint8_t[]>(options_.page_bytes + kMessageRoom);
+    }
     pages_.push_back(std::move(page));
     current_ = mnl_nlmsg_batch_start(pages_.back().data.get(), options_.page_bytes);
     if (current_ == nullptr) throw std::bad_alloc();
+}
+
+void Batch::reserve(size_t bytes) {
+    const size_t have = spare_pages_.size() * options_.page_bytes;
+    if (bytes <= have) return;
+    const size_t more = (bytes - have + options_.page_bytes - 1) / options_.page_bytes;
+    // Pages are taken from the back of spare_pages_, so the new ones go in
+    // front, the one to be used last first; it is also faulted in first.
+    // Not written here (new_page() zeroes each when it is taken), so that
+    // the faults happen on the other core.
+    std::vector<std::unique_ptr<uint8_t[]>> fresh(more);
+    for (auto& page : fresh) {
+        page = std::make_unique_for_overwrite<uint8_t[]>(options_.page_bytes + kMessageRoom);
+        prefault_soon(page.get(), options_.page_bytes + kMessageRoom);
+    }
+    spare_pages_.insert(spare_pages_.begin(), std::make_move_iterator(fresh.begin()),
+                        std::make_move_iterator(fresh.end()));
 }
 
 uint32_t Batch::take_seq() {

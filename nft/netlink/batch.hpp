@@ -178,6 +178,10 @@ public:
     size_t size_bytes() const;
     std::vector<iovec> iovecs() const;
     size_t page_count() const { return pages_.size(); }
+    // Allocates pages for about `bytes` more of messages now, and has them
+    // faulted in on an idle core while the caller appends (prefault.hpp):
+    // a cold sync writes 8 MB of messages at 10,000 services.
+    void reserve(size_t bytes);
     // A message's bytes (for tests and diagnostics); empty span if unknown.
     std::span<const uint8_t> message_bytes(uint32_t seq) const;
 
@@ -209,6 +213,7 @@ private:
 
     BatchOptions options_;
     std::vector<Page> pages_;
+    std::vector<std::unique_ptr<uint8_t[]>> spare_pages_;  // reserve()d, next page last
     mnl_nlmsg_batch* current_ = nullptr;  // over pages_.back()
     std::vector<MessageInfo> messages_;
     std::vector<Location> locations_;     // parallel to messages_

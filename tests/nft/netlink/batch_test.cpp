@@ -183,6 +183,27 @@ TEST(NftnetBatch, DefaultLimitKeepsEachListUnder64KiBAndSpansPages) {
     for (size_t i = 0; i < msgs.size(); ++i) EXPECT_EQ(msgs[i]->nlmsg_seq, 1 + i);
 }
 
+// reserve() only allocates ahead: the batch's messages are byte for byte
+// those of a batch without it, whether the reserve is too small or too big.
+TEST(NftnetBatch, ReservedPagesChangeNoByte) {
+    auto fill = [](size_t reserve) {
+        Batch batch(BatchOptions{.first_seq = 1, .page_bytes = 128 << 10});
+        if (reserve) batch.reserve(reserve);
+        Set s = make_set("svcnat", "vips", true);
+        for (uint32_t i = 0; i < 50000; ++i) nftnl_set_elem_add(s.get(), make_elem(0x0a000000 + i, i % 65536).release());
+        batch.add_elements(s.get(), kNoFlags, "bulk");
+        batch.finish();
+        std::vector<std::vector<uint8_t>> pages;
+        for (const iovec& v : batch.iovecs())
+            pages.emplace_back(static_cast<const uint8_t*>(v.iov_base), static_cast<const uint8_t*>(v.iov_base) + v.iov_len);
+        return pages;
+    };
+    const auto plain = fill(0);
+    ASSERT_GT(plain.size(), 3u);
+    EXPECT_EQ(fill(256 << 10), plain);   // fewer pages than needed
+    EXPECT_EQ(fill(16 << 20), plain);    // many more
+}
+
 TEST(NftnetBatch, PerElementOwnersFollowTheErrorOffset) {
     Batch batch(BatchOptions{.first_seq = 10, .max_element_list_bytes = 512});
     Set s = make_set("svcnat", "endpoints", false);
