@@ -12,9 +12,11 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "../model/parallel.hpp"
@@ -54,8 +56,9 @@ class FileDecoder {
 public:
     FileDecoder(const Settings& settings, ParsedFile& result) : settings_(settings), result_(result) {}
 
-    void load_text(std::string_view text, const std::string& file) {
-        yaml::StreamReader reader(text);
+    // False when the text is not valid YAML (reported in diagnostics).
+    bool load_text(std::string_view text, const std::string& file, uint32_t first_line = 1) {
+        yaml::StreamReader reader(text, first_line);
         yaml::Document doc;
         while (reader.next(doc)) {
             if (doc.empty()) continue;
@@ -68,7 +71,9 @@ public:
             diag.line = e->line;
             diag.message = "yaml: " + e->str();
             result_.diagnostics.push_back(std::move(diag));
+            return false;
         }
+        return true;
     }
 
 private:
@@ -304,8 +309,75 @@ bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std:
     return true;
 }
 
+// A file at least this big, when there are cores to spare, is decoded in
+// pieces in parallel (one big manifest file is a common layout).
+constexpr size_t kSplitBytes = size_t{1} << 20;
+
+// Where to cut `text` into about `pieces` pieces: before document markers
+// (`---` at the start of a line, then a blank or the end), which end any
+// scalar or collection in YAML, so that each piece decodes exactly as it
+// does in place. Not with directives (`%YAML`, `%TAG`), which belong to the
+// document after them. Returns the starts of the pieces after the first.
+std::vector<size_t> split_points(std::string_view text, size_t pieces) {
+    std::vector<size_t> cuts;
+    if (pieces < 2 || text.size() < kSplitBytes || text.starts_with('%') ||
+        text.find("\n%") != std::string_view::npos)
+        return cuts;
+    auto is_marker = [&](size_t at) {
+        if (text.compare(at, 3, "---") != 0) return false;
+        return at + 3 == text.size() || text[at + 3] == ' ' || text[at + 3] == '\t' || text[at + 3] == '\n' ||
+               text[at + 3] == '\r';
+    };
+    for (size_t i = 1; i < pieces; ++i) {
+        const size_t target = text.size() / pieces * i;
+        size_t at = cuts.empty() ? 0 : cuts.back() + 1;
+        at = std::max(at, target);
+        while ((at = text.find("\n---", at)) != std::string_view::npos && !is_marker(at + 1)) ++at;
+        if (at == std::string_view::npos) break;
+        cuts.push_back(at + 1);
+    }
+    return cuts;
+}
+
+void append_parsed(ParsedFile& to, ParsedFile&& from) {
+    auto move_all = [](auto& dst, auto& src) { std::move(src.begin(), src.end(), std::back_inserter(dst)); };
+    move_all(to.services, from.services);
+    move_all(to.staged.services, from.staged.services);
+    move_all(to.staged.endpointSlices, from.staged.endpointSlices);
+    move_all(to.staged.endpoints, from.staged.endpoints);
+    move_all(to.staged.pods, from.staged.pods);
+    move_all(to.staged.nodes, from.staged.nodes);
+    move_all(to.diagnostics, from.diagnostics);
+}
+
+// Decodes `text` in the pieces split_points() finds, in parallel, joined in
+// file order. False when a piece is not valid YAML: the caller decodes the
+// whole text instead, so that the error reads as it would (libyaml stops at
+// the first one).
+bool decode_in_pieces(std::string_view text, const std::string& path, const Settings& settings, size_t pieces,
+                      ParsedFile& out) {
+    const auto cuts = split_points(text, pieces);
+    if (cuts.empty()) return false;
+    std::vector<size_t> starts{0};
+    starts.insert(starts.end(), cuts.begin(), cuts.end());
+    std::vector<ParsedFile> parts(starts.size());
+    std::vector<char> valid(starts.size(), 0);
+    run_parallel(starts.size(), [&](size_t i) {
+        const size_t end = i + 1 < starts.size() ? starts[i + 1] : text.size();
+        const std::string_view piece = text.substr(starts[i], end - starts[i]);
+        const auto first_line =
+            static_cast<uint32_t>(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(starts[i]), '\n'));
+        valid[i] = FileDecoder(settings, parts[i]).load_text(piece, path, first_line);
+    });
+    if (std::find(valid.begin(), valid.end(), 0) != valid.end()) return false;
+    for (auto& part : parts) append_parsed(out, std::move(part));
+    return true;
+}
+
 // Reads and decodes one file; an unreadable one gives its "cannot read".
-std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& settings, FileStamp& stamp) {
+// `pieces` > 1: cores this file may use (see decode_in_pieces).
+std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& settings, FileStamp& stamp,
+                                       size_t pieces = 1) {
     auto parsed = std::make_shared<ParsedFile>();
     std::string text, error;
     if (!read_file(path, text, stamp, error)) {
@@ -313,7 +385,10 @@ std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& 
         parsed->diagnostics.push_back(file_error(path, "cannot read: " + error));
         return parsed;
     }
-    FileDecoder(settings, *parsed).load_text(text, path);
+    if (!decode_in_pieces(text, path, settings, pieces, *parsed)) {
+        *parsed = ParsedFile{};
+        FileDecoder(settings, *parsed).load_text(text, path);
+    }
     return parsed;
 }
 
@@ -416,7 +491,11 @@ LoadResult load_paths(const std::vector<std::string>& paths, const Settings& set
     std::vector<Item*> todo;
     for (auto& item : items)
         if (!item.error && !item.parsed) todo.push_back(&item);
-    run_parallel(todo.size(), [&](size_t i) { todo[i]->parsed = parse_file(todo[i]->file, settings, todo[i]->stamp); });
+    // Fewer files than cores: the big ones are split among the idle cores.
+    const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    const size_t pieces = todo.empty() ? 1 : std::max<size_t>(1, cores / todo.size());
+    run_parallel(todo.size(),
+                 [&](size_t i) { todo[i]->parsed = parse_file(todo[i]->file, settings, todo[i]->stamp, pieces); });
 
     Merger merger;
     for (auto& item : items) {

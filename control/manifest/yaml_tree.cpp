@@ -36,7 +36,8 @@ std::string SyntaxError::str() const {
     return s;
 }
 
-StreamReader::StreamReader(std::string_view text) : text_(text), parser_(std::make_unique<yaml_parser_t>()) {
+StreamReader::StreamReader(std::string_view text, uint32_t first_line)
+    : text_(text), parser_(std::make_unique<yaml_parser_t>()), line_offset_(first_line - 1) {
     if (!yaml_parser_initialize(parser_.get())) {
         error_ = SyntaxError{0, "cannot initialise the YAML parser (out of memory)", {}, 0};
         done_ = true;
@@ -72,6 +73,8 @@ bool StreamReader::fail_from_parser() {
         e.context_line = static_cast<uint32_t>(p.context_mark.line + 1);
     }
     if (e.line == 0) e.line = 1;
+    e.line += line_offset_;
+    if (e.context_line) e.context_line += line_offset_;
     error_ = std::move(e);
     done_ = true;
     return false;
@@ -125,7 +128,7 @@ bool StreamReader::next(Document& doc) {
     yaml_event_t event;
     for (;;) {
         if (!yaml_parser_parse(parser_.get(), &event)) return fail_from_parser();
-        const uint32_t line = static_cast<uint32_t>(event.start_mark.line + 1);
+        const uint32_t line = static_cast<uint32_t>(event.start_mark.line + 1) + line_offset_;
         bool finished_document = false;
         switch (event.type) {
             case YAML_STREAM_END_EVENT:

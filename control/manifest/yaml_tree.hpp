@@ -71,7 +71,9 @@ struct SyntaxError {
 // outlive the reader.
 class StreamReader {
 public:
-    explicit StreamReader(std::string_view text);
+    // `first_line`: the line of text's first character in its file, when
+    // text is a piece of a bigger one.
+    explicit StreamReader(std::string_view text, uint32_t first_line = 1);
     ~StreamReader();
     StreamReader(const StreamReader&) = delete;
     StreamReader& operator=(const StreamReader&) = delete;
@@ -87,6 +89,7 @@ private:
     std::string_view text_;
     std::unique_ptr<yaml_parser_s> parser_;
     std::optional<SyntaxError> error_;
+    uint32_t line_offset_ = 0;
     bool initialized_ = false;
     bool done_ = false;
 };

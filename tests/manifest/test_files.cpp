@@ -175,3 +175,68 @@ TEST(Settings, NodePortRangeAndServiceCIDRComeFromSettings) {
 
 }  // namespace
 }  // namespace svcnat::testing
+
+namespace svcnat::testing {
+namespace {
+
+// A file over 1 MiB of valid and invalid documents, with `---` inside
+// block scalars and comments where it is no document marker.
+std::string big_manifest(size_t services) {
+    std::string text = "# one big file\n";
+    for (size_t i = 0; i < services; ++i) {
+        const std::string name = "svc-" + std::to_string(i);
+        text += "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: " + name +
+                "\n  annotations:\n    note: |\n      ---\n      not a marker\n# ---\nspec:\n  ports:\n  - port: " +
+                std::to_string(i % 97 == 5 ? 70000 : 80 + static_cast<int>(i % 1000)) + "\n";
+        if (i % 211 == 0) text += "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-" + std::to_string(i) + "\n";
+        if (i % 389 == 0)
+            text += "---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: l-" +
+                    std::to_string(i) + "\n  spec:\n    ports:\n    - port: 81\n";
+    }
+    return text;
+}
+
+// What loading one file gives, as text, comparable between the two paths.
+std::vector<std::string> outcome(const LoadResult& r) {
+    std::vector<std::string> out = messages(r);
+    for (const auto& s : r.manifests.services)
+        out.push_back(s.meta.name + "@" + std::to_string(s.meta.loc.line) + ":" + std::to_string(s.ports.at(0).port));
+    return out;
+}
+
+// A big file is decoded in pieces on the idle cores; objects, their lines
+// and every message must be those of decoding it whole.
+TEST(BigFile, DecodedInPiecesExactlyAsWhole) {
+    ScratchDir dir("svcnat-bigfile");
+    const std::string text = big_manifest(12000);
+    ASSERT_GT(text.size(), size_t{3} << 19);  // over the 1 MiB split threshold, in 2+ pieces
+    const std::string path = dir.write("all.yaml", text);
+    const auto whole = load_text(text, path, Settings{});
+    const auto pieces = load_paths({path}, Settings{});
+    EXPECT_GT(whole.manifests.services.size(), 11000u);
+    EXPECT_GT(whole.diagnostics.size(), 100u);  // the invalid ports and the skipped ConfigMaps
+    EXPECT_EQ(outcome(pieces), outcome(whole));
+}
+
+TEST(BigFile, SyntaxErrorReadsAsInTheWholeFile) {
+    ScratchDir dir("svcnat-bigfile");
+    std::string text = big_manifest(12000);
+    text.insert(text.size() * 3 / 4, "\n---\nkind: [unclosed\n");  // cut at a line start below
+    const size_t at = text.find("\n---\nkind: [unclosed");
+    ASSERT_NE(at, std::string::npos);
+    const std::string path = dir.write("all.yaml", text);
+    const auto whole = load_text(text, path, Settings{});
+    const auto pieces = load_paths({path}, Settings{});
+    EXPECT_FALSE(whole.ok());
+    EXPECT_EQ(outcome(pieces), outcome(whole));
+}
+
+TEST(BigFile, DirectivesKeepTheFileWhole) {
+    ScratchDir dir("svcnat-bigfile");
+    const std::string text = "%YAML 1.1\n" + big_manifest(12000);
+    const std::string path = dir.write("all.yaml", text);
+    EXPECT_EQ(outcome(load_paths({path}, Settings{})), outcome(load_text(text, path, Settings{})));
+}
+
+}  // namespace
+}  // namespace svcnat::testing
