@@ -71,6 +71,18 @@ private:
     std::filesystem::path path_;
 };
 
+// The loaded services' names, in order; with_ports: "name:port" of the first port.
+inline std::vector<std::string> service_names(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& s : r.manifests.services) out.push_back(s.meta.name);
+    return out;
+}
+inline std::vector<std::string> service_names_with_ports(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& s : r.manifests.services) out.push_back(s.meta.name + ":" + std::to_string(s.ports.at(0).port));
+    return out;
+}
+
 // A minimal Service with one port.
 inline std::string service_yaml(const std::string& name, int port) {
     return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +

@@ -15,14 +15,6 @@ using ::testing::ElementsAre;
 
 namespace fs = std::filesystem;
 
-
-
-std::vector<std::string> names(const LoadResult& r) {
-    std::vector<std::string> out;
-    for (const auto& s : r.manifests.services) out.push_back(s.meta.name + ":" + std::to_string(s.ports[0].port));
-    return out;
-}
-
 TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     ScratchDir dir("svcnat-cache");
     dir.replace("a.yaml", service_yaml("a", 80));
@@ -31,17 +23,17 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     ManifestCache cache;
     auto r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81", "c:82"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81", "c:82"));
     EXPECT_EQ(cache.files_parsed(), 3u);
 
     r = load_paths({dir.str()}, Settings{}, &cache);  // nothing changed: nothing read
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81", "c:82"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81", "c:82"));
     EXPECT_EQ(cache.files_parsed(), 3u);
 
     dir.replace("b.yaml", service_yaml("b", 91));  // same size, new inode
     r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:82"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:91", "c:82"));
     EXPECT_EQ(cache.files_parsed(), 4u);
     EXPECT_THAT(r.files, ElementsAre(dir.str() + "/a.yaml", dir.str() + "/b.yaml", dir.str() + "/c.yaml"));
     EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
@@ -50,7 +42,7 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
         std::ofstream(dir.str() + "/c.yaml") << "# comment\n" + service_yaml("c", 8080);
     }
     r = load_paths({dir.str()}, Settings{}, &cache);
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:91", "c:8080"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:91", "c:8080"));
     EXPECT_EQ(r.manifests.services[2].meta.loc.line, 3u);
     EXPECT_EQ(cache.files_parsed(), 5u);
 }
@@ -61,11 +53,11 @@ TEST(ManifestCache, RemovedFileDropsItsObjects) {
     auto b = dir.replace("b.yaml", service_yaml("b", 81));
     ManifestCache cache;
     auto r = load_paths({dir.str()}, Settings{}, &cache);
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81"));
     fs::remove(b);
     r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok());
-    EXPECT_THAT(names(r), ElementsAre("a:80"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80"));
     EXPECT_EQ(cache.files_cached(), 1u);
     EXPECT_EQ(cache.files_parsed(), 2u);
 }
@@ -84,7 +76,7 @@ TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
     EXPECT_THAT(messages(r), ElementsAre(b + ":7: spec.ports[0].port: Invalid value: 99999: must be between 1 and "
                                              "65535, inclusive"));
     EXPECT_EQ(messages(r), messages(uncached));
-    EXPECT_THAT(names(r), ElementsAre("a:80"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80"));
 
     // Errors come back from the cache as they were, and objects from cached
     // files still take part in the cross-file checks.
@@ -99,7 +91,7 @@ TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
 
     dir.replace("b.yaml", service_yaml("b", 81));  // fixed
     r = load_paths({dir.str()}, Settings{}, &cache);
-    EXPECT_THAT(names(r), ElementsAre("a:80", "b:81"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81"));
 }
 
 TEST(ManifestCache, UnreadableFileIsRetriedAndSettingsChangeReparses) {
@@ -112,7 +104,7 @@ TEST(ManifestCache, UnreadableFileIsRetriedAndSettingsChangeReparses) {
     dir.replace("later.yaml", service_yaml("later", 81));
     r = load_paths({a, later}, Settings{}, &cache);
     EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("a:80", "later:81"));
+    EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "later:81"));
     EXPECT_EQ(cache.files_parsed(), 2u);
 
     Settings other;  // decoding depends on the node port range: all again

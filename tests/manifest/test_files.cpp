@@ -15,18 +15,10 @@ using ::testing::ElementsAre;
 
 namespace fs = std::filesystem;
 
-
-
-std::vector<std::string> names(const LoadResult& r) {
-    std::vector<std::string> out;
-    for (const auto& s : r.manifests.services) out.push_back(s.meta.name);
-    return out;
-}
-
 TEST(MultiDocument, ReadsEveryDocumentAndSkipsEmptyOnes) {
     auto r = load("---\n" + service_yaml("a", 80) + "---\n---\n# nothing\n---\n" + service_yaml("b", 81) + "...\n");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("a", "b"));
+    EXPECT_THAT(service_names(r), ElementsAre("a", "b"));
     EXPECT_EQ(r.manifests.services[0].meta.loc.line, 3u);
     EXPECT_EQ(r.manifests.services[1].meta.loc.line, 14u);
     EXPECT_EQ(r.manifests.services[1].ports[0].line, 19u);
@@ -55,7 +47,7 @@ items:
   metadata: {name: d}
 )");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("a"));
+    EXPECT_THAT(service_names(r), ElementsAre("a"));
     EXPECT_EQ(r.manifests.services[0].meta.loc.line, 6u);
     EXPECT_EQ(r.manifests.pods.size(), 1u);
     EXPECT_THAT(messages(r), ElementsAre("t.yaml:13: skipping Deployment d: not used by svcnat"));
@@ -66,7 +58,7 @@ TEST(List, ExportedByKubectlGet) {
     auto r = load_paths({testdata("exported/kubectl-get-svc-list.yaml")}, Settings{});
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(r.diagnostics, ::testing::IsEmpty());
-    EXPECT_THAT(names(r), ElementsAre("kubernetes", "web"));
+    EXPECT_THAT(service_names(r), ElementsAre("kubernetes", "web"));
     const Service& web = r.manifests.services[1];
     EXPECT_EQ(web.ports[0].nodePort, 31380);
     EXPECT_THAT(web.loadBalancerIngress, ElementsAre(*IPAddr::parse("203.0.113.50")));
@@ -122,7 +114,7 @@ TEST(Directory, LoadsManifestFilesSortedSkippingHiddenAndOthers) {
     dir.write("sub/d.yaml", service_yaml("in-subdir", 80));
     auto r = load_paths({dir.str()}, Settings{});
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
-    EXPECT_THAT(names(r), ElementsAre("from-a", "from-b", "from-c"));
+    EXPECT_THAT(service_names(r), ElementsAre("from-a", "from-b", "from-c"));
     EXPECT_THAT(r.files, ElementsAre(dir.str() + "/a.yml", dir.str() + "/b.yaml", dir.str() + "/c.json"));
     EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
 }
@@ -135,14 +127,14 @@ TEST(Directory, CrossFileDuplicatesNameBothFiles) {
     EXPECT_THAT(messages(r),
                 ElementsAre(b + ":3: metadata.name: Duplicate value: \"same\": already defined in namespace default at " +
                             a + ":2"));
-    EXPECT_THAT(names(r), ElementsAre("same"));
+    EXPECT_THAT(service_names(r), ElementsAre("same"));
 }
 
 TEST(Paths, ExplicitFilesAndMissingPaths) {
     ScratchDir dir("svcnat-manifest");
     auto f = dir.write("svc.txt", service_yaml("explicit", 80));  // any extension when named explicitly
     auto r = load_paths({f, dir.str() + "/missing.yaml"}, Settings{});
-    EXPECT_THAT(names(r), ElementsAre("explicit"));
+    EXPECT_THAT(service_names(r), ElementsAre("explicit"));
     EXPECT_THAT(messages(r), ElementsAre(dir.str() + "/missing.yaml: cannot read: No such file or directory"));
     EXPECT_FALSE(r.ok());
 }
@@ -152,7 +144,7 @@ TEST(Paths, SyntaxErrorStopsOnlyThatFile) {
     auto bad = dir.write("a.yaml", service_yaml("ok-before", 80) + "---\nkind: [\n");
     dir.write("b.yaml", service_yaml("ok-after", 80));
     auto r = load_paths({dir.str()}, Settings{});
-    EXPECT_THAT(names(r), ElementsAre("ok-before", "ok-after"));
+    EXPECT_THAT(service_names(r), ElementsAre("ok-before", "ok-after"));
     ASSERT_EQ(r.diagnostics.size(), 1u);
     EXPECT_EQ(r.diagnostics[0].file, bad);
     EXPECT_EQ(r.diagnostics[0].line, 10u);
