@@ -15,8 +15,8 @@
 
 #include <string>
 
-#include "../control/config/settings.hpp"
-#include "../control/model/resolved.hpp"
+#include "control/config/settings.hpp"
+#include "control/model/resolved.hpp"
 #include "ruleset.hpp"
 
 namespace svcnat::nft {

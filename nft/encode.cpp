@@ -310,7 +310,7 @@ WireBytes target_bytes(const Target& t) {
 
 // An anonymous map (`{ 0 : ..., 1 : ... }`) keyed by numgen's index,
 // appended with its elements before the rule that uses it.
-uint32_t append_anonymous_map(nftnet::Batch& batch, const Table& t, std::string_view owner, bool verdicts, size_t count, const std::function<void(nftnl_set_elem*, uint32_t)>& fill) {
+uint32_t append_anonymous_map(netlink::Batch& batch, const Table& t, std::string_view owner, bool verdicts, size_t count, const std::function<void(nftnl_set_elem*, uint32_t)>& fill) {
     const uint32_t id = new_set_id();
     NftnlPtr<nftnl_set> s(nftnl_set_alloc());
     nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, t.name.c_str());
@@ -335,14 +335,14 @@ uint32_t append_anonymous_map(nftnet::Batch& batch, const Table& t, std::string_
     u.u32(kUdDataByteorder, kByteorderInvalid);
     const auto ud = u.bytes();
     nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));
-    batch.add_set(s.get(), nftnet::kCreate, owner);
+    batch.add_set(s.get(), netlink::kCreate, owner);
     for (uint32_t i = 0; i < count; ++i) {
         auto* e = nftnl_set_elem_alloc();
         nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &i, sizeof i);
         fill(e, i);
         nftnl_set_elem_add(s.get(), e);
     }
-    batch.add_elements(s.get(), nftnet::kCreate, owner);
+    batch.add_elements(s.get(), netlink::kCreate, owner);
     return id;
 }
 
@@ -437,7 +437,7 @@ NftnlPtr<nftnl_set_elem> make_element(const SetSpec& spec, const WireBytes& key,
     return e;
 }
 
-void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
+void append_elements(netlink::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
                      const ElementAt& at) {
     if (count == 0) return;
     auto ref = make_set_ref(t, spec.name);
@@ -457,7 +457,7 @@ void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, 
         last_owner = o.get();
         return last_id = it->second;
     };
-    batch.put_raw_elements(ref.get(), add, nftnet::kCreate, [&](size_t i, nlmsghdr* nlh, uint32_t& owner) {
+    batch.put_raw_elements(ref.get(), add, netlink::kCreate, [&](size_t i, nlmsghdr* nlh, uint32_t& owner) {
         if (i >= count) return false;
         const auto [key, value] = at(i);
         // As nftnl_set_elem_nlmsg_build_payload() lays them out.
@@ -481,7 +481,7 @@ void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, 
     });
 }
 
-void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set) {
+void append_all_elements(netlink::Batch& batch, const Table& t, const Set& set) {
     const auto& elements = set.elements;
     append_elements(batch, t, set.spec, true, elements.size(), [&elements](size_t i) {
         const auto& e = elements[i];
@@ -489,7 +489,7 @@ void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set) {
     });
 }
 
-void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain, const Rule& rule,
+void append_rule(netlink::Batch& batch, const Table& t, const std::string& chain, const Rule& rule,
                  std::string_view owner) {
     NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
     nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, t.name.c_str());
@@ -616,7 +616,7 @@ void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain,
                 break;
         }
     }
-    batch.add_rule(r.get(), nftnet::kCreate | nftnet::kAppend, owner);
+    batch.add_rule(r.get(), netlink::kCreate | netlink::kAppend, owner);
 }
 
 }  // namespace svcnat::nft

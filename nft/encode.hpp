@@ -3,7 +3,7 @@
 // key/data types, typeof userdata), so that `nft list ruleset` prints what
 // we programmed and `nft -f` of that listing loads again.
 //
-// Objects are handed to nftnet's Batch as soon as they are built (the batch
+// Objects are handed to nft/netlink's Batch as soon as they are built (the batch
 // serialises them at once) and freed right after, so memory stays at one
 // object, not one ruleset.
 #pragma once
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "netlink/batch.hpp"
+#include "nft/netlink/batch.hpp"
 #include "ruleset.hpp"
 
 struct nftnl_table;
@@ -51,18 +51,18 @@ std::string set_userdata(IPFamily family, const SetSpec& spec);
 
 // Appends one rule to `batch` (preceded by the anonymous sets it needs and
 // their elements) at the end of chain `chain`.
-void append_rule(nftnet::Batch& batch, const Table& t, const std::string& chain, const Rule& r,
+void append_rule(netlink::Batch& batch, const Table& t, const std::string& chain, const Rule& r,
                  std::string_view owner);
 
 // Adds every element of `set` (owned per element) to `batch`.
-void append_all_elements(nftnet::Batch& batch, const Table& t, const Set& set);
+void append_all_elements(netlink::Batch& batch, const Table& t, const Set& set);
 
 // Adds (or deletes) `count` elements of the set `spec`, element i being
 // at(i) = {key, value}. Written straight into the batch's messages in the
 // layout libnftnl uses (no libnftnl object per element), each tagged with
 // its value's owner.
 using ElementAt = std::function<std::pair<const WireBytes*, const ElementValue*>(size_t)>;
-void append_elements(nftnet::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
+void append_elements(netlink::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
                      const ElementAt& at);
 
 }  // namespace svcnat::nft

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "../control/model/prefault.hpp"
+#include "control/os/prefault.hpp"
 
 namespace svcnat::nft {
 

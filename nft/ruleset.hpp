@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../control/model/ip.hpp"
-#include "../control/model/objects.hpp"
+#include "control/model/ip.hpp"
+#include "control/model/objects.hpp"
 
 namespace svcnat::nft {
 

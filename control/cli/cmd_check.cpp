@@ -8,7 +8,7 @@
 #include "cli_common.hpp"
 #include "control/model/resolve.hpp"
 #include "control/state/state.hpp"
-#include "subcommand.hpp"
+#include "commands.hpp"
 #include "tabwriter.hpp"
 
 namespace svcnat::cli {
@@ -18,6 +18,8 @@ namespace {
 struct Row {
     size_t services = 0, ports = 0, endpoints = 0, ready = 0, terminating = 0, local = 0;
 };
+
+}  // namespace
 
 int run_check(int argc, const char* const* argv) {
     po::options_description none;
@@ -91,9 +93,5 @@ int run_check(int argc, const char* const* argv) {
     return errors ? kExitFailure : kExitOk;
 }
 
-}  // namespace
 
 }  // namespace svcnat::cli
-
-SVCNAT_SUBCOMMAND(check, "validate manifests and summarise services, ports and endpoints",
-                  svcnat::cli::run_check);

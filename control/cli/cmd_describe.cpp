@@ -6,11 +6,9 @@
 #include "cli_common.hpp"
 #include "control/state/state.hpp"
 #include "kubectl_format.hpp"
-#include "subcommand.hpp"
+#include "commands.hpp"
 
 namespace svcnat::cli {
-
-namespace {
 
 int run_describe(int argc, const char* const* argv) {
     po::options_description opts("describe options");
@@ -71,8 +69,5 @@ int run_describe(int argc, const char* const* argv) {
     return status;
 }
 
-}  // namespace
 
 }  // namespace svcnat::cli
-
-SVCNAT_SUBCOMMAND(describe, "show a service in detail like kubectl describe svc", svcnat::cli::run_describe);

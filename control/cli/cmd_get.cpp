@@ -9,7 +9,7 @@
 #include "control/state/state.hpp"
 #include "kubectl_format.hpp"
 #include "object_json.hpp"
-#include "subcommand.hpp"
+#include "commands.hpp"
 #include "tabwriter.hpp"
 
 namespace svcnat::cli {
@@ -92,6 +92,8 @@ std::string dump(const std::vector<const Object*>& objects, bool single, const s
     return format == "json" ? doc.dump(4) + "\n" : to_yaml(doc);
 }
 
+}  // namespace
+
 int run_get(int argc, const char* const* argv) {
     po::options_description opts("get options");
     opts.add_options()
@@ -163,9 +165,5 @@ int run_get(int argc, const char* const* argv) {
     return missing.empty() ? kExitOk : kExitFailure;
 }
 
-}  // namespace
 
 }  // namespace svcnat::cli
-
-SVCNAT_SUBCOMMAND(get, "list services or endpoints like kubectl get (-A, -n, -o wide|yaml|json)",
-                  svcnat::cli::run_get);

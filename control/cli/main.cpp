@@ -1,17 +1,32 @@
-// `svcnat SUBCOMMAND [OPTIONS] [ARGS]`: dispatch only; each subcommand lives
-// in its own file and registers itself (subcommand.hpp).
+// `svcnat SUBCOMMAND [OPTIONS] [ARGS]`: the composition root of the svcnat
+// executable. It lists the subcommands; each lives in its own file
+// (commands.hpp), and those that need a data path (sync, run, cleanup)
+// create kernel mode's syncer there.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "subcommand.hpp"
+#include "commands.hpp"
 
 namespace {
 
-const svcnat::Subcommand* find(std::string_view name) {
-    for (const auto& c : svcnat::subcommands())
+using svcnat::cli::Subcommand;
+
+// Sorted by name, as `svcnat --help` lists them.
+constexpr Subcommand kSubcommands[] = {
+    {"check", "validate manifests and summarise services, ports and endpoints", svcnat::cli::run_check},
+    {"cleanup", "remove svcnat's nftables tables", svcnat::cli::run_cleanup},
+    {"describe", "show a service in detail like kubectl describe svc", svcnat::cli::run_describe},
+    {"get", "list services or endpoints like kubectl get (-A, -n, -o wide|yaml|json)", svcnat::cli::run_get},
+    {"render", "print the nftables ruleset (nft syntax) without programming it", svcnat::cli::run_render},
+    {"run", "run the daemon: sync, watch, serve health and metrics", svcnat::cli::run_run},
+    {"sync", "program the kernel (nftables) from the manifests", svcnat::cli::run_sync},
+};
+
+const Subcommand* find(std::string_view name) {
+    for (const auto& c : kSubcommands)
         if (c.name == name) return &c;
     return nullptr;
 }
@@ -20,15 +35,15 @@ void general_help(std::ostream& out) {
     out << "svcnat " SVCNAT_VERSION " - Kubernetes Services from manifests: nftables kernel mode and DPDK gateway\n\n"
         << "Usage: svcnat SUBCOMMAND [OPTIONS] [ARGS]\n\nSubcommands:\n";
     size_t width = 4;
-    for (const auto& c : svcnat::subcommands()) width = std::max(width, c.name.size());
-    for (const auto& c : svcnat::subcommands())
+    for (const auto& c : kSubcommands) width = std::max(width, c.name.size());
+    for (const auto& c : kSubcommands)
         out << "  " << c.name << std::string(width - c.name.size() + 3, ' ') << c.summary << "\n";
     out << "  help" << std::string(width - 4 + 3, ' ') << "show help for a subcommand\n"
         << "\nEvery subcommand accepts the common options (kube-proxy's names) and --help.\n"
         << "Run `svcnat help SUBCOMMAND` or `svcnat SUBCOMMAND --help` for details.\n";
 }
 
-int run(const svcnat::Subcommand& cmd, std::vector<const char*> args) {
+int run(const Subcommand& cmd, std::vector<const char*> args) {
     return cmd.run(static_cast<int>(args.size()), args.data());
 }
 

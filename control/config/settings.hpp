@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../model/ip.hpp"
+#include "control/model/ip.hpp"
 
 namespace svcnat {
 

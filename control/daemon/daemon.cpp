@@ -5,17 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <system_error>
 
-#include "file_watcher.hpp"
+#include "control/os/signals.hpp"
+#include "control/watch/file_watcher.hpp"
 #include "health_check_servers.hpp"
 #include "logging.hpp"
 #include "status_servers.hpp"
@@ -41,14 +40,7 @@ SyncScheduler::Periods periods_of(const Settings& s) {
 
 std::chrono::nanoseconds health_timeout_of(const Settings& s) { return 2 * periods_of(s).sync; }
 
-sigset_t daemon_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    return set;
-}
+sigset_t daemon_signals() { return signal_set({SIGTERM, SIGINT, SIGHUP}); }
 
 // A file descriptor closed on scope exit.
 struct Fd {
@@ -92,10 +84,7 @@ void warn_immutable(const Settings& old_s, const Settings& new_s) {
 
 }  // namespace
 
-void block_daemon_signals() {
-    sigset_t set = daemon_signals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
+void block_daemon_signals() { block_signals(daemon_signals()); }
 
 struct Daemon::Impl {
     explicit Impl(DaemonStatus& status)
@@ -108,18 +97,16 @@ struct Daemon::Impl {
     std::optional<SyncScheduler> scheduler;
     bool config_broken = false;  // last config-file reload failed: retry on each job
     bool notified_ready = false;
-    mutable std::mutex ports_mu;  // ports are read by other threads (tests)
-    std::vector<uint16_t> status_ports;
-    std::vector<uint16_t> hc_ports;
 };
 
-Daemon::Daemon(Settings settings, SyncerFactory make_syncer, StateLoader loader, SettingsReloader reload_settings)
+Daemon::Daemon(Settings settings, SyncerFactory make_syncer, StateLoader loader, SettingsReloader reload_settings,
+               std::shared_ptr<prometheus::Registry> registry)
     : settings_(std::move(settings)),
       make_syncer_(std::move(make_syncer)),
       syncer_(make_syncer_(settings_)),
       loader_(std::move(loader)),
       reload_settings_(std::move(reload_settings)),
-      status_(health_timeout_of(settings_)),
+      status_(health_timeout_of(settings_), std::move(registry)),
       reconciler_(*syncer_, [this](const Settings& s) { return load(s); }, status_),
       impl_(std::make_unique<Impl>(status_)) {
     stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -135,16 +122,6 @@ void Daemon::stop() {
     uint64_t one = 1;
     if (write(stop_fd_, &one, sizeof one) < 0) {
     }
-}
-
-std::vector<uint16_t> Daemon::status_ports() const {
-    std::lock_guard lock(impl_->ports_mu);
-    return impl_->status_ports;
-}
-
-std::vector<uint16_t> Daemon::health_check_ports() const {
-    std::lock_guard lock(impl_->ports_mu);
-    return impl_->hc_ports;
 }
 
 StateResult Daemon::load(const Settings& settings) {
@@ -192,7 +169,6 @@ void Daemon::run_job(const SyncJob& job) {
             reconciler_.reject({msg}, periodic);
             if (!periodic) spdlog::error("keeping the previous settings and the programmed state");
             im.scheduler->finished(SyncOutcome::LoadRejected, Mono::now());
-            ++attempts_;
             return;
         }
     }
@@ -203,14 +179,10 @@ void Daemon::run_job(const SyncJob& job) {
     spdlog::debug("sync starting ({}, {})", job.full ? "full" : "partial", to_string(job.reason));
     const SyncOutcome outcome = reconciler_.reconcile(settings_, job.full, job.reason);
     im.scheduler->finished(outcome, Mono::now());
-    ++attempts_;
 
-    if (outcome == SyncOutcome::Ok && reconciler_.programmed()) {
+    if (outcome == SyncOutcome::Ok && reconciler_.programmed())
         for (const auto& err : im.hc_servers.update(health_check_services(*reconciler_.programmed())))
             spdlog::error("{}", err);
-        std::lock_guard lock(im.ports_mu);
-        im.hc_ports = im.hc_servers.open_ports();
-    }
     std::string state_line;
     switch (outcome) {
         case SyncOutcome::Ok: state_line = "rules in sync"; break;
@@ -233,11 +205,10 @@ void Daemon::run_job(const SyncJob& job) {
 
 int Daemon::run() {
     auto& im = *impl_;
-    sigset_t sigs = daemon_signals();
-    Fd sfd(signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC), "signalfd");
+    SignalFd signals(daemon_signals());
     Fd tfd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
     Fd ep(epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
-    for (int fd : {sfd.fd, tfd.fd, stop_fd_, im.watcher.fd()}) {
+    for (int fd : {signals.fd(), tfd.fd, stop_fd_, im.watcher.fd()}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
@@ -250,10 +221,6 @@ int Daemon::run() {
     } catch (const std::exception& e) {
         spdlog::error("cannot serve health/metrics: {}", e.what());
         return 1;
-    }
-    {
-        std::lock_guard lock(im.ports_mu);
-        im.status_ports = im.status_servers.ports();
     }
     im.watcher.set_targets(watch_targets(settings_.manifests, settings_.config_file));
     im.scheduler.emplace(periods_of(settings_), Mono::now());
@@ -280,16 +247,15 @@ int Daemon::run() {
                 running = false;
             } else if (fd == tfd.fd) {
                 drain_fd(fd);
-            } else if (fd == sfd.fd) {
-                signalfd_siginfo si{};
-                while (read(sfd.fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                    if (si.ssi_signo == SIGHUP) {
+            } else if (fd == signals.fd()) {
+                for (int signo : signals.take()) {
+                    if (signo == SIGHUP) {
                         spdlog::info("SIGHUP: reloading the configuration and the manifests");
                         notify_systemd("RELOADING=1");
                         status_.queued(wall);
                         im.scheduler->forced(now);
                     } else {
-                        spdlog::info("{}: shutting down", strsignal(static_cast<int>(si.ssi_signo)));
+                        spdlog::info("{}: shutting down", strsignal(signo));
                         running = false;
                     }
                 }

@@ -4,14 +4,13 @@
 // HTTP servers run in their own threads and only read DaemonStatus.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "../../nft/syncer.hpp"
-#include "../config/settings.hpp"
+#include "control/config/settings.hpp"
+#include "control/sync/syncer.hpp"
 #include "daemon_status.hpp"
 #include "manifest_paths.hpp"
 #include "reconciler.hpp"
@@ -21,7 +20,7 @@ namespace svcnat {
 // Re-reads the config file (and re-applies the command line). Throws
 // std::exception with a message on a bad file.
 using SettingsReloader = std::function<Settings()>;
-// Makes the kernel syncer for some settings (make_nft_syncer in production).
+// Makes the data path's syncer for some settings (kernel mode's in production).
 // Called at start and after each config reload, since the syncer keeps the
 // settings it was made with.
 using SyncerFactory = std::function<std::unique_ptr<Syncer>(const Settings&)>;
@@ -33,7 +32,9 @@ void block_daemon_signals();
 
 class Daemon {
 public:
-    Daemon(Settings settings, SyncerFactory make_syncer, StateLoader loader, SettingsReloader reload_settings);
+    // Metrics go to `registry` (a fresh one when null), which /metrics serves.
+    Daemon(Settings settings, SyncerFactory make_syncer, StateLoader loader, SettingsReloader reload_settings,
+           std::shared_ptr<prometheus::Registry> registry = nullptr);
     ~Daemon();
 
     // Runs until SIGTERM/SIGINT or stop(); returns the exit status.
@@ -41,11 +42,6 @@ public:
     void stop();  // thread-safe
 
     const DaemonStatus& status() const { return status_; }
-    // Ports the status servers bound (after start-up; for tests binding port 0).
-    std::vector<uint16_t> status_ports() const;
-    std::vector<uint16_t> health_check_ports() const;
-    // Number of completed sync attempts (for tests waiting on the loop).
-    uint64_t sync_attempts() const { return attempts_; }
 
 private:
     struct Impl;
@@ -63,7 +59,6 @@ private:
     Reconciler reconciler_;
     std::unique_ptr<Impl> impl_;
     int stop_fd_ = -1;
-    std::atomic<uint64_t> attempts_{0};
 };
 
 }  // namespace svcnat

@@ -12,6 +12,11 @@ double unix_seconds(WallTime t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+DaemonStatus::DaemonStatus(std::chrono::nanoseconds health_timeout, std::shared_ptr<prometheus::Registry> registry)
+    : health_timeout_(health_timeout),
+      registry_(registry ? std::move(registry) : std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {}
+
 void DaemonStatus::set_health_timeout(std::chrono::nanoseconds t) {
     std::lock_guard lock(mu_);
     health_timeout_ = t;
@@ -73,9 +78,6 @@ bool DaemonStatus::healthy(WallTime now) const {
     return healthz_ok(health_, now, health_timeout_);
 }
 
-std::string DaemonStatus::metrics_text() const {
-    std::lock_guard lock(mu_);
-    return metrics_.render();
-}
+std::string DaemonStatus::metrics_text() const { return svcnat::metrics_text(*registry_); }
 
 }  // namespace svcnat

@@ -4,11 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "../../nft/syncer.hpp"
+#include "control/sync/syncer.hpp"
 #include "health.hpp"
 #include "sync_metrics.hpp"
 
@@ -16,7 +17,9 @@ namespace svcnat {
 
 class DaemonStatus {
 public:
-    explicit DaemonStatus(std::chrono::nanoseconds health_timeout) : health_timeout_(health_timeout) {}
+    // Metrics go to `registry` (a fresh one when null), which /metrics serves.
+    explicit DaemonStatus(std::chrono::nanoseconds health_timeout,
+                          std::shared_ptr<prometheus::Registry> registry = nullptr);
 
     void set_health_timeout(std::chrono::nanoseconds t);
 
@@ -34,11 +37,13 @@ public:
     HttpReply livez(WallTime now) const;
     bool healthy(WallTime now) const;  // /healthz would answer 200
     std::string metrics_text() const;
+    prometheus::Registry& registry() { return *registry_; }
 
 private:
-    mutable std::mutex mu_;
+    mutable std::mutex mu_;  // guards health_ and health_timeout_; metrics are thread-safe
     std::chrono::nanoseconds health_timeout_;
     HealthSnapshot health_;
+    std::shared_ptr<prometheus::Registry> registry_;
     SyncMetrics metrics_;
 };
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "../model/resolved.hpp"
+#include "control/model/resolved.hpp"
 #include "health.hpp"
 #include "http_listener.hpp"
 

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
 
 namespace svcnat {
 
@@ -35,26 +34,14 @@ std::string join_limited(const std::vector<std::string>& names, size_t limit) {
     return s;
 }
 
-std::string port_key(const ResolvedServicePort& sp) {
-    return sp.id() + "/" + std::string(to_string(sp.protocol));
-}
-
 }  // namespace
 
 StateDiff diff_states(const ServiceState& before, const ServiceState& after) {
-    std::map<std::string, const ResolvedServicePort*> old_ports;
-    for (const auto& sp : before.ports) old_ports[port_key(sp)] = &sp;
+    const StateChanges changes = compare_states(before, after);
     StateDiff d;
-    for (const auto& sp : after.ports) {
-        auto it = old_ports.find(port_key(sp));
-        if (it == old_ports.end()) {
-            d.added.push_back(port_key(sp));
-            continue;
-        }
-        if (!(*it->second == sp)) d.changed.push_back(port_key(sp));
-        old_ports.erase(it);
-    }
-    for (const auto& [key, sp] : old_ports) d.removed.push_back(key);
+    for (const auto* sp : changes.added) d.added.push_back(sp->key());
+    for (const auto* sp : changes.removed) d.removed.push_back(sp->key());
+    for (const auto& [was, now] : changes.changed) d.changed.push_back(now->key());
     return d;
 }
 
@@ -138,8 +125,7 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
         "sync ({}, {}): {} in {:.1f} ms; {} services, {} service ports, {} endpoints; "
         "changes: {} service ports, {} endpoints; {}",
         report.full ? "full" : "partial", to_string(reason),
-        report.sent ? fmt::format("{} netlink messages, {} bytes", report.messages, report.bytes)
-                    : std::string("nothing to send"),
+        report.sent ? report.detail : std::string("nothing to send"),
         report.seconds * 1000, counts.services, counts.service_ports, counts.endpoints, report.service_changes,
         report.endpoint_changes, describe_diff(diff));
     // Periodic syncs that find nothing to do are routine: keep them at debug.

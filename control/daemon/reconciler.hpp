@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "../../nft/syncer.hpp"
-#include "../state/state.hpp"
+#include "control/sync/syncer.hpp"
+#include "control/model/state_changes.hpp"
+#include "control/state/state.hpp"
 #include "daemon_status.hpp"
 #include "sync_scheduler.hpp"
 

@@ -1,5 +1,7 @@
 #include "sync_metrics.hpp"
 
+#include <prometheus/text_serializer.h>
+
 #include <set>
 #include <utility>
 
@@ -8,11 +10,29 @@ namespace svcnat {
 namespace {
 
 // kube-proxy: metrics.ExponentialBuckets(0.001, 2, 15), 1 ms .. 16.384 s.
-std::vector<double> kube_proxy_sync_buckets() { return Histogram::exponential_buckets(0.001, 2, 15); }
+prometheus::Histogram::BucketBoundaries kube_proxy_sync_buckets() {
+    prometheus::Histogram::BucketBoundaries b;
+    for (double v = 0.001; b.size() < 15; v *= 2) b.push_back(v);
+    return b;
+}
+
+prometheus::Histogram& histogram(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, kube_proxy_sync_buckets());
+}
+prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help,
+                         const prometheus::Labels& labels = {}) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add(labels);
+}
+prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
 
 bool externally_reachable(const ResolvedServicePort& sp) {
     return sp.nodePort != 0 || !sp.externalIPs.empty() || !sp.loadBalancerIPs.empty();
 }
+
+constexpr const char* kNoLocal = "kubeproxy_sync_proxy_rules_no_local_endpoints_total";
+constexpr const char* kNoLocalHelp = "Number of services with a Local traffic policy and no endpoints";
 
 }  // namespace
 
@@ -33,75 +53,61 @@ ProgrammedCounts count_programmed(const ServiceState& state) {
     return c;
 }
 
-SyncMetrics::SyncMetrics()
-    : sync_duration_(kube_proxy_sync_buckets()),
-      full_sync_duration_(kube_proxy_sync_buckets()),
-      partial_sync_duration_(kube_proxy_sync_buckets()) {}
+SyncMetrics::SyncMetrics(prometheus::Registry& r)
+    : sync_duration_(histogram(r, "kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds")),
+      full_sync_duration_(histogram(r, "kubeproxy_sync_full_proxy_rules_duration_seconds",
+                                    "SyncProxyRules latency in seconds for full resyncs")),
+      partial_sync_duration_(histogram(r, "kubeproxy_sync_partial_proxy_rules_duration_seconds",
+                                       "SyncProxyRules latency in seconds for partial resyncs")),
+      last_sync_timestamp_(gauge(r, "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
+                                 "The last time proxy rules were successfully synced")),
+      last_queued_timestamp_(gauge(r, "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+                                   "The last time a sync of proxy rules was queued")),
+      service_changes_(counter(r, "kubeproxy_sync_proxy_rules_service_changes_total",
+                               "Cumulative proxy rules Service changes")),
+      endpoint_changes_(counter(r, "kubeproxy_sync_proxy_rules_endpoint_changes_total",
+                                "Cumulative proxy rules Endpoint changes")),
+      sync_failures_(counter(r, "kubeproxy_sync_proxy_rules_nftables_sync_failures_total",
+                             "Cumulative proxy nftables sync failures")),
+      no_local_internal_(gauge(r, kNoLocal, kNoLocalHelp, {{"traffic_policy", "internal"}})),
+      no_local_external_(gauge(r, kNoLocal, kNoLocalHelp, {{"traffic_policy", "external"}})),
+      config_rejected_loads_(counter(
+          r, "svcnat_config_errors_total",
+          "Manifest (re)loads rejected because of validation errors; the last good state stayed programmed")),
+      config_last_ok_(gauge(r, "svcnat_config_last_load_success", "1 if the last manifest load was valid, else 0")),
+      config_last_errors_(gauge(r, "svcnat_config_last_load_errors", "Validation errors found by the last manifest load")),
+      services_(gauge(r, "svcnat_services", "Services programmed into the kernel")),
+      service_ports_(gauge(r, "svcnat_service_ports", "Service ports programmed into the kernel")),
+      endpoints_(gauge(r, "svcnat_endpoints", "Endpoints (summed over service ports) programmed into the kernel")) {}
 
-void SyncMetrics::record_queued(double unix_seconds) { last_queued_timestamp_ = unix_seconds; }
+void SyncMetrics::record_queued(double unix_seconds) { last_queued_timestamp_.Set(unix_seconds); }
 
 void SyncMetrics::record_config_load(bool ok, size_t errors) {
-    config_last_ok_ = ok;
-    config_last_errors_ = errors;
-    if (!ok) ++config_rejected_loads_;
+    config_last_ok_.Set(ok ? 1 : 0);
+    config_last_errors_.Set(static_cast<double>(errors));
+    if (!ok) config_rejected_loads_.Increment();
 }
 
 void SyncMetrics::record_sync(const SyncReport& report, const ProgrammedCounts* counts, double unix_seconds) {
-    sync_duration_.observe(report.seconds);
-    (report.full ? full_sync_duration_ : partial_sync_duration_).observe(report.seconds);
+    sync_duration_.Observe(report.seconds);
+    (report.full ? full_sync_duration_ : partial_sync_duration_).Observe(report.seconds);
     if (!report.ok) {
-        ++sync_failures_;
+        sync_failures_.Increment();
         return;
     }
-    last_sync_timestamp_ = unix_seconds;
-    service_changes_ += report.service_changes;
-    endpoint_changes_ += report.endpoint_changes;
-    if (report.sent) {
-        last_batch_messages_ = report.messages;
-        last_batch_bytes_ = report.bytes;
-    }
-    if (counts) programmed_ = *counts;
+    last_sync_timestamp_.Set(unix_seconds);
+    service_changes_.Increment(static_cast<double>(report.service_changes));
+    endpoint_changes_.Increment(static_cast<double>(report.endpoint_changes));
+    if (!counts) return;
+    no_local_internal_.Set(static_cast<double>(counts->no_local_internal));
+    no_local_external_.Set(static_cast<double>(counts->no_local_external));
+    services_.Set(static_cast<double>(counts->services));
+    service_ports_.Set(static_cast<double>(counts->service_ports));
+    endpoints_.Set(static_cast<double>(counts->endpoints));
 }
 
-std::string SyncMetrics::render() const {
-    PrometheusWriter w;
-    w.histogram("kubeproxy_sync_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds", sync_duration_);
-    w.histogram("kubeproxy_sync_full_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for full resyncs", full_sync_duration_);
-    w.histogram("kubeproxy_sync_partial_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for partial resyncs", partial_sync_duration_);
-    w.gauge("kubeproxy_sync_proxy_rules_last_timestamp_seconds",
-            "The last time proxy rules were successfully synced", last_sync_timestamp_);
-    w.gauge("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
-            "The last time a sync of proxy rules was queued", last_queued_timestamp_);
-    w.counter("kubeproxy_sync_proxy_rules_service_changes_total",
-              "Cumulative proxy rules Service changes", static_cast<double>(service_changes_));
-    w.counter("kubeproxy_sync_proxy_rules_endpoint_changes_total",
-              "Cumulative proxy rules Endpoint changes", static_cast<double>(endpoint_changes_));
-    w.counter("kubeproxy_sync_proxy_rules_nftables_sync_failures_total",
-              "Cumulative proxy nftables sync failures", static_cast<double>(sync_failures_));
-    w.gauge_by_label("kubeproxy_sync_proxy_rules_no_local_endpoints_total",
-                     "Number of services with a Local traffic policy and no endpoints", "traffic_policy",
-                     {{"internal", static_cast<double>(programmed_.no_local_internal)},
-                      {"external", static_cast<double>(programmed_.no_local_external)}});
-    w.counter("svcnat_config_errors_total",
-              "Manifest (re)loads rejected because of validation errors; the last good state stayed programmed",
-              static_cast<double>(config_rejected_loads_));
-    w.gauge("svcnat_config_last_load_success", "1 if the last manifest load was valid, else 0",
-            config_last_ok_ ? 1 : 0);
-    w.gauge("svcnat_config_last_load_errors", "Validation errors found by the last manifest load",
-            static_cast<double>(config_last_errors_));
-    w.gauge("svcnat_services", "Services programmed into the kernel", static_cast<double>(programmed_.services));
-    w.gauge("svcnat_service_ports", "Service ports programmed into the kernel",
-            static_cast<double>(programmed_.service_ports));
-    w.gauge("svcnat_endpoints", "Endpoints (summed over service ports) programmed into the kernel",
-            static_cast<double>(programmed_.endpoints));
-    w.gauge("svcnat_sync_batch_messages", "Netlink messages in the last batch sent to the kernel",
-            static_cast<double>(last_batch_messages_));
-    w.gauge("svcnat_sync_batch_bytes", "Bytes of the last netlink batch sent to the kernel",
-            static_cast<double>(last_batch_bytes_));
-    return w.text();
+std::string metrics_text(const prometheus::Registry& registry) {
+    return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
 }  // namespace svcnat

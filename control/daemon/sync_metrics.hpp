@@ -1,15 +1,18 @@
-// The daemon's metrics: kube-proxy's names (so existing dashboards and alerts
-// work unchanged) plus svcnat's own. Plain data, not thread-safe: DaemonStatus
-// guards it.
+// The daemon's metrics, on prometheus-cpp: kube-proxy's names (so existing
+// dashboards and alerts work unchanged) plus svcnat's own. The metric
+// objects are thread-safe; /metrics serialises the registry.
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <cstddef>
-#include <cstdint>
 #include <string>
 
-#include "../../nft/syncer.hpp"
-#include "../model/resolved.hpp"
-#include "prometheus_text.hpp"
+#include "control/model/resolved.hpp"
+#include "control/sync/syncer.hpp"
 
 namespace svcnat {
 
@@ -29,7 +32,7 @@ ProgrammedCounts count_programmed(const ServiceState& state);
 
 class SyncMetrics {
 public:
-    SyncMetrics();
+    explicit SyncMetrics(prometheus::Registry& registry);
 
     // An update was queued (a file or the config changed, SIGHUP).
     void record_queued(double unix_seconds);
@@ -38,23 +41,26 @@ public:
     // A sync ran. `counts` describes the state now programmed (only when ok).
     void record_sync(const SyncReport& report, const ProgrammedCounts* counts, double unix_seconds);
 
-    std::string render() const;
-
 private:
-    Histogram sync_duration_;
-    Histogram full_sync_duration_;
-    Histogram partial_sync_duration_;
-    double last_sync_timestamp_ = 0;
-    double last_queued_timestamp_ = 0;
-    uint64_t service_changes_ = 0;
-    uint64_t endpoint_changes_ = 0;
-    uint64_t sync_failures_ = 0;
-    ProgrammedCounts programmed_;
-    uint64_t config_rejected_loads_ = 0;
-    size_t config_last_errors_ = 0;
-    bool config_last_ok_ = false;
-    size_t last_batch_messages_ = 0;
-    size_t last_batch_bytes_ = 0;
+    prometheus::Histogram& sync_duration_;
+    prometheus::Histogram& full_sync_duration_;
+    prometheus::Histogram& partial_sync_duration_;
+    prometheus::Gauge& last_sync_timestamp_;
+    prometheus::Gauge& last_queued_timestamp_;
+    prometheus::Counter& service_changes_;
+    prometheus::Counter& endpoint_changes_;
+    prometheus::Counter& sync_failures_;
+    prometheus::Gauge& no_local_internal_;
+    prometheus::Gauge& no_local_external_;
+    prometheus::Counter& config_rejected_loads_;
+    prometheus::Gauge& config_last_ok_;
+    prometheus::Gauge& config_last_errors_;
+    prometheus::Gauge& services_;
+    prometheus::Gauge& service_ports_;
+    prometheus::Gauge& endpoints_;
 };
+
+// The registry in Prometheus' text exposition format (version 0.0.4).
+std::string metrics_text(const prometheus::Registry& registry);
 
 }  // namespace svcnat

@@ -1,6 +1,6 @@
 #include "api_validation.hpp"
 
-#include "../model/ip.hpp"
+#include "control/model/ip.hpp"
 
 namespace svcnat::manifest {
 

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "../model/diagnostic.hpp"
-#include "../model/objects.hpp"
+#include "control/model/diagnostic.hpp"
+#include "control/model/objects.hpp"
 #include "decode.hpp"
 
 namespace svcnat::manifest {

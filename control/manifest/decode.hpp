@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../config/settings.hpp"
-#include "../model/objects.hpp"
+#include "control/config/settings.hpp"
+#include "control/model/objects.hpp"
 #include "decoder.hpp"
 
 namespace svcnat::manifest {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "../model/diagnostic.hpp"
+#include "control/model/diagnostic.hpp"
 #include "field_path.hpp"
 #include "scalar.hpp"
 #include "yaml_tree.hpp"

@@ -19,8 +19,9 @@
 #include <thread>
 #include <unordered_map>
 
-#include "../model/parallel.hpp"
+#include "control/os/parallel.hpp"
 #include "api_validation.hpp"
+#include "manifest_files.hpp"
 #include "cross_checks.hpp"
 #include "decode.hpp"
 #include "yaml_tree.hpp"
@@ -245,11 +246,6 @@ private:
     Manifests staged_;
 };
 
-bool is_manifest_name(const std::filesystem::path& p) {
-    std::string ext = p.extension().string();
-    return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 Diagnostic file_error(const std::string& path, const std::string& what) {
     Diagnostic d;
     d.file = path;
@@ -452,8 +448,7 @@ LoadResult load_paths(const std::vector<std::string>& paths, const Settings& set
         std::vector<fs::path> files;
         for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
             const fs::path& p = it->path();
-            std::string name = p.filename().string();
-            if (name.empty() || name[0] == '.' || !is_manifest_name(p)) continue;
+            if (!is_manifest_file_name(p.filename().string())) continue;
             std::error_code fec;
             if (fs::is_regular_file(it->status(fec))) files.push_back(p);
         }

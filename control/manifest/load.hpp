@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "../config/settings.hpp"
-#include "../model/diagnostic.hpp"
-#include "../model/objects.hpp"
+#include "control/config/settings.hpp"
+#include "control/model/diagnostic.hpp"
+#include "control/model/objects.hpp"
 
 namespace svcnat {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "../config/settings.hpp"
-#include "../model/objects.hpp"
+#include "control/config/settings.hpp"
+#include "control/model/objects.hpp"
 #include "decode.hpp"
 
 namespace svcnat::manifest {

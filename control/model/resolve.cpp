@@ -9,7 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "parallel.hpp"
+#include "control/os/parallel.hpp"
 
 namespace svcnat {
 
@@ -378,10 +378,8 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
         std::move(c.ports.begin(), c.ports.end(), std::back_inserter(state.ports));
         if (warnings) std::move(c.warnings.begin(), c.warnings.end(), std::back_inserter(*warnings));
     }
-    std::sort(state.ports.begin(), state.ports.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.ns, a.name, a.portName, a.protocol, a.port) <
-               std::tie(b.ns, b.name, b.portName, b.protocol, b.port);
-    });
+    std::sort(state.ports.begin(), state.ports.end(),
+              [](const auto& a, const auto& b) { return compare_identity(a, b) < 0; });
     return state;
 }
 

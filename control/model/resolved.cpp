@@ -8,6 +8,8 @@ std::string ResolvedServicePort::id() const {
     return s;
 }
 
+std::string ResolvedServicePort::key() const { return id() + "/" + std::string(to_string(protocol)); }
+
 std::vector<const ResolvedEndpoint*> usable_endpoints(const ResolvedServicePort& sp, bool local_only) {
     std::vector<const ResolvedEndpoint*> ready, fallback;
     for (const auto& ep : sp.endpoints) {

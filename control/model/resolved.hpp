@@ -4,8 +4,10 @@
 // and the health-check server.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "objects.hpp"
@@ -54,6 +56,15 @@ struct ResolvedServicePort {
     // "ns/name:portName" (":portName" omitted when empty), as kube-proxy logs it.
     std::string id() const;
 
+    // A service port's identity: what stays the same when its addresses or
+    // endpoints change. ServiceState::ports is sorted by it. Within one
+    // valid state (ns, name, portName) is unique already; protocol and port
+    // keep the order total whatever the input.
+    auto identity() const { return std::tie(ns, name, portName, protocol, port); }
+    // id() plus the protocol: "default/kubia:http/TCP", the name the
+    // daemon's logs use for a port.
+    std::string key() const;
+
     bool operator==(const ResolvedServicePort&) const = default;
 };
 
@@ -69,7 +80,11 @@ struct NodeInfo {
     std::string zone;
 };
 
-// The whole desired state for data paths, sorted by (ns, name, portName, protocol).
+inline std::strong_ordering compare_identity(const ResolvedServicePort& a, const ResolvedServicePort& b) {
+    return a.identity() <=> b.identity();
+}
+
+// The whole desired state for data paths, sorted by identity().
 struct ServiceState {
     NodeInfo node;
     std::vector<ResolvedServicePort> ports;

@@ -3,8 +3,8 @@
 // daemon can never disagree about what the manifests mean.
 #include "state.hpp"
 
-#include "../model/allocate.hpp"
-#include "../model/resolve.hpp"
+#include "control/model/allocate.hpp"
+#include "control/model/resolve.hpp"
 
 namespace svcnat {
 

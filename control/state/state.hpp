@@ -3,9 +3,9 @@
 // subcommand and by the daemon on each (re)load.
 #pragma once
 
-#include "../config/settings.hpp"
-#include "../manifest/load.hpp"
-#include "../model/resolved.hpp"
+#include "control/config/settings.hpp"
+#include "control/manifest/load.hpp"
+#include "control/model/resolved.hpp"
 
 namespace svcnat {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 inline uint16_t load_be16(const uint8_t* p) noexcept {
     return static_cast<uint16_t>((p[0] << 8) | p[1]);
@@ -26,4 +26,4 @@ inline void store_be32(uint8_t* p, uint32_t v) noexcept {
     p[3] = static_cast<uint8_t>(v);
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -2,7 +2,7 @@
 
 #include "bytes.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -72,4 +72,4 @@ uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value
     return checksum_update16(csum, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

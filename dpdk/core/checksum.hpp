@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <span>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 // One's-complement sum of `bytes` (odd length padded with a zero byte)
 // added to `initial`, folded to 16 bits, NOT complemented.
@@ -43,4 +43,4 @@ uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) 
 // numeric value of the field, not a raw memcpy of network-order bytes.
 uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

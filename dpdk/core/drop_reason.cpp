@@ -1,6 +1,6 @@
 #include "drop_reason.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 std::string_view to_string(DropReason r) noexcept {
     switch (r) {
@@ -31,4 +31,4 @@ std::string_view to_string(DropReason r) noexcept {
     return "unknown";
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

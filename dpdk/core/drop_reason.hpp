@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 enum class DropReason : uint8_t {
     None = 0,              // not dropped
@@ -51,4 +51,4 @@ struct DropCounters {
     uint64_t get(DropReason r) const noexcept { return counts[static_cast<size_t>(r)]; }
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

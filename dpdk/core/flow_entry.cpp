@@ -1,6 +1,6 @@
 #include "flow_entry.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 void FlowEntry::on_packet(Direction dir, uint8_t tcp_flags, uint16_t l3_len, uint64_t now_ms) noexcept {
     const auto d = static_cast<size_t>(dir);
@@ -24,4 +24,4 @@ FlowEntry make_flow_entry(const FlowKey4& client_side, uint32_t backend_ip, uint
     return e;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -1,5 +1,5 @@
 // The value stored per full-NAT flow. One entry is reachable through two
-// keys (client side and reply side); gwapp keeps the entries in an array
+// keys (client side and reply side); the gateway (dpdk/gateway) keeps the entries in an array
 // indexed by the position rte_hash returns for the client-side key and stores
 // that index as the data of the reply-side key.
 #pragma once
@@ -12,7 +12,7 @@
 #include "flow_state.hpp"
 #include "nat.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct FlowEntry {
     FlowKey4 client_side{};  // client ip:port → VIP:port (as received)
@@ -66,4 +66,4 @@ FlowEntry make_flow_entry(const FlowKey4& client_side, uint32_t backend_ip, uint
                           uint32_t snat_ip, uint16_t snat_port, uint16_t owner_lcore,
                           uint64_t now_ms) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

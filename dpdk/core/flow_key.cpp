@@ -2,7 +2,7 @@
 
 #include "control/lb/hash.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 uint64_t flow_hash(const FlowKey4& k) noexcept {
     return lb::stable_hash64(
@@ -14,4 +14,4 @@ uint64_t flow_hash(const FlowKey6& k) noexcept {
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&k), sizeof k), lb::kFlowHashSeed);
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -17,7 +17,7 @@
 
 #include "parse.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct FlowKey4 {
     uint32_t src_ip;     // network order
@@ -83,11 +83,11 @@ inline FlowKey4 reversed(const FlowKey4& k) noexcept {
 uint64_t flow_hash(const FlowKey4& k) noexcept;
 uint64_t flow_hash(const FlowKey6& k) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk
 
 template <>
-struct std::hash<svcnat::gw::FlowKey4> {
-    size_t operator()(const svcnat::gw::FlowKey4& k) const noexcept {
-        return static_cast<size_t>(svcnat::gw::flow_hash(k));
+struct std::hash<svcnat::dpdk::FlowKey4> {
+    size_t operator()(const svcnat::dpdk::FlowKey4& k) const noexcept {
+        return static_cast<size_t>(svcnat::dpdk::flow_hash(k));
     }
 };

@@ -2,7 +2,7 @@
 
 #include "parse.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 std::string_view to_string(FlowState s) noexcept {
     switch (s) {
@@ -61,4 +61,4 @@ void tcp_track(TcpTracker& t, Direction dir, uint8_t f) noexcept {
         t.state = FlowState::Established;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 enum class FlowState : uint8_t {
     SynSent,       // client SYN seen
@@ -76,4 +76,4 @@ bool tcp_flags_invalid(uint8_t tcp_flags) noexcept;
 // Advances `t` for a packet with `tcp_flags` travelling in `dir`.
 void tcp_track(TcpTracker& t, Direction dir, uint8_t tcp_flags) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -6,7 +6,7 @@
 #include "bytes.hpp"
 #include "checksum.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -205,4 +205,4 @@ void rewrite_macs(std::span<uint8_t> frame, ParsedPacket& pkt, const MacAddr& sr
     pkt.src_mac = src;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

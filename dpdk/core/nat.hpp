@@ -19,7 +19,7 @@
 #include "drop_reason.hpp"
 #include "parse.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 // The new addressing of a packet after NAT. All values network order.
 struct Ipv4Tuple {
@@ -80,4 +80,4 @@ void rewrite_icmp_error_v4(std::span<uint8_t> frame, ParsedPacket& pkt,
 void rewrite_macs(std::span<uint8_t> frame, ParsedPacket& pkt, const MacAddr& src,
                   const MacAddr& dst) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -6,7 +6,7 @@
 #include "bytes.hpp"
 #include "checksum.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -228,4 +228,4 @@ ParseResult parse_frame(std::span<const uint8_t> frame, const ParseOptions& opti
     return r;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

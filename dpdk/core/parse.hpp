@@ -27,7 +27,7 @@
 
 #include "drop_reason.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 inline constexpr uint16_t kEtherTypeIPv4 = 0x0800;
 inline constexpr uint16_t kEtherTypeArp = 0x0806;
@@ -119,7 +119,7 @@ inline constexpr uint8_t kIcmpParameterProblem = 12;
 
 struct ParseOptions {
     // Verify the IPv4 header checksum in software. Off by default: NICs with
-    // RX checksum offload have already done it (gwapp reads the mbuf flags),
+    // RX checksum offload have already done it (the gateway reads the mbuf flags),
     // and routers in front of the gateway checked it.
     bool verify_ipv4_checksum = false;
 };
@@ -135,4 +135,4 @@ struct ParseResult {
 // for logging), the rest are zero.
 ParseResult parse_frame(std::span<const uint8_t> frame, const ParseOptions& options = {}) noexcept;
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

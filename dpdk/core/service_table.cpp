@@ -8,7 +8,7 @@
 #include "bytes.hpp"
 #include "control/lb/hash.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -199,4 +199,4 @@ bool ServiceSnapshot::source_allowed(const ServiceKey4& key, uint32_t src_ip) co
                        [&](const Cidr4& c) { return c.contains_raw(src_ip); });
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

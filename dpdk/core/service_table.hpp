@@ -8,7 +8,7 @@
 // share one Maglev table.
 //
 // Publication (read-copy-update): the snapshot never changes after build().
-// gwapp keeps an std::atomic<const ServiceSnapshot*> (or a plain pointer
+// The gateway keeps an std::atomic<const ServiceSnapshot*> (or a plain pointer
 // read with __atomic_load_n acquire) that lcores read once per burst. To
 // reload: build the new snapshot, store the pointer (release), then call
 // rte_rcu_qsbr_synchronize() (or poll rte_rcu_qsbr_check with a token from
@@ -29,7 +29,7 @@
 #include "control/model/resolved.hpp"
 #include "flow_key.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct ServiceKey4 {
     uint32_t vip;    // network order
@@ -130,4 +130,4 @@ private:
     std::unordered_map<ServiceKey4, Vip, KeyHash> by_vip_;
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

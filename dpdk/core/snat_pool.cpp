@@ -6,7 +6,7 @@
 
 #include "bytes.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 uint16_t owner_lcore(const FlowKey4& reply_side, uint16_t n_lcores) noexcept {
     return owner_lcore_of_port(load_be16(reinterpret_cast<const uint8_t*>(&reply_side.dst_port)),
@@ -91,4 +91,4 @@ uint64_t SnatPool::exhausted(uint16_t lcore) const noexcept {
     return lcore < parts_.size() ? parts_[lcore].exhausted : 0;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

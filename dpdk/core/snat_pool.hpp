@@ -6,7 +6,7 @@
 //   owner_lcore(reply) = reply destination port mod n_lcores
 //
 // Each lcore allocates only from its own partition, so the reply-side key's
-// destination port names the owner; gwapp hands a reply that arrived on
+// destination port names the owner; the gateway hands a reply that arrived on
 // another lcore over a ring to the owner.
 //
 // Reuse policy: an (addr, port) pair is exclusive — held by one flow at a
@@ -28,7 +28,7 @@
 
 #include "flow_key.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct SnatPoolConfig {
     std::vector<uint32_t> addrs;  // IPv4, network order; at least one, no duplicates
@@ -87,4 +87,4 @@ private:
     std::vector<Partition> parts_;
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

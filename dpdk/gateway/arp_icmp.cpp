@@ -5,7 +5,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 ArpVerdict handle_arp_impl(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable& neighbors,
                            uint64_t now_tsc, bool (*owns)(const void*, uint32_t), const void* ctx,
@@ -97,4 +97,4 @@ IcmpVerdict answer_echo(rte_mbuf* m) {
     return IcmpVerdict::Reply;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -13,7 +13,7 @@
 
 #include "neighbors.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 enum class ArpVerdict : uint8_t {
     Reply,      // m was rewritten into our ARP reply: transmit it on the same port
@@ -53,4 +53,4 @@ ArpVerdict handle_arp(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable
         [](const void* ctx, uint32_t ip) { return (*static_cast<const F*>(ctx))(ip); }, &owns, learned);
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -29,7 +29,7 @@
 namespace {
 
 using namespace svcnat;
-using namespace svcnat::gw;
+using namespace svcnat::dpdk;
 
 uint32_t be_ip(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return rte_cpu_to_be_32((a << 24) | (b << 16) | (c << 8) | d); }
 
@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
         }
     };
     syn_pass(nullptr, 0);
-    FlowStore& table = w.flows();
+    FlowTable& table = w.flows();
     for (uint32_t i = 0; i < table.capacity(); ++i) table.at(i).last_seen_ms = 0;
     for (uint32_t i = 0; i < 2 * table.capacity() / 64 + 2 && table.size() > 0; ++i) w.poll_once();
     std::printf("new_flows: warm-up pass done, %u flows left after expiry\n", table.size());

@@ -11,7 +11,7 @@
 #include "arp_icmp.hpp"
 #include "worker.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 Gateway::Gateway(const GatewayConfig& cfg) : cfg_(cfg) {}
 
@@ -166,4 +166,4 @@ void Gateway::control_tick() {
     }
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -22,7 +22,7 @@
 #include "snapshot.hpp"
 #include "stats.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 class Worker;
 
@@ -120,4 +120,4 @@ public:
     }
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <unistd.h>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace po = boost::program_options;
 
@@ -285,4 +285,4 @@ ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
     return out;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

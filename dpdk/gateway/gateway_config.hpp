@@ -16,7 +16,7 @@
 #include "control/model/ip.hpp"
 #include "dpdk/core/flow_state.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 using MacAddr = std::array<uint8_t, 6>;
 
@@ -95,4 +95,4 @@ PortConfig parse_port_spec(std::string_view spec);
 // addresses, unique names. Throws GatewayConfigError.
 void validate(const GatewayConfig& cfg);
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -16,14 +16,14 @@
 #include "control/state/state.hpp"
 #include "gateway.hpp"
 #include "gateway_config.hpp"
-#include "reload_watch.hpp"
+#include "control_events.hpp"
 #include "telemetry.hpp"
 #include "worker.hpp"
 
 namespace {
 
 using namespace svcnat;
-using namespace svcnat::gw;
+using namespace svcnat::dpdk;
 
 int run_worker(void* arg) {
     static_cast<Worker*>(arg)->run();
@@ -62,6 +62,9 @@ size_t count_vips(const ServiceState& s) {
 }
 
 int gateway_main(int argc, char** argv) {
+    // Before EAL starts its threads, so that only the control loop's
+    // signalfd sees these signals.
+    block_signals(control_signals());
     const int eal_args = rte_eal_init(argc, argv);
     if (eal_args < 0) {
         std::fprintf(stderr, "svcnat-gateway: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
@@ -117,16 +120,19 @@ int gateway_main(int argc, char** argv) {
         spdlog::info("serving {} VIP address(es) of {} service port(s) on {} worker lcore(s)", count_vips(*state),
                      state->ports.size(), lcores.size());
 
-        ReloadWatch::install_signal_handlers();
-        ReloadWatch watch(cfg.settings.manifests, cfg.watch_manifests);
+        ControlEvents events(cfg.settings.manifests, cfg.watch_manifests);
+        if (!events.watch_error().empty())
+            spdlog::warn("manifest changes are not watched ({}); reload with SIGHUP", events.watch_error());
         for (size_t w = 0; w < lcores.size(); ++w)
             rte_eal_remote_launch(run_worker, &gw->worker(static_cast<uint16_t>(w)), lcores[w]);
         std::puts("svcnat-gateway: ready");
         std::fflush(stdout);
 
-        while (!ReloadWatch::stop_requested()) {
+        for (;;) {
+            const ControlEvents::Due due = events.poll();
+            if (due.stop) break;
             gw->control_tick();
-            if (watch.due()) {
+            if (due.reload) {
                 auto next = load(cfg);
                 std::string err;
                 if (!next) {

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -179,4 +179,4 @@ std::vector<NeighborSnapshot> NeighborTable::snapshot(uint64_t now) const {
     return out;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

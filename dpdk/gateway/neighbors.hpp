@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 enum class NeighborState : uint8_t { Incomplete, Reachable, Static };
 
@@ -96,4 +96,4 @@ private:
     std::atomic<uint32_t> used_{0};
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -96,4 +96,4 @@ void stop_ports(const std::vector<PortRuntime>& ports) {
     }
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -12,7 +12,7 @@
 
 #include "gateway_config.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct PortRuntime {
     uint16_t port_id = 0;
@@ -31,4 +31,4 @@ std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers,
 
 void stop_ports(const std::vector<PortRuntime>& ports);
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <unordered_map>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -98,4 +98,4 @@ std::unique_ptr<GatewaySnapshot> GatewaySnapshot::build(const ServiceState& stat
     return s;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -1,4 +1,4 @@
-// What the workers read to handle a new flow: gwcore's ServiceSnapshot (VIPs,
+// What the workers read to handle a new flow: dpdk/core's ServiceSnapshot (VIPs,
 // backends, Maglev tables) plus the application's indexes over it, built on
 // the main lcore and published with read-copy-update (see Gateway::install):
 //   * an rte_hash ServiceKey4 -> service index (the fast-path VIP lookup);
@@ -19,7 +19,7 @@
 #include "neighbors.hpp"
 #include "stats.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct ServiceExtras {
     const ServiceBackends* service = nullptr;
@@ -65,4 +65,4 @@ private:
     uint64_t generation_ = 0;
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -1,6 +1,6 @@
 #include "stats.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 const char* to_string(AppDrop d) noexcept {
     switch (d) {
@@ -39,4 +39,4 @@ void TrafficTable::sum(uint32_t id, uint64_t* packets, uint64_t* bytes, uint64_t
     }
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -13,7 +13,7 @@
 
 #include "dpdk/core/drop_reason.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 struct Counter {
     std::atomic<uint64_t> v{0};
@@ -86,4 +86,4 @@ private:
     std::vector<TrafficCounters> rows_;
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -10,7 +10,7 @@
 #include "gateway.hpp"
 #include "worker.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -195,4 +195,4 @@ bool register_telemetry(Gateway* gw, const std::string& prefix) {
     return ok;
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

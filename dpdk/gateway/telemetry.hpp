@@ -11,7 +11,7 @@
 
 #include <string>
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 class Gateway;
 
@@ -19,4 +19,4 @@ class Gateway;
 // points them at `gw` (nullptr detaches). Returns false if registration failed.
 bool register_telemetry(Gateway* gw, const std::string& prefix);
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -17,7 +17,7 @@
 #include "dpdk/core/nat.hpp"
 #include "gateway.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 namespace {
 
@@ -44,7 +44,7 @@ void set_src_mac(rte_mbuf* m, const rte_ether_addr& mac) {
 Worker::Worker(Gateway& gw, uint16_t index) : gw_(gw), index_(index), stats_(gw.stats(index)) {
     static std::atomic<uint32_t> seq{0};
     const int socket = static_cast<int>(rte_socket_id()) == SOCKET_ID_ANY ? 0 : static_cast<int>(rte_socket_id());
-    flows_ = FlowStore::create("svcnat_fl" + std::to_string(seq.fetch_add(1)), gw.config().flows_per_lcore, socket);
+    flows_ = FlowTable::create("svcnat_fl" + std::to_string(seq.fetch_add(1)), gw.config().flows_per_lcore, socket);
     if (!flows_) throw std::runtime_error("worker " + std::to_string(index) + ": cannot allocate the flow table");
     const size_t nports = gw.ports().size();
     tx_dropped_.assign(nports, 0);  // sized once: the tx buffers keep pointers into it
@@ -278,19 +278,19 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, uint16_t n, uint16
         ++nk;
     }
     if (nk == 0) return;
-    FlowStore::Index idx[kBurst];
+    FlowTable::Index idx[kBurst];
     flows_->lookup_bulk(key_ptrs, nk, idx);
     for (uint16_t j = 0; j < nk; ++j) {
         rte_mbuf* m = pkts[pos[j]];
         ParsedPacket& p = parsed[pos[j]].pkt;
         if (reply[j]) {
-            if (idx[j] == FlowStore::kNone) {
+            if (idx[j] == FlowTable::kNone) {
                 stats_.drop(DropReason::NoFlow);
                 drop(m);
             } else {
                 forward_to_client(m, p, idx[j]);
             }
-        } else if (idx[j] != FlowStore::kNone) {
+        } else if (idx[j] != FlowTable::kNone) {
             forward_to_backend(m, p, idx[j]);
         } else {
             new_flow(m, p, in_port, snap);
@@ -338,8 +338,8 @@ void Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const Gate
     std::memcpy(route.client_mac, p.src_mac.data(), 6);
     route.service_stat = svc->stat_id;
     route.backend_stat = svc->backend_stat_id[bi];
-    const FlowStore::Index idx = flows_->insert(e, route);
-    if (idx == FlowStore::kNone) {
+    const FlowTable::Index idx = flows_->insert(e, route);
+    if (idx == FlowTable::kNone) {
         gw_.snat().release(index_, *lease);
         return fail(DropReason::FlowTableFull);
     }
@@ -354,7 +354,7 @@ void Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const Gate
 // purpose: folding them into one function with a direction argument cost a
 // third of the established-flow rate (10.7 -> 6.8-7.9 Mpps in
 // scripts/bench-gateway).
-void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx) {
+void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx) {
     FlowEntry& e = flows_->at(idx);
     const FlowRoute& r = flows_->route(idx);
     if (p.l4_proto == kProtoTcp && tcp_flags_invalid(p.tcp_flags)) {
@@ -393,7 +393,7 @@ void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index i
     }
 }
 
-void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx) {
+void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx) {
     FlowEntry& e = flows_->at(idx);
     const FlowRoute& r = flows_->route(idx);
     if (p.l4_proto == kProtoTcp && tcp_flags_invalid(p.tcp_flags)) {
@@ -439,8 +439,8 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
             return;
         }
     }
-    const FlowStore::Index idx = flows_->lookup(key);
-    if (idx == FlowStore::kNone) {
+    const FlowTable::Index idx = flows_->lookup(key);
+    if (idx == FlowTable::kNone) {
         stats_.drop(DropReason::NoFlow);
         return drop(m);
     }
@@ -486,4 +486,4 @@ void Worker::release_held(int32_t slot) {
     send(gw_.neighbors().port_of(slot), m);
 }
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "dpdk/core/parse.hpp"
-#include "flow_store.hpp"
+#include "flow_table.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 
 class Gateway;
 class GatewaySnapshot;
@@ -45,15 +45,15 @@ public:
     void flush();
 
     uint16_t index() const { return index_; }
-    const FlowStore& flows() const { return *flows_; }
-    FlowStore& flows() { return *flows_; }
+    const FlowTable& flows() const { return *flows_; }
+    FlowTable& flows() { return *flows_; }
 
 private:
     void handle_nat(rte_mbuf** pkts, ParseResult* parsed, uint16_t n, uint16_t in_port,
                     const GatewaySnapshot* snap);
     bool handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
-    void forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
-    void forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowStore::Index idx);
+    void forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx);
+    void forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx);
     void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
     void new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
     void send(uint16_t port, rte_mbuf* m);
@@ -64,11 +64,11 @@ private:
     Gateway& gw_;
     uint16_t index_;
     LcoreStats& stats_;
-    std::unique_ptr<FlowStore> flows_;
+    std::unique_ptr<FlowTable> flows_;
     std::vector<rte_eth_dev_tx_buffer*> tx_;  // per port, on tx queue index_
     std::vector<uint64_t> tx_dropped_;        // rte_eth_tx_buffer error callback counters
     uint64_t now_ms_ = 0;
     uint64_t tsc_per_ms_ = 1;
 };
 
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -17,10 +17,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "../../control/model/prefault.hpp"
+#include "control/os/prefault.hpp"
 #include "socket.hpp"
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 namespace {
 
 // Room after the page limit: a message is written at the page's current end
@@ -232,13 +232,13 @@ uint32_t Batch::add_owner(std::string_view owner) {
 }
 
 nlmsghdr* Batch::begin_message() {
-    if (finished_) throw std::logic_error("nftnet::Batch: append after finish()");
+    if (finished_) throw std::logic_error("netlink::Batch: append after finish()");
     return static_cast<nlmsghdr*>(mnl_nlmsg_batch_current(current_));
 }
 
 uint32_t Batch::commit_message(nlmsghdr* nlh, uint32_t owner, uint32_t first_element,
                                uint32_t element_count) {
-    if (nlh->nlmsg_len > kMessageRoom) throw std::length_error("nftnet::Batch: message too large");
+    if (nlh->nlmsg_len > kMessageRoom) throw std::length_error("netlink::Batch: message too large");
     auto* base = pages_.back().data.get();
     Location where{static_cast<uint32_t>(pages_.size() - 1),
                    static_cast<uint32_t>(reinterpret_cast<uint8_t*>(nlh) - base)};
@@ -252,7 +252,7 @@ uint32_t Batch::commit_message(nlmsghdr* nlh, uint32_t owner, uint32_t first_ele
         std::memcpy(pages_.back().data.get(), copy.data(), copy.size());
         nlh = reinterpret_cast<nlmsghdr*>(pages_.back().data.get());
         where = {static_cast<uint32_t>(pages_.size() - 1), 0};
-        if (!mnl_nlmsg_batch_next(current_)) throw std::logic_error("nftnet::Batch: page too small");
+        if (!mnl_nlmsg_batch_next(current_)) throw std::logic_error("netlink::Batch: page too small");
     }
     pages_.back().used = mnl_nlmsg_batch_size(current_);
     MessageInfo info;
@@ -385,7 +385,7 @@ uint32_t Batch::put_elements(const nftnl_set* set, uint16_t nft_msg_type, uint16
                                                         reinterpret_cast<uint8_t*>(nlh));
             if (list_bytes > options_.max_element_list_bytes) {
                 nlh->nlmsg_len = before;  // undo; the element opens the next message
-                if (count == 0) throw std::length_error("nftnet::Batch: one set element exceeds the message limit");
+                if (count == 0) throw std::length_error("netlink::Batch: one set element exceeds the message limit");
                 break;
             }
             const uint32_t element_owner = intern_owner(pending.owner);
@@ -432,7 +432,7 @@ uint32_t Batch::put_raw_elements(const nftnl_set* set, bool add, uint16_t flags,
                 nlh->nlmsg_len - (reinterpret_cast<uint8_t*>(list) - reinterpret_cast<uint8_t*>(nlh));
             if (list_bytes > options_.max_element_list_bytes) {
                 nlh->nlmsg_len = before;  // the element opens the next message
-                if (count == 0) throw std::length_error("nftnet::Batch: one set element exceeds the message limit");
+                if (count == 0) throw std::length_error("netlink::Batch: one set element exceeds the message limit");
                 break;
             }
             elements_.push_back({before, element_owner});
@@ -553,4 +553,4 @@ std::span<const uint8_t> Batch::message_bytes(uint32_t seq) const {
     return {pages_[where.page].data.get() + where.offset, messages_[it->second].length};
 }
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -42,7 +42,7 @@ struct nftnl_rule;
 struct nftnl_set;
 struct nftnl_set_elem;
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 
 // Flags a message may carry besides NLM_F_REQUEST | NLM_F_ACK (always set).
 // Values are the netlink ones so they can be or-ed: kCreate | kExclusive.
@@ -235,4 +235,4 @@ private:
     bool finished_ = false;
 };
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

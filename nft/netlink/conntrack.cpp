@@ -12,7 +12,7 @@
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 namespace {
 
 struct HandleCloser {
@@ -123,4 +123,4 @@ ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targe
     });
 }
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -20,7 +20,7 @@
 
 #include "control/model/ip.hpp"
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 
 struct UdpConntrackTarget {
     enum class Match : uint8_t {
@@ -60,4 +60,4 @@ ConntrackDeletion delete_udp_conntrack_where(bool ipv4, bool ipv6, const std::fu
 // (ENOENT) counts as neither deleted nor an error.
 ConntrackDeletion delete_udp_conntrack(std::span<const UdpConntrackTarget> targets);
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -10,7 +10,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 namespace {
 
 [[noreturn]] void throw_errno(const char* what) {
@@ -96,4 +96,4 @@ uint32_t next_sequence_number() {
     return seq != 0 ? seq : counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -18,7 +18,7 @@
 
 struct mnl_socket;
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 
 class NetlinkSocket {
 public:
@@ -59,4 +59,4 @@ private:
 // Seeded from the clock like nft does; thread-safe.
 uint32_t next_sequence_number();
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

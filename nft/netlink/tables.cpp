@@ -14,7 +14,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 namespace {
 
 // A dump can be interrupted by a concurrent commit (NLM_F_DUMP_INTR, which
@@ -142,4 +142,4 @@ GenerationResult read_generation(NetlinkSocket& socket) {
     return result;
 }
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -13,7 +13,7 @@
 #include "socket.hpp"
 #include "transaction.hpp"
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 
 struct TableInfo {
     uint16_t family = 0;   // NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET, ...
@@ -66,4 +66,4 @@ struct GenerationResult {
 // since our last transaction.
 GenerationResult read_generation(NetlinkSocket& socket);
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

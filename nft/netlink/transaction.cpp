@@ -12,7 +12,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -245,4 +245,4 @@ BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
     return result;
 }
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

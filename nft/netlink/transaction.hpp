@@ -19,7 +19,7 @@
 #include "batch.hpp"
 #include "socket.hpp"
 
-namespace svcnat::nftnet {
+namespace svcnat::nft::netlink {
 
 struct MessageError {
     uint32_t seq = 0;
@@ -77,4 +77,4 @@ bool absorb_replies(std::span<const uint8_t> bytes, uint32_t port_id, const Batc
 // Decides result.outcome from what absorb_replies() collected.
 void settle_outcome(const Batch& batch, const std::vector<bool>& answered, BatchResult& result);
 
-}  // namespace svcnat::nftnet
+}  // namespace svcnat::nft::netlink

@@ -22,7 +22,7 @@
 #include "control/model/allocate.hpp"
 #include "control/model/resolve.hpp"
 #include "control/state/state.hpp"
-#include "nft/syncer.hpp"
+#include "nft/kernel_syncer.hpp"
 
 namespace svcnat {
 namespace {
@@ -43,6 +43,7 @@ double peak_rss_mib() {
 struct Sample {
     double ms = 0;
     SyncReport report;
+    nft::KernelSyncStats stats;
 };
 
 struct Op {
@@ -88,13 +89,13 @@ void print_op(const Op& op) {
     double plan = 0, encode = 0, kernel = 0;
     for (const auto& s : op.samples) {
         sent += s.report.sent;
-        messages = std::max(messages, s.report.messages);
-        bytes = std::max(bytes, s.report.bytes);
+        messages = std::max(messages, s.stats.messages);
+        bytes = std::max(bytes, s.stats.bytes);
         full += s.report.full;
         failed += !s.report.ok;
-        plan += s.report.plan_seconds * 1000;
-        encode += s.report.encode_seconds * 1000;
-        kernel += s.report.kernel_seconds * 1000;
+        plan += s.stats.plan_seconds * 1000;
+        encode += s.stats.encode_seconds * 1000;
+        kernel += s.stats.kernel_seconds * 1000;
     }
     const double n = static_cast<double>(std::max<size_t>(op.samples.size(), 1));
     std::printf("  %-16s %4zu %9.2f %8.2f   %7zu %9zu %6zu   %6.2f %6.2f %6.2f%s%s\n", op.name.c_str(), op.samples.size(),
@@ -136,7 +137,7 @@ int run(int argc, char** argv) {
     ServiceState state = resolve(loaded.manifests, node_info(settings, loaded.manifests), &loaded.diagnostics);
     const double resolve_ms = ms_since(t);
     loaded = {};  // the daemon keeps the state, not the objects
-    auto syncer = make_nft_syncer(settings);
+    auto syncer = nft::make_kernel_syncer(settings);
     t = Clock::now();
     auto cold = syncer->sync(state, true);
     const double cold_ms = ms_since(t);
@@ -150,14 +151,15 @@ int run(int argc, char** argv) {
                 state.ports.size(), endpoints);
     std::printf("cold: load %.0f ms, allocate+resolve %.0f ms, sync %.0f ms (plan %.0f, encode %.0f, kernel %.0f), "
                 "%zu messages, %zu bytes; peak RSS %.0f MiB\n",
-                load_ms, resolve_ms, cold_ms, cold.plan_seconds * 1000, cold.encode_seconds * 1000,
-                cold.kernel_seconds * 1000, cold.messages, cold.bytes, peak_rss_mib());
+                load_ms, resolve_ms, cold_ms, syncer->last_stats().plan_seconds * 1000,
+                syncer->last_stats().encode_seconds * 1000, syncer->last_stats().kernel_seconds * 1000,
+                syncer->last_stats().messages, syncer->last_stats().bytes, peak_rss_mib());
     if (state.ports.empty()) return 0;
 
     auto timed = [&](Op& op) {
         auto start = Clock::now();
         auto r = syncer->sync(state, false);
-        op.samples.push_back({ms_since(start), r});
+        op.samples.push_back({ms_since(start), r, syncer->last_stats()});
         if (!r.ok)
             for (const auto& e : r.errors) std::cerr << op.name << ": " << e.object << ": " << e.message << "\n";
     };

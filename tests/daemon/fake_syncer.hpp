@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "nft/syncer.hpp"
+#include "control/sync/syncer.hpp"
 
 namespace svcnat::test {
 
@@ -47,8 +47,7 @@ public:
         first_ = false;
         r.ok = true;
         r.sent = !k_->committed || !(k_->committed->ports == desired.ports) || r.full;
-        r.messages = desired.ports.size() * 3;
-        r.bytes = r.messages * 100;
+        r.detail = std::to_string(desired.ports.size() * 3) + " pretend messages";
         r.service_changes = k_->committed ? 0 : desired.ports.size();
         k_->committed = desired;
         return r;

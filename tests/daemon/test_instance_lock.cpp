@@ -5,7 +5,7 @@
 #include <string>
 
 #include "control/daemon/instance_lock.hpp"
-#include "temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace svcnat {
 namespace {

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "control/daemon/manifest_paths.hpp"
-#include "temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace svcnat {
 namespace {

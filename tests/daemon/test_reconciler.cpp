@@ -5,7 +5,7 @@
 
 #include "control/daemon/reconciler.hpp"
 #include "fake_syncer.hpp"
-#include "prometheus_parser.hpp"
+#include "metrics_text.hpp"
 #include "test_helpers.hpp"
 
 namespace svcnat {
@@ -61,8 +61,10 @@ TEST_F(ReconcilerTest, InvalidEditKeepsTheLastGoodStateProgrammed) {
     auto hz = nlohmann::json::parse(status.healthz(std::chrono::system_clock::now()).body);
     EXPECT_EQ(hz["svcnat"]["configOk"], false);
     EXPECT_EQ(hz["svcnat"]["configErrors"][0], rec.config_errors()[0]);
-    auto m = test::parse_prometheus_text(status.metrics_text());
-    ASSERT_EQ(m.error, "");
+    auto m = test::MetricsText(status.metrics_text());
+    if (const auto problems = test::promtool_problems(m.text()); problems != "skip") {
+        EXPECT_EQ(problems, "");
+    }
     EXPECT_EQ(m.value("svcnat_config_errors_total"), 1);
     EXPECT_EQ(m.value("svcnat_config_last_load_success"), 0);
     EXPECT_EQ(m.value("svcnat_service_ports"), 2);
@@ -72,7 +74,7 @@ TEST_F(ReconcilerTest, InvalidEditKeepsTheLastGoodStateProgrammed) {
     EXPECT_EQ(rec.reconcile(settings, false, SyncReason::Change), SyncOutcome::Ok);
     EXPECT_EQ(kernel->snapshot()->ports.size(), 1u);
     EXPECT_TRUE(rec.config_errors().empty());
-    m = test::parse_prometheus_text(status.metrics_text());
+    m = test::MetricsText(status.metrics_text());
     EXPECT_EQ(m.value("svcnat_config_last_load_success"), 1);
     EXPECT_EQ(m.value("svcnat_service_ports"), 1);
 }
@@ -86,7 +88,7 @@ TEST_F(ReconcilerTest, FailedSyncLeavesTheCommittedStateAndIsReported) {
     EXPECT_EQ(kernel->snapshot()->ports.size(), 1u);
     EXPECT_EQ(rec.programmed()->ports.size(), 1u);
     EXPECT_EQ(status.healthz(std::chrono::system_clock::now()).status, 503);
-    auto m = test::parse_prometheus_text(status.metrics_text());
+    auto m = test::MetricsText(status.metrics_text());
     EXPECT_EQ(m.value("kubeproxy_sync_proxy_rules_nftables_sync_failures_total"), 1);
     EXPECT_EQ(rec.reconcile(settings, true, SyncReason::Retry), SyncOutcome::Ok);
     EXPECT_EQ(kernel->snapshot()->ports.size(), 2u);

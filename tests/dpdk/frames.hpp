@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace svcnat::gw::test {
+namespace svcnat::dpdk::test {
 
 inline uint32_t ip4(const char* text) {
     unsigned a, b, c, d;
@@ -166,4 +166,4 @@ struct Seen {
     }
 };
 
-}  // namespace svcnat::gw::test
+}  // namespace svcnat::dpdk::test

@@ -8,7 +8,7 @@
 
 #include "dpdk/gateway/gateway_config.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 struct TempFile {
@@ -128,4 +128,4 @@ TEST(GatewayConfig, MacParsing) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -19,40 +19,13 @@
 
 #include "dpdk/gateway/gateway.hpp"
 #include "dpdk/gateway/worker.hpp"
+#include "eal_environment.hpp"
 #include "frames.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using namespace test;
-
-class EalEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override {
-        prefix_ = "svcnat_gwtest_" + std::to_string(getpid());
-        // --in-memory is refused together with --no-huge by DPDK 22.11
-        // (it implies legacy memory); --no-shconf gives the same isolation.
-        std::vector<std::string> args = {"gwtest", "--no-huge", "--no-shconf", "--no-pci", "-m", "256",
-                                         "-l", "0", "--file-prefix", prefix_, "--log-level", "lib.*:error",
-                                         "--no-telemetry"};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        ok_ = rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
-    }
-    void TearDown() override {
-        if (!ok_) return;
-        // --no-shconf still creates the runtime directory: remove ours.
-        const std::string runtime_dir = rte_eal_get_runtime_dir();
-        rte_eal_cleanup();
-        std::error_code ec;
-        if (runtime_dir.find(prefix_) != std::string::npos) std::filesystem::remove_all(runtime_dir, ec);
-    }
-    static bool ok() { return ok_; }
-
-private:
-    std::string prefix_;
-    static inline bool ok_ = false;
-};
 
 const ::testing::Environment* const eal_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
 
@@ -521,7 +494,7 @@ TEST_F(PipelineTest, IdleFlowsExpireAndReturnTheirSnatPort) {
     EXPECT_EQ(gw_->snat().available(0), free_before - 1);
     EXPECT_EQ(gw_->worker(0).flows().size(), 1u);
     // Age the flow past the UDP timeout by rewinding its last_seen.
-    FlowStore& fs = gw_->worker(0).flows();
+    FlowTable& fs = gw_->worker(0).flows();
     for (uint32_t i = 0; i < fs.capacity(); ++i) fs.at(i).last_seen_ms = 0;
     for (int i = 0; i < 200; ++i) gw_->worker(0).poll_once();  // sweep the whole table
     EXPECT_EQ(gw_->worker(0).flows().size(), 0u);
@@ -530,9 +503,9 @@ TEST_F(PipelineTest, IdleFlowsExpireAndReturnTheirSnatPort) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 // "Fragmentation needed" from a router in the pod network about a packet the
@@ -603,4 +576,4 @@ TEST_F(PipelineTest, LoadBalancerSourceRangesAreEnforcedPerFlow) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -10,7 +10,7 @@
 #include <memory>
 #include <thread>
 
-#include "control/model/prefault.hpp"
+#include "control/os/prefault.hpp"
 
 namespace svcnat {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-namespace svcnat::gw::test {
+namespace svcnat::dpdk::test {
 
 inline uint32_t ref_sum(const uint8_t* p, size_t n, uint32_t sum = 0) {
     for (size_t i = 0; i < n; ++i) sum += (i % 2 == 0) ? uint32_t{p[i]} << 8 : p[i];
@@ -187,4 +187,4 @@ inline std::vector<uint8_t> build_ipv6(uint8_t next_header, uint16_t sport, uint
     return f;
 }
 
-}  // namespace svcnat::gw::test
+}  // namespace svcnat::dpdk::test

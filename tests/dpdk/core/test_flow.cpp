@@ -1,16 +1,15 @@
-// Flow keys, TCP state tracking, flow entries and the pure flow table with
-// its bounded incremental expiry sweep.
+// Flow keys, TCP state tracking and flow entries (the flow table itself,
+// on rte_hash, is tested in tests/dpdk/test_flow_table.cpp).
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <set>
 
 #include "dpdk/core/flow_entry.hpp"
-#include "dpdk/core/flow_table.hpp"
 #include "dpdk/core/nat.hpp"
 #include "packet_builder.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using test::raw16;
@@ -22,13 +21,6 @@ constexpr auto B = Direction::FromBackend;
 FlowKey4 client_key(uint32_t i) {
     return make_flow_key4(raw32(0xc0000200 + (i % 200)), raw32(0xcb007101),
                           raw16(static_cast<uint16_t>(10000 + i / 200)), raw16(80), kProtoTcp);
-}
-
-FlowEntry entry(uint32_t i, uint64_t now, uint8_t proto = kProtoTcp) {
-    FlowKey4 k = client_key(i);
-    k.proto = proto;
-    return make_flow_entry(k, raw32(0x0af40000 + i % 7), raw16(8080), raw32(0x0a000001),
-                           raw16(static_cast<uint16_t>(1024 + i)), 0, now);
 }
 
 TEST(FlowKey, LayoutHasNoHolesAndHashesDeterministically) {
@@ -170,176 +162,5 @@ TEST(FlowEntry, RewritesCountersAndExpiry) {
     EXPECT_TRUE(u.expired(10 + 300'001, FlowTimeouts{}));
 }
 
-TEST(FlowTable, InsertFindEraseBothKeys) {
-    FlowTable t(8);
-    const FlowEntry e = entry(1, 0);
-    const auto i = t.insert(e);
-    ASSERT_TRUE(i);
-    EXPECT_EQ(t.find_client(e.client_side), i);
-    EXPECT_EQ(t.find_reply(e.reply_side), i);
-    EXPECT_FALSE(t.find_client(e.reply_side));
-    EXPECT_FALSE(t.insert(e)) << "duplicate client key";
-    FlowEntry same_reply = entry(2, 0);
-    same_reply.reply_side = e.reply_side;
-    EXPECT_FALSE(t.insert(same_reply)) << "duplicate reply key: SNAT tuple collision";
-    t.erase(*i);
-    EXPECT_FALSE(t.find_client(e.client_side));
-    EXPECT_FALSE(t.find_reply(e.reply_side));
-    EXPECT_EQ(t.size(), 0u);
-    t.erase(*i);  // idempotent
-    EXPECT_EQ(t.size(), 0u);
-}
-
-TEST(FlowTable, FullTableRefusesInsert) {
-    FlowTable t(4);
-    for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(t.insert(entry(i, 0)));
-    EXPECT_FALSE(t.insert(entry(99, 0)));
-    EXPECT_THROW(FlowTable(0), std::invalid_argument);
-}
-
-TEST(FlowTable, ExpirySweepIsBoundedPerCall) {
-    const uint32_t cap = 10000, budget = 256;
-    FlowTable t(cap);
-    for (uint32_t i = 0; i < cap; ++i) ASSERT_TRUE(t.insert(entry(i, 0)));
-    const FlowTimeouts to;
-    const uint64_t later = 31'000;  // all in SynSent: expired
-    uint32_t calls = 0;
-    std::set<uint16_t> released;
-    while (t.size() > 0) {
-        const uint32_t erased = t.expire_some(later, to, budget, [&](const FlowEntry& e) {
-            released.insert(e.reply_side.dst_port);
-        });
-        ASSERT_LE(erased, budget);
-        ++calls;
-        ASSERT_LE(calls, cap / budget + 1) << "sweep does not make progress";
-    }
-    EXPECT_EQ(calls, (cap + budget - 1) / budget);
-    EXPECT_EQ(released.size(), cap) << "on_expired saw every flow once";
-}
-
-TEST(FlowTable, ExpiryHonoursPerStateTimeouts) {
-    FlowTable t(100);
-    const FlowTimeouts to;
-    std::vector<FlowTable::Index> established, syn;
-    for (uint32_t i = 0; i < 100; ++i) {
-        auto idx = t.insert(entry(i, 0));
-        ASSERT_TRUE(idx);
-        if (i % 2) {
-            t.at(*idx).on_packet(B, kTcpSyn | kTcpAck, 60, 0);
-            t.at(*idx).on_packet(C, kTcpAck, 52, 0);
-            established.push_back(*idx);
-        } else {
-            syn.push_back(*idx);
-        }
-    }
-    EXPECT_EQ(t.expire_some(29'000, to, 100), 0u);
-    EXPECT_EQ(t.expire_some(31'000, to, 100), 50u);
-    for (auto i : established) EXPECT_EQ(t.at(i).state(), FlowState::Established);
-    EXPECT_EQ(t.size(), 50u);
-    // Activity refreshes: touch half of the established flows at 800 s.
-    for (size_t k = 0; k < established.size(); k += 2) t.at(established[k]).on_packet(C, kTcpAck, 52, 800'000);
-    EXPECT_EQ(t.expire_some(901'000, to, 100), 25u);
-    EXPECT_EQ(t.expire_some(1'701'000, to, 100), 25u);
-    EXPECT_EQ(t.size(), 0u);
-}
-
-TEST(FlowTable, IdleFlowRemovedWithinTheSweepBound) {
-    // An idle flow disappears at most capacity/budget calls after its
-    // timeout: measure with the cursor in a random position.
-    const uint32_t cap = 1000, budget = 50;
-    FlowTable t(cap);
-    const FlowTimeouts to;
-    for (uint32_t i = 0; i < 500; ++i) ASSERT_TRUE(t.insert(entry(i, 0)));
-    for (int k = 0; k < 7; ++k) t.expire_some(1000, to, budget);  // move the cursor, nothing expires
-    const auto target = t.find_client(client_key(123));
-    ASSERT_TRUE(target);
-    for (uint32_t i = 0; i < 500; ++i)
-        if (i != 123) t.at(*t.find_client(client_key(i))).last_seen_ms = 10'000'000;  // keep alive
-    uint32_t calls = 0;
-    while (t.find_client(client_key(123)) && calls < 1000) {
-        t.expire_some(31'000, to, budget);
-        ++calls;
-    }
-    EXPECT_LE(calls, cap / budget);
-    EXPECT_EQ(t.size(), 499u);
-}
-
 }  // namespace
-}  // namespace svcnat::gw
-
-namespace svcnat::gw {
-namespace {
-
-TEST(IcmpErrors, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
-    // A client SYN is NATed towards the backend; a router on the pod network
-    // answers "fragmentation needed" to the SNAT address. The gateway finds
-    // the flow through the quote and the client receives an error that
-    // quotes, byte for byte, the packet it sent.
-    test::FrameSpec c;
-    c.src = 0xc0000201;  // 192.0.2.1
-    c.dst = 0xcb007101;  // VIP 203.0.113.1
-    c.sport = 40000;
-    c.dport = 80;
-    const auto client_frame = test::build_ipv4(c);
-    auto fwd = client_frame;
-    auto p = parse_frame(std::span<const uint8_t>(fwd)).pkt;
-    FlowTable table(16);
-    const FlowEntry e = make_flow_entry(flow_key4_of(p), raw32(0x0af40007), raw16(8080), raw32(0x0a000001),
-                                        raw16(2049), 0, 0);
-    ASSERT_TRUE(table.insert(e));
-    rewrite_ipv4_tuple(std::span<uint8_t>(fwd), p, e.to_backend());
-
-    auto err = test::build_icmp_error(0x0a0000fe, 0x0a000001, 3, 4, fwd, 28, 1400);
-    auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
-    ASSERT_TRUE(ep.icmp_quotes_packet);
-    const auto idx = table.find_reply(icmp_quoted_flow_key4(ep));
-    ASSERT_TRUE(idx) << "the quote leads to the flow's reply-side key";
-    EXPECT_FALSE(table.find_client(icmp_quoted_flow_key4(ep)));
-    rewrite_icmp_error_v4(std::span<uint8_t>(err), ep, table.at(*idx).icmp_error_to_client());
-
-    const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
-    EXPECT_EQ(out.src_ip4, raw32(c.dst)) << "the error comes from the VIP";
-    EXPECT_EQ(out.dst_ip4, raw32(c.src));
-    EXPECT_EQ(test::get16(err, out.l4_offset + 6), 1400) << "MTU passed through";
-    const std::vector<uint8_t> quoted(err.begin() + out.inner_l3_offset, err.begin() + out.inner_l3_offset + 28);
-    const std::vector<uint8_t> sent(client_frame.begin() + 14, client_frame.begin() + 14 + 28);
-    EXPECT_EQ(quoted, sent);
-}
-
-TEST(IcmpErrors, ErrorFromClientSideReachesBackendAboutItsReply) {
-    test::FrameSpec c;
-    c.proto = kProtoUdp;
-    const auto client_frame = test::build_ipv4(c);
-    const auto cp = parse_frame(std::span<const uint8_t>(client_frame)).pkt;
-    const FlowEntry e = make_flow_entry(flow_key4_of(cp), raw32(0x0af40007), raw16(53), raw32(0x0a000001),
-                                        raw16(3000), 0, 0);
-    FlowTable table(16);
-    ASSERT_TRUE(table.insert(e));
-    // The backend's reply, as the backend sent it, and after NAT to the client.
-    test::FrameSpec r;
-    r.proto = kProtoUdp;
-    r.src = 0x0af40007;
-    r.dst = 0x0a000001;
-    r.sport = 53;
-    r.dport = 3000;
-    const auto reply_frame = test::build_ipv4(r);
-    auto to_client = reply_frame;
-    auto rp = parse_frame(std::span<const uint8_t>(to_client)).pkt;
-    ASSERT_EQ(table.find_reply(flow_key4_of(rp)), table.find_client(e.client_side));
-    rewrite_ipv4_tuple(std::span<uint8_t>(to_client), rp, e.to_client());
-    // The client's host says "port unreachable" about that reply.
-    auto err = test::build_icmp_error(c.src, c.dst, 3, 3, to_client, 28);
-    auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
-    const auto idx = table.find_client(icmp_quoted_flow_key4(ep));
-    ASSERT_TRUE(idx);
-    rewrite_icmp_error_v4(std::span<uint8_t>(err), ep, table.at(*idx).icmp_error_to_backend());
-    const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
-    EXPECT_EQ(out.src_ip4, raw32(0x0a000001));
-    EXPECT_EQ(out.dst_ip4, raw32(0x0af40007));
-    const std::vector<uint8_t> quoted(err.begin() + out.inner_l3_offset, err.begin() + out.inner_l3_offset + 28);
-    const std::vector<uint8_t> sent(reply_frame.begin() + 14, reply_frame.begin() + 14 + 28);
-    EXPECT_EQ(quoted, sent);
-}
-
-}  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

@@ -12,7 +12,7 @@
 #include "dpdk/core/parse.hpp"
 #include "packet_builder.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using test::build_ipv4;
@@ -345,4 +345,4 @@ TEST(Nat, FullNatRoundTripRestoresTheOriginalPacket) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

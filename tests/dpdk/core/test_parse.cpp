@@ -9,7 +9,7 @@
 #include "dpdk/core/parse.hpp"
 #include "packet_builder.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using test::build_ipv4;
@@ -353,4 +353,4 @@ TEST(Parse, DropReasonNamesAreUniqueLabels) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

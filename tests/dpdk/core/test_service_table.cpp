@@ -11,7 +11,7 @@
 #include "dpdk/core/service_table.hpp"
 #include "packet_builder.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using test::raw16;
@@ -270,4 +270,4 @@ TEST(ServiceSnapshot, AllowlistAndTableSize) {
 }
 
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

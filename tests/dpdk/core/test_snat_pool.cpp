@@ -6,12 +6,11 @@
 #include <random>
 #include <set>
 
-#include "dpdk/core/flow_table.hpp"
 #include "dpdk/core/snat_pool.hpp"
 #include "dpdk/core/bytes.hpp"
 #include "packet_builder.hpp"
 
-namespace svcnat::gw {
+namespace svcnat::dpdk {
 namespace {
 
 using test::raw16;
@@ -111,50 +110,5 @@ TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
     EXPECT_EQ(pool.allocate(0)->port, 1026);
 }
 
-TEST(SnatPool, ChurnNeverSharesAReplyTuple) {
-    // Flows come and go on 4 lcores towards 5 backends; the flow table
-    // rejects a duplicate reply key, so every insert succeeding proves that
-    // no two live flows share (SNAT addr, port, backend tuple).
-    const uint16_t lcores = 4;
-    SnatPool pool(config(10000, 10999, lcores, 2));
-    FlowTable table(4096);
-    std::mt19937 rng(8);
-    std::vector<FlowTable::Index> live;
-    uint64_t inserted = 0, exhausted = 0;
-    for (uint32_t step = 0; step < 200000; ++step) {
-        if (!live.empty() && (rng() % 3 == 0 || table.size() == table.capacity())) {
-            const size_t k = rng() % live.size();
-            const FlowEntry& e = table.at(live[k]);
-            const SnatLease lease{e.reply_side.dst_ip,
-                                  load_be16(reinterpret_cast<const uint8_t*>(&e.reply_side.dst_port))};
-            ASSERT_TRUE(pool.release(e.owner_lcore, lease));
-            table.erase(live[k]);
-            live[k] = live.back();
-            live.pop_back();
-            continue;
-        }
-        const auto lcore = static_cast<uint16_t>(rng() % lcores);
-        const auto lease = pool.allocate(lcore);
-        if (!lease) {
-            ++exhausted;
-            continue;
-        }
-        const FlowKey4 ck = make_flow_key4(static_cast<uint32_t>(rng()), raw32(0xcb007101),
-                                           static_cast<uint16_t>(rng()), raw16(80), kProtoTcp);
-        const FlowEntry e = make_flow_entry(ck, raw32(0x0af40001 + static_cast<uint32_t>(rng() % 5)),
-                                            raw16(8080), lease->addr, raw16(lease->port), lcore, step);
-        ASSERT_EQ(owner_lcore(e.reply_side, lcores), lcore);
-        const auto idx = table.insert(e);
-        ASSERT_TRUE(idx) << "reply tuple collision at step " << step;
-        live.push_back(*idx);
-        ++inserted;
-    }
-    EXPECT_GT(inserted, 50000u);
-    uint64_t counted = 0;
-    for (uint16_t l = 0; l < lcores; ++l) counted += pool.exhausted(l);
-    EXPECT_EQ(counted, exhausted);
-    EXPECT_GT(exhausted, 0u) << "the pool (2000 leases) is smaller than the table (4096): must run dry";
-}
-
 }  // namespace
-}  // namespace svcnat::gw
+}  // namespace svcnat::dpdk

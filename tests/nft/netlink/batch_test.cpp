@@ -12,8 +12,8 @@
 #include "nft/netlink/transaction.hpp"
 #include "nft_objects.hpp"
 
-using namespace svcnat::nftnet;
-using namespace nftnet_test;
+using namespace svcnat::nft::netlink;
+using namespace netlink_test;
 
 namespace {
 

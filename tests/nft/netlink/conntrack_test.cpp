@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "nft/netlink/conntrack.hpp"
-#include "nft/netlink/testing/netns.hpp"
+#include "tests/support/netns.hpp"
 
-using namespace svcnat::nftnet;
+using namespace svcnat::nft::netlink;
 using svcnat::IPAddr;
 using svcnat::testing::NetNamespace;
 using svcnat::testing::run_command;
@@ -71,15 +71,15 @@ protected:
         if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root (creates network namespaces)";
         if (!run_command("command -v python3 && command -v conntrack").ok())
             GTEST_SKIP() << "needs python3 and conntrack";
-        char tmpl[] = "/tmp/nftnet-ct-XXXXXX";
+        char tmpl[] = "/tmp/netlink-ct-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
         write(dir_ + "/server.py", kServer);
         write(dir_ + "/client.py", kClient);
         write(dir_ + "/rules.nft", kRules);
 
-        svc_.emplace("nftnet-svc");
-        client_.emplace("nftnet-cl");
+        svc_.emplace("netlink-svc");
+        client_.emplace("netlink-cl");
         client_->exec_or_throw("ip link add veth-c type veth peer name veth-s netns " + svc_->name());
         client_->exec_or_throw("ip addr add 192.0.2.1/24 dev veth-c && ip link set veth-c up && "
                                "ip route add default via 192.0.2.2");

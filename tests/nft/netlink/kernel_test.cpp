@@ -11,12 +11,12 @@
 #include "nft/netlink/batch.hpp"
 #include "nft/netlink/socket.hpp"
 #include "nft/netlink/tables.hpp"
-#include "nft/netlink/testing/netns.hpp"
+#include "tests/support/netns.hpp"
 #include "nft/netlink/transaction.hpp"
 #include "nft_objects.hpp"
 
-using namespace svcnat::nftnet;
-using namespace nftnet_test;
+using namespace svcnat::nft::netlink;
+using namespace netlink_test;
 using svcnat::testing::NetNamespace;
 
 namespace {
@@ -25,7 +25,7 @@ class NftnetKernel : public ::testing::Test {
 protected:
     void SetUp() override {
         if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root (creates network namespaces)";
-        ns_.emplace("nftnet");
+        ns_.emplace("netlink");
     }
     std::string ruleset() const { return ns_->exec_or_throw("nft list ruleset"); }
     std::optional<NetNamespace> ns_;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nft/netlink/testing/netns.hpp"
+#include "tests/support/netns.hpp"
 
 using svcnat::testing::NetNamespace;
 
@@ -30,8 +30,8 @@ TEST(NetnsHelper, CreatesUniqueNamespaceAndRemovesItEvenOnFailure) {
     if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
     std::string path;
     try {
-        NetNamespace a("nftnet-helper");
-        NetNamespace b("nftnet-helper");
+        NetNamespace a("netlink-helper");
+        NetNamespace b("netlink-helper");
         EXPECT_NE(a.name(), b.name());
         EXPECT_NE(a.name().find(std::to_string(getpid())), std::string::npos);
         path = a.path();
@@ -48,11 +48,11 @@ TEST(NetnsHelper, CreatesUniqueNamespaceAndRemovesItEvenOnFailure) {
 TEST(NetnsHelper, NamespacesOfDeadTestProcessesAreSweptAway) {
     if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
     // A pid that exists (init) and one that cannot (above pid_max's limit).
-    const std::string dead = "nftnet-sweep-4194305-0", alive = "nftnet-sweep-1-0";
+    const std::string dead = "netlink-sweep-4194305-0", alive = "netlink-sweep-1-0";
     ASSERT_TRUE(svcnat::testing::run_command("ip netns add " + dead).ok());
     ASSERT_TRUE(svcnat::testing::run_command("ip netns add " + alive).ok());
     {
-        NetNamespace ns("nftnet-sweep");
+        NetNamespace ns("netlink-sweep");
         EXPECT_FALSE(exists("/run/netns/" + dead));
         EXPECT_TRUE(exists("/run/netns/" + alive));
     }
@@ -62,7 +62,7 @@ TEST(NetnsHelper, NamespacesOfDeadTestProcessesAreSweptAway) {
 
 TEST(NetnsHelper, RunEntersTheNamespaceAndPropagatesExceptions) {
     if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
-    NetNamespace ns("nftnet-helper");
+    NetNamespace ns("netlink-helper");
     const ino_t outside = net_inode("/proc/self/ns/net");
     const ino_t target = net_inode(ns.path().c_str());
     ino_t inside = 0;
@@ -86,7 +86,7 @@ TEST(NetnsHelper, SpawnedProcessesAreKilledByPid) {
     if (!NetNamespace::have_root()) GTEST_SKIP() << "needs root";
     pid_t survivor_check;
     {
-        NetNamespace ns("nftnet-helper");
+        NetNamespace ns("netlink-helper");
         pid_t a = ns.spawn("sleep 30");
         survivor_check = ns.spawn("sleep 30");
         ASSERT_EQ(::kill(a, 0), 0);

@@ -1,4 +1,4 @@
-// Small RAII helpers to build libnftnl objects in nftnet tests.
+// Small RAII helpers to build libnftnl objects in netlink tests.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-namespace nftnet_test {
+namespace netlink_test {
 
 struct TableFree { void operator()(nftnl_table* p) const { nftnl_table_free(p); } };
 struct ChainFree { void operator()(nftnl_chain* p) const { nftnl_chain_free(p); } };
@@ -99,4 +99,4 @@ inline Elem make_elem(uint32_t ipv4_host_order, int port = -1) {
     return e;
 }
 
-}  // namespace nftnet_test
+}  // namespace netlink_test

@@ -1,0 +1,24 @@
+// `svcnat cleanup`: removes svcnat's tables (ip and ip6, named by --table)
+// and nothing else. Succeeds when they do not exist.
+#include <iostream>
+
+#include "commands.hpp"
+#include "cli_common.hpp"
+#include "control/state/state.hpp"
+#include "nft/kernel_syncer.hpp"
+
+namespace svcnat::cli {
+int run_cleanup(int argc, const char* const* argv) {
+    po::options_description extra("cleanup options");
+    auto parsed = cli::parse_or_report(argc, argv, extra, "svcnat cleanup [options]");
+    if (!parsed.command) return parsed.exit_status;
+    const ParsedCommand& cmd = *parsed.command;
+    std::string error;
+    if (!nft::make_kernel_syncer(cmd.settings)->cleanup(&error)) {
+        std::cerr << "svcnat cleanup: " << error << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace svcnat::cli

@@ -1,0 +1,121 @@
+// `svcnat run`: the long-running daemon (kube-proxy's role). Wires the real
+// pieces together: settings from --config and flags, the instance lock,
+// kernel mode's syncer, load_state(), and the daemon's event loop.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "control/config/config.hpp"
+#include "control/state/state.hpp"
+#include "nft/kernel_syncer.hpp"
+#include "control/daemon/daemon.hpp"
+#include "control/daemon/instance_lock.hpp"
+#include "control/daemon/logging.hpp"
+
+namespace svcnat::cli {
+namespace {
+
+// Kernel mode's syncer, with what only it knows (the size of its netlink
+// batches) exported next to the daemon's metrics.
+class MeteredKernelSyncer final : public Syncer {
+public:
+    MeteredKernelSyncer(const Settings& settings, prometheus::Registry& registry)
+        : kernel_(settings, nft::SyncerMode::Incremental),
+          messages_(prometheus::BuildGauge()
+                        .Name("svcnat_sync_batch_messages")
+                        .Help("Netlink messages in the last batch sent to the kernel")
+                        .Register(registry)
+                        .Add({})),
+          bytes_(prometheus::BuildGauge()
+                     .Name("svcnat_sync_batch_bytes")
+                     .Help("Bytes of the last netlink batch sent to the kernel")
+                     .Register(registry)
+                     .Add({})) {}
+
+    SyncReport sync(const ServiceState& desired, bool full) override {
+        SyncReport report = kernel_.sync(desired, full);
+        if (report.sent) {
+            messages_.Set(static_cast<double>(kernel_.last_stats().messages));
+            bytes_.Set(static_cast<double>(kernel_.last_stats().bytes));
+        }
+        return report;
+    }
+    bool cleanup(std::string* error) override { return kernel_.cleanup(error); }
+
+private:
+    nft::KernelSyncer kernel_;
+    prometheus::Gauge& messages_;
+    prometheus::Gauge& bytes_;
+};
+
+constexpr std::string_view kUsage =
+    "Usage: svcnat run [--config FILE] [options] [MANIFEST...]\n"
+    "Programs the kernel from the manifests, then keeps it in sync: watches the\n"
+    "manifests and the config file, resyncs on change (at most every\n"
+    "--min-sync-period), reconciles every --sync-period, reloads on SIGHUP.\n"
+    "Serves /healthz, /livez and /metrics like kube-proxy.";
+
+}  // namespace
+
+int run_run(int argc, const char* const* argv) {
+    const po::options_description extra("Daemon options");
+    ParsedCommand cmd;
+    try {
+        cmd = parse_command_line(argc, argv, extra, kUsage);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "svcnat run: %s\n", e.what());
+        return 2;
+    }
+    if (cmd.help) {
+        std::cout << cmd.help_text << "\n";
+        return 0;
+    }
+    Settings settings = cmd.settings;
+    setup_daemon_logging(settings.verbosity);
+    if (settings.manifests.empty()) {
+        spdlog::error("no manifests: give files or directories as arguments or `manifests =` in the config file");
+        return 2;
+    }
+    // Peers closing health-check connections must not kill the daemon.
+    signal(SIGPIPE, SIG_IGN);
+    // Before any thread exists, so that only the event loop's signalfd sees them.
+    block_daemon_signals();
+
+    std::optional<InstanceLock> lock;
+    try {
+        lock.emplace(settings.lock_dir, settings.table);
+    } catch (const LockError& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+
+    // SIGHUP and config-file edits re-read the same file with the same flags;
+    // argv stays valid for the life of main().
+    auto reload = [argc, argv, &extra]() {
+        return parse_command_line(argc, argv, extra, kUsage).settings;
+    };
+    // Decoded files are kept between reloads: a change to one file re-reads
+    // only that file (see ManifestCache). Only the event loop's thread loads.
+    auto cache = std::make_shared<ManifestCache>();
+    auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
+    auto registry = std::make_shared<prometheus::Registry>();
+    auto make_syncer = [registry](const Settings& s) -> std::unique_ptr<Syncer> {
+        return std::make_unique<MeteredKernelSyncer>(s, *registry);
+    };
+    try {
+        Daemon daemon(settings, make_syncer, loader, reload, registry);
+        return daemon.run();
+    } catch (const std::exception& e) {
+        spdlog::critical("svcnat run: {}", e.what());
+        return 1;
+    }
+}
+
+}  // namespace svcnat::cli

@@ -1,0 +1,74 @@
+#include "flow_table.hpp"
+
+#include <rte_hash_crc.h>
+
+namespace svcnat::dpdk {
+
+std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t max_flows, int socket) {
+    if (max_flows == 0) return nullptr;
+    rte_hash_parameters p{};
+    p.name = name.c_str();
+    // Two keys per flow; rte_hash needs some slack to place keys in buckets.
+    p.entries = max_flows * 2 + max_flows / 4;
+    p.key_len = sizeof(FlowKey4);
+    p.hash_func = rte_hash_crc;
+    p.socket_id = socket;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // no spurious "full" on bucket collisions
+    rte_hash* h = rte_hash_create(&p);
+    if (h == nullptr) return nullptr;
+    std::unique_ptr<FlowTable> s(new FlowTable());
+    s->hash_ = h;
+    s->slab_.resize(max_flows);
+    s->used_.assign(max_flows, 0);
+    s->route_.resize(max_flows);
+    s->free_.reserve(max_flows);
+    for (uint32_t i = max_flows; i > 0; --i) s->free_.push_back(i - 1);
+    return s;
+}
+
+FlowTable::~FlowTable() { rte_hash_free(hash_); }
+
+void FlowTable::lookup_bulk(const FlowKey4* const* keys, uint32_t n, Index* out) const {
+    void* data[RTE_HASH_LOOKUP_BULK_MAX];
+    uint64_t hits = 0;
+    rte_hash_lookup_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey4**>(keys)), n, &hits,
+                              data);
+    for (uint32_t i = 0; i < n; ++i)
+        out[i] = (hits >> i) & 1 ? static_cast<Index>(reinterpret_cast<uintptr_t>(data[i])) : kNone;
+}
+
+FlowTable::Index FlowTable::lookup(const FlowKey4& key) const {
+    void* data;
+    if (rte_hash_lookup_data(hash_, &key, &data) < 0) return kNone;
+    return static_cast<Index>(reinterpret_cast<uintptr_t>(data));
+}
+
+FlowTable::Index FlowTable::insert(const FlowEntry& e, const FlowRoute& route) {
+    if (free_.empty()) return kNone;
+    const Index idx = free_.back();
+    void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx));
+    // No lookup of the reply key first: SNAT leases are exclusive (one flow
+    // per SNAT ip:port), so a reply key can only be taken by a bug.
+    if (rte_hash_add_key_data(hash_, &e.client_side, data) < 0) return kNone;
+    if (rte_hash_add_key_data(hash_, &e.reply_side, data) < 0) {
+        rte_hash_del_key(hash_, &e.client_side);
+        return kNone;
+    }
+    free_.pop_back();
+    slab_[idx] = e;
+    used_[idx] = 1;
+    route_[idx] = route;
+    ++size_;
+    return idx;
+}
+
+void FlowTable::erase(Index i) {
+    if (!used_[i]) return;
+    rte_hash_del_key(hash_, &slab_[i].client_side);
+    rte_hash_del_key(hash_, &slab_[i].reply_side);
+    used_[i] = 0;
+    free_.push_back(i);
+    --size_;
+}
+
+}  // namespace svcnat::dpdk
