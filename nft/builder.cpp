@@ -379,86 +379,117 @@ private:
         return eps;
     }
 
-    void add_service_port(const ResolvedServicePort& sp) {
-        std::vector<IPAddr> cluster_ips, external_ips;
+    // The addresses of one service port in this table's family, and the
+    // endpoints each of its paths chooses from.
+    struct PortPaths {
+        std::vector<IPAddr> cluster_ips, external_ips;  // external: externalIPs and LB ingress
+        bool has_nodeport = false;
+        std::vector<const ResolvedEndpoint*> all, cluster_eps, external_eps;
+        // ClientIP affinity or a Local policy: kube-proxy-style chains of
+        // the port's own instead of the shared class chains and endpoint maps.
+        bool own_chains = false;
+        std::string cluster_target, external_target, nodeport_target;  // "" = no endpoint on that path
+    };
+
+    PortPaths paths_of(const ResolvedServicePort& sp) const {
+        PortPaths p;
         for (const auto& ip : sp.clusterIPs)
-            if (ip.family == family_) cluster_ips.push_back(ip);
+            if (ip.family == family_) p.cluster_ips.push_back(ip);
         for (const auto* list : {&sp.externalIPs, &sp.loadBalancerIPs})
             for (const auto& ip : *list)
-                if (ip.family == family_) external_ips.push_back(ip);
-        const bool has_nodeport = sp.nodePort != 0;
-        if (cluster_ips.empty() && external_ips.empty() && !has_nodeport) return;
-
-        const Owner id = std::make_shared<const std::string>(sp.id());
-        const auto all = family_endpoints(sp, false);
+                if (ip.family == family_) p.external_ips.push_back(ip);
+        p.has_nodeport = sp.nodePort != 0;
+        p.all = family_endpoints(sp, false);
         const auto local = family_endpoints(sp, true);
-        const auto& cluster_eps = sp.internalTrafficPolicy == TrafficPolicy::Local ? local : all;
-        const auto& external_eps = sp.externalTrafficPolicy == TrafficPolicy::Local ? local : all;
+        p.cluster_eps = sp.internalTrafficPolicy == TrafficPolicy::Local ? local : p.all;
+        p.external_eps = sp.externalTrafficPolicy == TrafficPolicy::Local ? local : p.all;
+        const bool external_paths = !p.external_ips.empty() || p.has_nodeport;
+        p.own_chains = sp.sessionAffinity == SessionAffinity::ClientIP ||
+                       sp.internalTrafficPolicy == TrafficPolicy::Local ||
+                       (external_paths && sp.externalTrafficPolicy == TrafficPolicy::Local);
+        return p;
+    }
 
-        for (const auto& ip : cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
-        // A pod reaching itself through the service. Shared by every port
-        // the endpoint serves; owned, for error messages, by the first (a
-        // name of its own per endpoint cost 100,000 strings at 10,000
-        // services for messages that are almost never written).
-        for (const auto* ep : all) {
+    // Where each path's dispatch element jumps: the port's own chains, or
+    // the shared class chain for its endpoint count (only for paths this
+    // port has: an unused chain would be churn in every diff).
+    void choose_targets(const ResolvedServicePort& sp, PortPaths& p) {
+        if (p.own_chains && !p.all.empty()) {
+            const bool external_paths = !p.external_ips.empty() || p.has_nodeport;
+            add_own_chains(sp, p.cluster_eps, p.external_eps, external_paths, p.cluster_target, p.external_target);
+            p.nodeport_target = p.external_target;
+            return;
+        }
+        if (!p.cluster_eps.empty()) p.cluster_target = class_chain(Path::Cluster, p.cluster_eps.size());
+        if (!p.external_eps.empty() && !p.external_ips.empty())
+            p.external_target = class_chain(Path::External, p.external_eps.size());
+        if (!p.external_eps.empty() && p.has_nodeport)
+            p.nodeport_target = class_chain(Path::NodePort, p.external_eps.size());
+    }
+
+    // A pod reaching itself through the service. Shared by every port the
+    // endpoint serves; owned, for error messages, by the first (a name of
+    // its own per endpoint cost 100,000 strings at 10,000 services for
+    // messages that are almost never written).
+    void add_hairpin_pairs(const std::vector<const ResolvedEndpoint*>& eps, const Owner& id) {
+        for (const auto* ep : eps) {
             WireBytes k;
             append_addr(k, ep->ip);
             append_addr(k, ep->ip);
             hairpin_set_->elements.try_emplace(k, ElementValue{{}, {}, id});
         }
-        add_firewall(sp, external_ips, id);
+    }
 
-        // Nothing to send anything to: reject at once (filter hooks).
-        const Verdict none_verdict{all.empty() ? VerdictKind::Goto : VerdictKind::Drop,
-                                   all.empty() ? kRejectChain : ""};
-        const bool external_paths = !external_ips.empty() || has_nodeport;
-        const bool special = sp.sessionAffinity == SessionAffinity::ClientIP ||
-                             sp.internalTrafficPolicy == TrafficPolicy::Local ||
-                             (external_paths && sp.externalTrafficPolicy == TrafficPolicy::Local);
+    // Nothing to send anything to: reject at once (filter hooks); only a
+    // Local policy leaving no endpoint drops instead.
+    static Verdict no_endpoint_verdict(const PortPaths& p) {
+        return {p.all.empty() ? VerdictKind::Goto : VerdictKind::Drop, p.all.empty() ? kRejectChain : ""};
+    }
 
-        std::string cluster_target, external_target, nodeport_target;
-        if (special && !all.empty()) {
-            add_special_chains(sp, cluster_eps, external_eps, external_paths, cluster_target, external_target);
-            nodeport_target = external_target;
-        } else {
-            if (!cluster_eps.empty()) cluster_target = class_chain(Path::Cluster, cluster_eps.size());
-            // Class chains only for paths this service has: an unused chain
-            // would be churn in every diff.
-            if (!external_eps.empty() && !external_ips.empty())
-                external_target = class_chain(Path::External, external_eps.size());
-            if (!external_eps.empty() && has_nodeport) nodeport_target = class_chain(Path::NodePort, external_eps.size());
+    // address . proto . port -> target, and the endpoints in the shared map.
+    void dispatch_address(const ResolvedServicePort& sp, const PortPaths& p, const IPAddr& ip,
+                          const std::string& target, const std::vector<const ResolvedEndpoint*>& eps, const Owner& id) {
+        auto key = key_addr_proto_port(ip, sp.protocol, sp.port);
+        if (!target.empty()) {
+            add_element(*service_ips_set_, key, {{}, {VerdictKind::Goto, target}, id});
+            if (!p.own_chains)
+                for (size_t i = 0; i < eps.size(); ++i) {
+                    auto k = key;
+                    append_index(k, static_cast<uint32_t>(i));
+                    add_element(*endpoints_set_, k, {target_data(*eps[i]), {}, id});
+                }
         }
+        // Also when a target exists: eTP Local with no local endpoint sends
+        // only pods and the node itself on; the rest is dropped.
+        if (eps.empty()) add_element(set(kNoEndpointServices), key, {{}, no_endpoint_verdict(p), id});
+    }
 
-        auto dispatch = [&](const IPAddr& ip, const std::string& target, const auto& eps, bool shared_map) {
-            auto key = key_addr_proto_port(ip, sp.protocol, sp.port);
-            if (!target.empty()) {
-                add_element(*service_ips_set_, key, {{}, {VerdictKind::Goto, target}, id});
-                if (shared_map)
-                    for (size_t i = 0; i < eps.size(); ++i) {
-                        auto k = key;
-                        append_index(k, static_cast<uint32_t>(i));
-                        add_element(*endpoints_set_, k, {target_data(*eps[i]), {}, id});
-                    }
-            }
-            // Also when a target exists: eTP Local with no local endpoint
-            // sends only pods and the node itself on; the rest is dropped.
-            if (eps.empty()) add_element(set(kNoEndpointServices), key, {{}, none_verdict, id});
-        };
-        for (const auto& ip : cluster_ips) dispatch(ip, cluster_target, cluster_eps, !special);
-        for (const auto& ip : external_ips) dispatch(ip, external_target, external_eps, !special);
-        if (has_nodeport && nodeports_served_) {
-            auto key = key_proto_port(sp.protocol, sp.nodePort);
-            if (!nodeport_target.empty()) {
-                add_element(set(kServiceNodePorts), key, {{}, {VerdictKind::Goto, nodeport_target}, id});
-                if (!special)
-                    for (size_t i = 0; i < external_eps.size(); ++i) {
-                        auto k = key;
-                        append_index(k, static_cast<uint32_t>(i));
-                        add_element(set(kNodePortEndpoints), k, {target_data(*external_eps[i]), {}, id});
-                    }
-            }
-            if (external_eps.empty()) add_element(set(kNoEndpointNodePorts), key, {{}, none_verdict, id});
+    void dispatch_node_port(const ResolvedServicePort& sp, const PortPaths& p, const Owner& id) {
+        if (!p.has_nodeport || !nodeports_served_) return;
+        auto key = key_proto_port(sp.protocol, sp.nodePort);
+        if (!p.nodeport_target.empty()) {
+            add_element(set(kServiceNodePorts), key, {{}, {VerdictKind::Goto, p.nodeport_target}, id});
+            if (!p.own_chains)
+                for (size_t i = 0; i < p.external_eps.size(); ++i) {
+                    auto k = key;
+                    append_index(k, static_cast<uint32_t>(i));
+                    add_element(set(kNodePortEndpoints), k, {target_data(*p.external_eps[i]), {}, id});
+                }
         }
+        if (p.external_eps.empty()) add_element(set(kNoEndpointNodePorts), key, {{}, no_endpoint_verdict(p), id});
+    }
+
+    void add_service_port(const ResolvedServicePort& sp) {
+        PortPaths p = paths_of(sp);
+        if (p.cluster_ips.empty() && p.external_ips.empty() && !p.has_nodeport) return;
+        const Owner id = std::make_shared<const std::string>(sp.id());
+        for (const auto& ip : p.cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
+        add_hairpin_pairs(p.all, id);
+        add_firewall(sp, p.external_ips, id);
+        choose_targets(sp, p);
+        for (const auto& ip : p.cluster_ips) dispatch_address(sp, p, ip, p.cluster_target, p.cluster_eps, id);
+        for (const auto& ip : p.external_ips) dispatch_address(sp, p, ip, p.external_target, p.external_eps, id);
+        dispatch_node_port(sp, p, id);
     }
 
     void add_firewall(const ResolvedServicePort& sp, const std::vector<IPAddr>& external_ips, const Owner& id) {
@@ -479,7 +510,7 @@ private:
                         {{}, {VerdictKind::Goto, fw.name}, id});
     }
 
-    // Endpoint choice for one path of a special service: with ClientIP
+    // Endpoint choice for one path of a service with chains of its own: with ClientIP
     // affinity, a remembered client goes back to its endpoint; otherwise
     // (and for new clients) a random one.
     void add_selection(Chain& c, const ResolvedServicePort& sp, const std::vector<const ResolvedEndpoint*>& eps) {
@@ -541,7 +572,7 @@ private:
         return name;
     }
 
-    void add_special_chains(const ResolvedServicePort& sp, const std::vector<const ResolvedEndpoint*>& cluster_eps,
+    void add_own_chains(const ResolvedServicePort& sp, const std::vector<const ResolvedEndpoint*>& cluster_eps,
                             const std::vector<const ResolvedEndpoint*>& external_eps,
                             bool external_paths, std::string& cluster_target, std::string& external_target) {
         const auto id = sp.id();

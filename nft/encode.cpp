@@ -425,18 +425,6 @@ NftnlPtr<nftnl_set> make_set(const Table& t, const SetSpec& spec) {
     return s;
 }
 
-NftnlPtr<nftnl_set_elem> make_element(const SetSpec& spec, const WireBytes& key, const ElementValue& v) {
-    NftnlPtr<nftnl_set_elem> e(nftnl_set_elem_alloc());
-    nftnl_set_elem_set(e.get(), NFTNL_SET_ELEM_KEY, key.data(), static_cast<uint32_t>(key.size()));
-    if (spec.is_vmap) {
-        nftnl_set_elem_set_u32(e.get(), NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(verdict_code(v.verdict.kind)));
-        if (!v.verdict.chain.empty()) nftnl_set_elem_set_str(e.get(), NFTNL_SET_ELEM_CHAIN, v.verdict.chain.c_str());
-    } else if (!spec.data.empty()) {
-        nftnl_set_elem_set(e.get(), NFTNL_SET_ELEM_DATA, v.data.data(), static_cast<uint32_t>(v.data.size()));
-    }
-    return e;
-}
-
 void append_elements(netlink::Batch& batch, const Table& t, const SetSpec& spec, bool add, size_t count,
                      const ElementAt& at) {
     if (count == 0) return;

@@ -44,7 +44,6 @@ NftnlPtr<nftnl_chain> make_chain(const Table& t, const Chain& c);
 NftnlPtr<nftnl_set> make_set(const Table& t, const SetSpec& spec);
 // A reference to a named set (table, name, family): for element messages.
 NftnlPtr<nftnl_set> make_set_ref(const Table& t, const std::string& name);
-NftnlPtr<nftnl_set_elem> make_element(const SetSpec& spec, const WireBytes& key, const ElementValue& v);
 
 // The set userdata nft writes (byte orders, typeof), for tests.
 std::string set_userdata(IPFamily family, const SetSpec& spec);

@@ -193,107 +193,131 @@ std::vector<CIDR> parse_cidrs(const po::variables_map& vm, const std::string& ke
     return out;
 }
 
-void convert(const po::variables_map& vm, const Origins& o, Settings& s) {
-    auto has = [&](const char* k) { return vm.count(k) > 0; };
-    auto get = [&](const char* k) { return vm[k].as<std::string>(); };
+// The converters below fill Settings from the parsed options, one group
+// each; every bad value throws ConfigError naming the option and its origin.
+struct Converter {
+    const po::variables_map& vm;
+    const Origins& o;
+    Settings& s;
 
-    if (has("node-name")) {
-        s.node_name = lowercase(trim(get("node-name")));
-        if (s.node_name.empty()) o.fail("node-name", get("node-name"), "must not be empty");
-    } else {
-        s.node_name = host_name();
+    bool has(const char* k) const { return vm.count(k) > 0; }
+    std::string get(const char* k) const { return vm[k].as<std::string>(); }
+
+    bool boolean(const char* key) const {
+        auto b = cv::parse_bool(get(key));
+        if (!b) o.fail(key, get(key), "expected true or false");
+        return *b;
     }
-    for (const auto& item : list_items(vm, "node-ip")) {
-        auto ip = IPAddr::parse(item);
-        if (!ip) o.fail("node-ip", item, "expected an IP address");
-        s.node_ips.push_back(*ip);
-    }
-    s.cluster_cidrs = parse_cidrs(vm, "cluster-cidr", o, false);
-    if (has("service-cidr")) {
-        s.service_cidrs = parse_cidrs(vm, "service-cidr", o, true);
-        if (s.service_cidrs.empty()) o.fail("service-cidr", "", "expected at least one CIDR");
-    }
-    if (has("node-port-range")) {
-        const std::string v = get("node-port-range");
-        auto dash = v.find('-');
-        auto digits = [](std::string_view t) {
-            return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        };
-        if (dash == std::string::npos || !digits(trim(v.substr(0, dash))) || !digits(trim(v.substr(dash + 1))))
-            o.fail("node-port-range", v, "expected FIRST-LAST");
-        auto r = cv::parse_port_range(v);
-        if (!r) o.fail("node-port-range", v, "expected 1 <= FIRST <= LAST <= 65535");
-        s.node_port_range = *r;
-    }
-    for (const auto& item : list_items(vm, "nodeport-addresses")) {
-        if (item == "primary") continue;  // the default: the node's primary IPs
-        if (item == "all") {
-            s.nodeport_addresses.all_local = true;
-            continue;
-        }
-        auto c = CIDR::parse(item);
-        if (!c) o.fail("nodeport-addresses", item, "expected CIDRs, \"primary\" or \"all\"");
-        s.nodeport_addresses.cidrs.push_back(*c);
-    }
-    if (s.nodeport_addresses.all_local && !s.nodeport_addresses.cidrs.empty())
-        o.fail("nodeport-addresses", "all", "\"all\" cannot be combined with CIDRs");
-    if (has("masquerade-all")) {
-        auto b = cv::parse_bool(get("masquerade-all"));
-        if (!b) o.fail("masquerade-all", get("masquerade-all"), "expected true or false");
-        s.masquerade_all = *b;
-    }
-    if (has("cleanup-on-exit")) {
-        auto b = cv::parse_bool(get("cleanup-on-exit"));
-        if (!b) o.fail("cleanup-on-exit", get("cleanup-on-exit"), "expected true or false");
-        s.cleanup_on_exit = *b;
-    }
-    if (has("masquerade-bit")) {
-        const std::string v = trim(get("masquerade-bit"));
-        bool ok = !v.empty() && v.size() <= 2 &&
-                  std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        if (!ok || std::stoi(v) > 31) o.fail("masquerade-bit", get("masquerade-bit"), "expected an integer in 0..31");
-        s.masquerade_bit = static_cast<uint8_t>(std::stoi(v));
-    }
-    const char* duration_hint = "expected a duration such as 30s, 1m or 500ms";
-    if (has("sync-period")) {
-        auto d = cv::parse_duration(get("sync-period"));
-        if (!d) o.fail("sync-period", get("sync-period"), duration_hint);
-        if (*d <= 0) o.fail("sync-period", get("sync-period"), "must be greater than 0");
-        s.sync_period_s = *d;
-    }
-    if (has("min-sync-period")) {
-        auto d = cv::parse_duration(get("min-sync-period"));
-        if (!d) o.fail("min-sync-period", get("min-sync-period"), duration_hint);
-        s.min_sync_period_s = *d;
-    }
-    if (s.min_sync_period_s > s.sync_period_s)
-        throw ConfigError(o.label("min-sync-period") + ": must not exceed sync-period (" +
-                          std::to_string(s.min_sync_period_s) + "s > " + std::to_string(s.sync_period_s) + "s)");
-    for (const char* key : {"healthz-bind-address", "metrics-bind-address"}) {
-        if (!has(key)) continue;
+    int small_number(const char* key, int max, const char* expected) const {
         const std::string v = trim(get(key));
-        if (!v.empty() && !cv::is_host_port(v)) o.fail(key, v, "expected IP:PORT, [IPv6]:PORT or \"\" to disable");
-        (std::string(key) == "healthz-bind-address" ? s.healthz_bind_address : s.metrics_bind_address) = v;
+        const bool ok = !v.empty() && v.size() <= 2 &&
+                        std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (!ok || std::stoi(v) > max) o.fail(key, get(key), expected);
+        return std::stoi(v);
     }
-    if (has("table")) {
-        if (!cv::is_nft_identifier(get("table")))
-            o.fail("table", get("table"),
-                   "expected an nftables name: a letter or \"_\", then letters, digits, \"_\", \"-\", \".\" or "
-                   "\"/\", at most 255 characters");
-        s.table = get("table");
+
+    void node() {
+        if (has("node-name")) {
+            s.node_name = lowercase(trim(get("node-name")));
+            if (s.node_name.empty()) o.fail("node-name", get("node-name"), "must not be empty");
+        } else {
+            s.node_name = host_name();
+        }
+        for (const auto& item : list_items(vm, "node-ip")) {
+            auto ip = IPAddr::parse(item);
+            if (!ip) o.fail("node-ip", item, "expected an IP address");
+            s.node_ips.push_back(*ip);
+        }
     }
-    if (has("lock-dir")) {
-        const std::string v = get("lock-dir");
-        if (v.empty() || v.front() != '/') o.fail("lock-dir", v, "expected an absolute path");
-        s.lock_dir = v;
+
+    void ranges() {
+        s.cluster_cidrs = parse_cidrs(vm, "cluster-cidr", o, false);
+        if (has("service-cidr")) {
+            s.service_cidrs = parse_cidrs(vm, "service-cidr", o, true);
+            if (s.service_cidrs.empty()) o.fail("service-cidr", "", "expected at least one CIDR");
+        }
+        if (has("node-port-range")) {
+            const std::string v = get("node-port-range");
+            auto dash = v.find('-');
+            auto digits = [](std::string_view t) {
+                return !t.empty() &&
+                       std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+            };
+            if (dash == std::string::npos || !digits(trim(v.substr(0, dash))) || !digits(trim(v.substr(dash + 1))))
+                o.fail("node-port-range", v, "expected FIRST-LAST");
+            auto r = cv::parse_port_range(v);
+            if (!r) o.fail("node-port-range", v, "expected 1 <= FIRST <= LAST <= 65535");
+            s.node_port_range = *r;
+        }
+        for (const auto& item : list_items(vm, "nodeport-addresses")) {
+            if (item == "primary") continue;  // the default: the node's primary IPs
+            if (item == "all") {
+                s.nodeport_addresses.all_local = true;
+                continue;
+            }
+            auto c = CIDR::parse(item);
+            if (!c) o.fail("nodeport-addresses", item, "expected CIDRs, \"primary\" or \"all\"");
+            s.nodeport_addresses.cidrs.push_back(*c);
+        }
+        if (s.nodeport_addresses.all_local && !s.nodeport_addresses.cidrs.empty())
+            o.fail("nodeport-addresses", "all", "\"all\" cannot be combined with CIDRs");
     }
-    if (has("v")) {
-        const std::string v = trim(get("v"));
-        bool ok = !v.empty() && v.size() <= 2 &&
-                  std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        if (!ok) o.fail("v", get("v"), "expected a log level 0..99");
-        s.verbosity = std::stoi(v);
+
+    void masquerade() {
+        if (has("masquerade-all")) s.masquerade_all = boolean("masquerade-all");
+        if (has("masquerade-bit"))
+            s.masquerade_bit = static_cast<uint8_t>(small_number("masquerade-bit", 31, "expected an integer in 0..31"));
     }
+
+    void periods() {
+        const char* duration_hint = "expected a duration such as 30s, 1m or 500ms";
+        if (has("sync-period")) {
+            auto d = cv::parse_duration(get("sync-period"));
+            if (!d) o.fail("sync-period", get("sync-period"), duration_hint);
+            if (*d <= 0) o.fail("sync-period", get("sync-period"), "must be greater than 0");
+            s.sync_period_s = *d;
+        }
+        if (has("min-sync-period")) {
+            auto d = cv::parse_duration(get("min-sync-period"));
+            if (!d) o.fail("min-sync-period", get("min-sync-period"), duration_hint);
+            s.min_sync_period_s = *d;
+        }
+        if (s.min_sync_period_s > s.sync_period_s)
+            throw ConfigError(o.label("min-sync-period") + ": must not exceed sync-period (" +
+                              std::to_string(s.min_sync_period_s) + "s > " + std::to_string(s.sync_period_s) + "s)");
+    }
+
+    void daemon() {
+        if (has("cleanup-on-exit")) s.cleanup_on_exit = boolean("cleanup-on-exit");
+        for (const char* key : {"healthz-bind-address", "metrics-bind-address"}) {
+            if (!has(key)) continue;
+            const std::string v = trim(get(key));
+            if (!v.empty() && !cv::is_host_port(v)) o.fail(key, v, "expected IP:PORT, [IPv6]:PORT or \"\" to disable");
+            (std::string(key) == "healthz-bind-address" ? s.healthz_bind_address : s.metrics_bind_address) = v;
+        }
+        if (has("table")) {
+            if (!cv::is_nft_identifier(get("table")))
+                o.fail("table", get("table"),
+                       "expected an nftables name: a letter or \"_\", then letters, digits, \"_\", \"-\", \".\" or "
+                       "\"/\", at most 255 characters");
+            s.table = get("table");
+        }
+        if (has("lock-dir")) {
+            const std::string v = get("lock-dir");
+            if (v.empty() || v.front() != '/') o.fail("lock-dir", v, "expected an absolute path");
+            s.lock_dir = v;
+        }
+        if (has("v")) s.verbosity = small_number("v", 99, "expected a log level 0..99");
+    }
+};
+
+void convert(const po::variables_map& vm, const Origins& o, Settings& s) {
+    Converter c{vm, o, s};
+    c.node();
+    c.ranges();
+    c.masquerade();
+    c.periods();
+    c.daemon();
 }
 
 // Boost's messages quote options as '--name'; ours say `--name: ...`.

@@ -180,9 +180,11 @@ void Daemon::run_job(const SyncJob& job) {
     const SyncOutcome outcome = reconciler_.reconcile(settings_, job.full, job.reason);
     im.scheduler->finished(outcome, Mono::now());
 
-    if (outcome == SyncOutcome::Ok && reconciler_.programmed())
+    if (outcome == SyncOutcome::Ok && reconciler_.programmed()) {
         for (const auto& err : im.hc_servers.update(health_check_services(*reconciler_.programmed())))
             spdlog::error("{}", err);
+        spdlog::debug("health check node ports open: {}", fmt::join(im.hc_servers.open_ports(), ","));
+    }
     std::string state_line;
     switch (outcome) {
         case SyncOutcome::Ok: state_line = "rules in sync"; break;
@@ -203,6 +205,80 @@ void Daemon::run_job(const SyncJob& job) {
     }
 }
 
+bool Daemon::start_serving() {
+    auto& im = *impl_;
+    try {
+        im.status_servers.start(settings_.healthz_bind_address, settings_.metrics_bind_address);
+    } catch (const std::exception& e) {
+        spdlog::error("cannot serve health/metrics: {}", e.what());
+        return false;
+    }
+    spdlog::info("serving /healthz and /livez on {}, /metrics on {} (bound ports {})",
+                 settings_.healthz_bind_address.empty() ? "-" : settings_.healthz_bind_address,
+                 settings_.metrics_bind_address.empty() ? "-" : settings_.metrics_bind_address,
+                 fmt::join(im.status_servers.ports(), ","));
+    im.watcher.set_targets(watch_targets(settings_.manifests, settings_.config_file));
+    im.scheduler.emplace(periods_of(settings_), Mono::now());
+    status_.queued(std::chrono::system_clock::now());
+    spdlog::info("svcnat running: table {}, manifests {}, sync-period {}s, min-sync-period {}s", settings_.table,
+                 fmt::join(settings_.manifests, ","), settings_.sync_period_s, settings_.min_sync_period_s);
+    return true;
+}
+
+// SIGHUP reloads; SIGTERM and SIGINT stop. False: stop.
+bool Daemon::on_signals(const std::vector<int>& signals) {
+    bool keep_running = true;
+    for (int signo : signals) {
+        if (signo != SIGHUP) {
+            spdlog::info("{}: shutting down", strsignal(signo));
+            keep_running = false;
+            continue;
+        }
+        spdlog::info("SIGHUP: reloading the configuration and the manifests");
+        notify_systemd("RELOADING=1");
+        status_.queued(std::chrono::system_clock::now());
+        impl_->scheduler->forced(Mono::now());
+    }
+    return keep_running;
+}
+
+void Daemon::on_file_changes() {
+    auto& im = *impl_;
+    const WatchChanges ch = im.watcher.drain();
+    const auto now = Mono::now();
+    if (ch.rewatch) im.watcher.set_targets(watch_targets(settings_.manifests, settings_.config_file));
+    if (ch.config) {
+        spdlog::debug("config file changed");
+        status_.queued(std::chrono::system_clock::now());
+        im.scheduler->config_changed(now);
+    }
+    if (ch.manifests || ch.rewatch) {
+        spdlog::debug("manifests changed");
+        status_.queued(std::chrono::system_clock::now());
+        im.scheduler->manifests_changed(now);
+    }
+}
+
+int Daemon::shut_down() {
+    auto& im = *impl_;
+    notify_systemd("STOPPING=1");
+    im.hc_servers.update({});
+    im.status_servers.stop();
+    if (!settings_.cleanup_on_exit) {
+        spdlog::info("leaving the rules in place (use --cleanup-on-exit to remove them)");
+        return 0;
+    }
+    std::string err;
+    if (!syncer_->cleanup(&err)) {
+        spdlog::error("--cleanup-on-exit: removing table {} failed: {}", settings_.table, err);
+        return 1;
+    }
+    spdlog::info("--cleanup-on-exit: removed table {}", settings_.table);
+    return 0;
+}
+
+// One thread: epoll over the signalfd, the scheduler's timer, stop() and
+// the file watcher; a due job runs between waits.
 int Daemon::run() {
     auto& im = *impl_;
     SignalFd signals(daemon_signals());
@@ -215,83 +291,27 @@ int Daemon::run() {
         if (epoll_ctl(ep.fd, EPOLL_CTL_ADD, fd, &ev) != 0)
             throw std::system_error(errno, std::generic_category(), "epoll_ctl");
     }
-
-    try {
-        im.status_servers.start(settings_.healthz_bind_address, settings_.metrics_bind_address);
-    } catch (const std::exception& e) {
-        spdlog::error("cannot serve health/metrics: {}", e.what());
-        return 1;
-    }
-    im.watcher.set_targets(watch_targets(settings_.manifests, settings_.config_file));
-    im.scheduler.emplace(periods_of(settings_), Mono::now());
-    status_.queued(std::chrono::system_clock::now());
-    spdlog::info("svcnat running: table {}, manifests {}, sync-period {}s, min-sync-period {}s", settings_.table,
-                 fmt::join(settings_.manifests, ","), settings_.sync_period_s, settings_.min_sync_period_s);
-
-    bool running = true;
-    while (running) {
+    if (!start_serving()) return 1;
+    for (bool running = true; running;) {
         arm_timer(tfd.fd, im.scheduler->next_due());
         epoll_event events[4];
-        int n = epoll_wait(ep.fd, events, 4, -1);
+        const int n = epoll_wait(ep.fd, events, 4, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
             spdlog::critical("epoll_wait: {}", strerror(errno));
             return 1;
         }
-        const auto now = Mono::now();
-        const auto wall = std::chrono::system_clock::now();
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
-            if (fd == stop_fd_) {
-                drain_fd(fd);
-                running = false;
-            } else if (fd == tfd.fd) {
-                drain_fd(fd);
-            } else if (fd == signals.fd()) {
-                for (int signo : signals.take()) {
-                    if (signo == SIGHUP) {
-                        spdlog::info("SIGHUP: reloading the configuration and the manifests");
-                        notify_systemd("RELOADING=1");
-                        status_.queued(wall);
-                        im.scheduler->forced(now);
-                    } else {
-                        spdlog::info("{}: shutting down", strsignal(signo));
-                        running = false;
-                    }
-                }
-            } else if (fd == im.watcher.fd()) {
-                WatchChanges ch = im.watcher.drain();
-                if (ch.rewatch) im.watcher.set_targets(watch_targets(settings_.manifests, settings_.config_file));
-                if (ch.config) {
-                    spdlog::debug("config file changed");
-                    status_.queued(wall);
-                    im.scheduler->config_changed(now);
-                }
-                if (ch.manifests || ch.rewatch) {
-                    spdlog::debug("manifests changed");
-                    status_.queued(wall);
-                    im.scheduler->manifests_changed(now);
-                }
-            }
+            if (fd == stop_fd_ || fd == tfd.fd) drain_fd(fd);
+            if (fd == stop_fd_) running = false;
+            else if (fd == signals.fd()) running = on_signals(signals.take()) && running;
+            else if (fd == im.watcher.fd()) on_file_changes();
         }
         if (!running) break;
         if (auto job = im.scheduler->take_due(Mono::now())) run_job(*job);
     }
-
-    notify_systemd("STOPPING=1");
-    im.hc_servers.update({});
-    im.status_servers.stop();
-    if (settings_.cleanup_on_exit) {
-        std::string err;
-        if (!syncer_->cleanup(&err)) {
-            spdlog::error("--cleanup-on-exit: removing table {} failed: {}", settings_.table, err);
-            return 1;
-        }
-        spdlog::info("--cleanup-on-exit: removed table {}", settings_.table);
-    } else {
-        spdlog::info("leaving the rules in place (use --cleanup-on-exit to remove them)");
-    }
-    return 0;
+    return shut_down();
 }
 
 }  // namespace svcnat

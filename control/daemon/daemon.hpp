@@ -45,7 +45,11 @@ public:
 
 private:
     struct Impl;
+    bool start_serving();
+    bool on_signals(const std::vector<int>& signals);
+    void on_file_changes();
     void run_job(const SyncJob& job);
+    int shut_down();
     StateResult load(const Settings& settings);
 
     Settings settings_;

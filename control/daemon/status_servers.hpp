@@ -19,7 +19,7 @@ public:
     // a bind failure or a malformed address.
     void start(const std::string& healthz_address, const std::string& metrics_address);
     void stop() { listeners_.clear(); }
-    // Bound ports in start() order (healthz first when enabled), for tests
+    // Bound ports in start() order (healthz first when enabled), for the log
     // that bind port 0.
     std::vector<uint16_t> ports() const;
 

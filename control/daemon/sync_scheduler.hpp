@@ -56,7 +56,6 @@ public:
     std::optional<SyncJob> take_due(Time now);
     void finished(SyncOutcome outcome, Time now);
 
-    bool change_pending() const { return first_change_.has_value(); }
 
 private:
     Duration settle() const { return std::min(periods_.settle, periods_.min_sync); }

@@ -83,7 +83,6 @@ MaglevTable MaglevTable::build(std::span<const MaglevBackend> backends, uint32_t
     validate(backends, table_size);
     MaglevTable table;
     table.size_ = table_size;
-    table.backend_count_ = backends.size();
 
     // Rank by identity so the result does not depend on the caller's order.
     std::vector<uint32_t> order(backends.size());
@@ -131,24 +130,6 @@ MaglevTable MaglevTable::build(std::span<const MaglevBackend> backends, uint32_t
     }
     table.slots_ = std::move(slots);
     return table;
-}
-
-std::vector<uint32_t> MaglevTable::slot_counts() const {
-    std::vector<uint32_t> counts(backend_count_, 0);
-    for (Slot s : slots_) ++counts[s];
-    return counts;
-}
-
-uint64_t MaglevTable::digest() const noexcept {
-    // Serialise little-endian explicitly so the digest is the same on every host.
-    std::vector<uint8_t> bytes;
-    bytes.reserve(slots_.size() * 2 + 4);
-    for (int shift = 0; shift < 32; shift += 8) bytes.push_back(static_cast<uint8_t>(size_ >> shift));
-    for (Slot s : slots_) {
-        bytes.push_back(static_cast<uint8_t>(s));
-        bytes.push_back(static_cast<uint8_t>(s >> 8));
-    }
-    return stable_hash64(std::span<const uint8_t>(bytes), 0);
 }
 
 }  // namespace svcnat::lb

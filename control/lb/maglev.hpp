@@ -73,19 +73,12 @@ public:
     bool empty() const noexcept { return slots_.empty(); }
     // M (the prime given to build), also when empty.
     uint32_t size() const noexcept { return size_; }
-    // Number of backends given to build (including drained ones).
-    size_t backend_count() const noexcept { return backend_count_; }
     // The slot → backend index array (M entries, or none when empty).
     std::span<const Slot> slots() const noexcept { return slots_; }
-    // Slots owned by each backend (index = backend index).
-    std::vector<uint32_t> slot_counts() const;
-    // A stable 64-bit digest of the slot array (for cross-process checks).
-    uint64_t digest() const noexcept;
 
 private:
     std::vector<Slot> slots_;
     uint32_t size_ = kDefaultSize;
-    size_t backend_count_ = 0;
 };
 
 }  // namespace svcnat::lb

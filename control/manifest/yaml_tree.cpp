@@ -26,6 +26,115 @@ struct OpenCollection {
 
 }  // namespace
 
+// Builds one Document from libyaml's events. Each event handler returns ""
+// or the error that ends the stream.
+class DocumentBuilder {
+public:
+    explicit DocumentBuilder(Document& doc) : doc_(doc) {}
+
+    std::string scalar(const yaml_event_t& event, uint32_t line) {
+        Node n;
+        n.type = NodeType::Scalar;
+        n.line = line;
+        const char* tag = reinterpret_cast<const char*>(event.data.scalar.tag);
+        n.quoted = event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+                   (tag && (kStrTag == tag || std::strcmp(tag, "!") == 0));
+        n.text = static_cast<uint32_t>(doc_.arena_.size());
+        n.length = static_cast<uint32_t>(event.data.scalar.length);
+        doc_.arena_.append(reinterpret_cast<const char*>(event.data.scalar.value), event.data.scalar.length);
+        add(n, event.data.scalar.anchor);
+        return {};
+    }
+
+    std::string collection_start(const yaml_event_t& event, uint32_t line) {
+        Node n;
+        const bool mapping = event.type == YAML_MAPPING_START_EVENT;
+        n.type = mapping ? NodeType::Mapping : NodeType::Sequence;
+        n.line = line;
+        const uint32_t index = add(n, mapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor);
+        open_.push_back({index, kNone});
+        if (open_.size() > kMaxDepth) return "nesting deeper than " + std::to_string(kMaxDepth) + " levels";
+        return {};
+    }
+
+    void collection_end() {
+        Node& n = doc_.nodes_[open_.back().node];
+        if (n.type == NodeType::Mapping) n.count /= 2;  // counted keys and values
+        open_.pop_back();
+    }
+
+    // Aliases are expanded by copying the anchored subtree, so consumers
+    // never see them (go-yaml, which Kubernetes uses, does the same).
+    std::string alias(const yaml_event_t& event) {
+        const std::string_view name = reinterpret_cast<const char*>(event.data.alias.anchor);
+        uint32_t target = kNone;
+        for (auto it = anchors_.rbegin(); it != anchors_.rend() && target == kNone; ++it)
+            if (it->first == name) target = it->second;
+        // libyaml's parser leaves unknown anchors to the composer.
+        if (target == kNone) return "unknown anchor '" + std::string(name) + "' referenced";
+        const uint32_t copy = copy_subtree(target);
+        if (too_large_)
+            return "document contains excessive aliasing (more than " + std::to_string(kMaxAliasCopies) +
+                   " values copied by aliases)";
+        attach(copy);
+        return {};
+    }
+
+    // `---` followed by nothing is an empty document, skipped like kubectl does.
+    void finish() {
+        if (doc_.root_ == kNone) return;
+        const Node& r = doc_.nodes_[doc_.root_];
+        if (r.type == NodeType::Scalar && !r.quoted && r.length == 0) doc_.root_ = kNone;
+    }
+
+private:
+    uint32_t add(const Node& n, const yaml_char_t* anchor) {
+        const auto index = static_cast<uint32_t>(doc_.nodes_.size());
+        doc_.nodes_.push_back(n);
+        if (anchor) anchors_.emplace_back(reinterpret_cast<const char*>(anchor), index);
+        attach(index);
+        return index;
+    }
+
+    void attach(uint32_t index) {
+        if (open_.empty()) {
+            doc_.root_ = index;
+            return;
+        }
+        OpenCollection& parent = open_.back();
+        if (parent.last_child == kNone) doc_.nodes_[parent.node].first = index;
+        else doc_.nodes_[parent.last_child].next = index;
+        parent.last_child = index;
+        doc_.nodes_[parent.node].count++;
+    }
+
+    uint32_t copy_subtree(uint32_t from) {
+        const auto to = static_cast<uint32_t>(doc_.nodes_.size());
+        if (++copies_ > kMaxAliasCopies) {
+            too_large_ = true;  // stop copying; reported by alias()
+            return from;
+        }
+        Node n = doc_.nodes_[from];
+        n.next = kNone;
+        n.first = kNone;
+        doc_.nodes_.push_back(n);
+        uint32_t last = kNone;
+        for (uint32_t c = doc_.nodes_[from].first; c != kNone && !too_large_; c = doc_.nodes_[c].next) {
+            const uint32_t copy = copy_subtree(c);
+            if (last == kNone) doc_.nodes_[to].first = copy;
+            else doc_.nodes_[last].next = copy;
+            last = copy;
+        }
+        return to;
+    }
+
+    Document& doc_;
+    std::vector<OpenCollection> open_;
+    std::vector<std::pair<std::string, uint32_t>> anchors_;
+    size_t copies_ = 0;
+    bool too_large_ = false;
+};
+
 std::string SyntaxError::str() const {
     std::string s = problem;
     if (!context.empty()) {
@@ -83,145 +192,36 @@ bool StreamReader::fail_from_parser() {
 bool StreamReader::next(Document& doc) {
     if (done_) return false;
     doc.clear();
-    std::vector<OpenCollection> open;
-    std::vector<std::pair<std::string, uint32_t>> anchors;
+    DocumentBuilder builder(doc);
     bool in_document = false;
-
-    auto attach = [&](uint32_t index) {
-        if (open.empty()) {
-            doc.root_ = index;
-            return;
-        }
-        OpenCollection& parent = open.back();
-        if (parent.last_child == kNone) doc.nodes_[parent.node].first = index;
-        else doc.nodes_[parent.last_child].next = index;
-        parent.last_child = index;
-        doc.nodes_[parent.node].count++;
-    };
-    auto remember_anchor = [&](const yaml_char_t* anchor, uint32_t index) {
-        if (anchor) anchors.emplace_back(reinterpret_cast<const char*>(anchor), index);
-    };
-    // Aliases are expanded by copying the anchored subtree, so consumers never
-    // see them (go-yaml, which Kubernetes uses, does the same).
-    bool too_large = false;
-    size_t copies = 0;
-    auto copy_subtree = [&](auto&& self, uint32_t from) -> uint32_t {
-        uint32_t to = static_cast<uint32_t>(doc.nodes_.size());
-        if (++copies > kMaxAliasCopies) {
-            too_large = true;  // stop copying; reported below
-            return from;
-        }
-        Node n = doc.nodes_[from];
-        n.next = kNone;
-        n.first = kNone;
-        doc.nodes_.push_back(n);
-        uint32_t last = kNone;
-        for (uint32_t c = doc.nodes_[from].first; c != kNone && !too_large; c = doc.nodes_[c].next) {
-            uint32_t copy = self(self, c);
-            if (last == kNone) doc.nodes_[to].first = copy;
-            else doc.nodes_[last].next = copy;
-            last = copy;
-        }
-        return to;
-    };
-
     yaml_event_t event;
     for (;;) {
         if (!yaml_parser_parse(parser_.get(), &event)) return fail_from_parser();
         const uint32_t line = static_cast<uint32_t>(event.start_mark.line + 1) + line_offset_;
-        bool finished_document = false;
-        switch (event.type) {
-            case YAML_STREAM_END_EVENT:
-                done_ = true;
-                yaml_event_delete(&event);
-                return false;
-            case YAML_DOCUMENT_START_EVENT:
-                in_document = true;
-                doc.start_line_ = line;
-                break;
-            case YAML_DOCUMENT_END_EVENT:
-                finished_document = in_document;
-                break;
-            case YAML_SCALAR_EVENT: {
-                Node n;
-                n.type = NodeType::Scalar;
-                n.line = line;
-                const char* tag = reinterpret_cast<const char*>(event.data.scalar.tag);
-                n.quoted = event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-                           (tag && (kStrTag == tag || std::strcmp(tag, "!") == 0));
-                n.text = static_cast<uint32_t>(doc.arena_.size());
-                n.length = static_cast<uint32_t>(event.data.scalar.length);
-                doc.arena_.append(reinterpret_cast<const char*>(event.data.scalar.value),
-                                  event.data.scalar.length);
-                uint32_t index = static_cast<uint32_t>(doc.nodes_.size());
-                doc.nodes_.push_back(n);
-                remember_anchor(event.data.scalar.anchor, index);
-                attach(index);
-                break;
-            }
+        const yaml_event_type_t type = event.type;
+        std::string error;
+        switch (type) {
+            case YAML_DOCUMENT_START_EVENT: in_document = true; break;
+            case YAML_SCALAR_EVENT: error = builder.scalar(event, line); break;
             case YAML_SEQUENCE_START_EVENT:
-            case YAML_MAPPING_START_EVENT: {
-                Node n;
-                n.type = event.type == YAML_MAPPING_START_EVENT ? NodeType::Mapping : NodeType::Sequence;
-                n.line = line;
-                uint32_t index = static_cast<uint32_t>(doc.nodes_.size());
-                doc.nodes_.push_back(n);
-                remember_anchor(event.type == YAML_MAPPING_START_EVENT ? event.data.mapping_start.anchor
-                                                                       : event.data.sequence_start.anchor,
-                                index);
-                attach(index);
-                open.push_back({index, kNone});
-                if (open.size() > kMaxDepth) {
-                    error_ = SyntaxError{line, "nesting deeper than " + std::to_string(kMaxDepth) + " levels", {}, 0};
-                    done_ = true;
-                    yaml_event_delete(&event);
-                    return false;
-                }
-                break;
-            }
+            case YAML_MAPPING_START_EVENT: error = builder.collection_start(event, line); break;
             case YAML_SEQUENCE_END_EVENT:
-            case YAML_MAPPING_END_EVENT: {
-                Node& n = doc.nodes_[open.back().node];
-                if (n.type == NodeType::Mapping) n.count /= 2;
-                open.pop_back();
-                break;
-            }
-            case YAML_ALIAS_EVENT: {
-                std::string_view name = reinterpret_cast<const char*>(event.data.alias.anchor);
-                uint32_t target = kNone;
-                for (auto it = anchors.rbegin(); it != anchors.rend(); ++it) {
-                    if (it->first == name) {
-                        target = it->second;
-                        break;
-                    }
-                }
-                if (target == kNone) {
-                    // libyaml's parser leaves unknown anchors to the composer.
-                    error_ = SyntaxError{line, "unknown anchor '" + std::string(name) + "' referenced", {}, 0};
-                    done_ = true;
-                    yaml_event_delete(&event);
-                    return false;
-                }
-                uint32_t copy = copy_subtree(copy_subtree, target);
-                if (!too_large) attach(copy);
-                break;
-            }
-            default:
-                break;
+            case YAML_MAPPING_END_EVENT: builder.collection_end(); break;
+            case YAML_ALIAS_EVENT: error = builder.alias(event); break;
+            default: break;
         }
         yaml_event_delete(&event);
-        if (too_large) {
-            error_ = SyntaxError{line, "document contains excessive aliasing (more than " +
-                                           std::to_string(kMaxAliasCopies) + " values copied by aliases)", {}, 0};
+        if (!error.empty()) {
+            error_ = SyntaxError{line, std::move(error), {}, 0};
             done_ = true;
             return false;
         }
-        if (finished_document) {
-            // `---` followed by nothing is an empty document, skipped like kubectl does.
-            if (doc.root_ != kNone) {
-                const Node& r = doc.nodes_[doc.root_];
-                if (r.type == NodeType::Scalar && !r.quoted && r.length == 0) doc.root_ = kNone;
-            }
+        if (type == YAML_STREAM_END_EVENT) {
+            done_ = true;
+            return false;
+        }
+        if (type == YAML_DOCUMENT_END_EVENT && in_document) {
+            builder.finish();
             return true;
         }
     }

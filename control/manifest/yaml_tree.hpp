@@ -33,6 +33,8 @@ struct Node {
     uint32_t count = 0;        // collection: entries (mappings: pairs)
 };
 
+class DocumentBuilder;
+
 class Document {
 public:
     const Node& node(uint32_t index) const { return nodes_[index]; }
@@ -40,21 +42,18 @@ public:
     std::string_view text(uint32_t index) const { return text(nodes_[index]); }
     uint32_t root() const { return root_; }
     bool empty() const { return root_ == kNone; }
-    // Line of the `---` or first content of the document.
-    uint32_t start_line() const { return start_line_; }
 
 private:
+    friend class DocumentBuilder;
     friend class StreamReader;
     void clear() {
         nodes_.clear();
         arena_.clear();
         root_ = kNone;
-        start_line_ = 0;
     }
     std::vector<Node> nodes_;
     std::string arena_;
     uint32_t root_ = kNone;
-    uint32_t start_line_ = 0;
 };
 
 // libyaml's description of a syntax error, e.g.

@@ -57,10 +57,6 @@ inline FlowKey4 flow_key4_of(const ParsedPacket& p) noexcept {
     return make_flow_key4(p.src_ip4, p.dst_ip4, p.src_port, p.dst_port, p.l4_proto);
 }
 
-inline FlowKey6 flow_key6_of(const ParsedPacket& p) noexcept {
-    return FlowKey6{p.src_ip6, p.dst_ip6, p.src_port, p.dst_port, p.l4_proto, {0, 0, 0}};
-}
-
 // The key to look up for an ICMP error quoting a packet
 // (pkt.icmp_quotes_packet): the quote is a packet the gateway SENT, so the
 // flow's key as RECEIVED is the quote reversed. An error arriving from the

@@ -176,28 +176,28 @@ void validate(const GatewayConfig& cfg) {
     if (cfg.settings.manifests.empty()) fail("manifests: at least one manifest file or directory is required");
 }
 
-ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
-    ParsedGatewayArgs out;
-    GatewayConfig& c = out.config;
+namespace {
+
+// Option values as given, before they are checked and converted.
+struct RawGatewayOptions {
     std::vector<std::string> ports, snat, neighbors, manifests, node_ips;
     uint32_t syn_s = 0, est_s = 0, fin_s = 0, close_s = 0, udp_s = 0;
+};
 
-    po::options_description generic("svcnat-gateway options (command line)");
-    generic.add_options()
-        ("help,h", "print this help")
-        ("config", po::value<std::string>(&c.config_file), "INI file with the options below");
-
+// The options of the config file and the command line. Plain values go
+// straight into `c`; the rest into `raw`.
+po::options_description gateway_options(GatewayConfig& c, RawGatewayOptions& raw) {
     po::options_description opts("svcnat-gateway options (command line or --config file)");
     opts.add_options()
-        ("manifests", po::value<std::vector<std::string>>(&manifests)->composing(),
+        ("manifests", po::value<std::vector<std::string>>(&raw.manifests)->composing(),
          "Kubernetes manifest file or directory (repeatable)")
         ("node-name", po::value<std::string>(&c.settings.node_name), "this node's name (default: host name)")
-        ("node-ip", po::value<std::vector<std::string>>(&node_ips)->composing(), "this node's IP (repeatable)")
-        ("port", po::value<std::vector<std::string>>(&ports)->composing(),
+        ("node-ip", po::value<std::vector<std::string>>(&raw.node_ips)->composing(), "this node's IP (repeatable)")
+        ("port", po::value<std::vector<std::string>>(&raw.ports)->composing(),
          "a port: device=DEV,role=client|backend|both,ip=A.B.C.D/N[,name=N][,mac=M][,next-hop=IP][,mtu=N] (repeatable)")
-        ("snat-address", po::value<std::vector<std::string>>(&snat)->composing(),
+        ("snat-address", po::value<std::vector<std::string>>(&raw.snat)->composing(),
          "local address used as source towards backends (repeatable)")
-        ("neighbor", po::value<std::vector<std::string>>(&neighbors)->composing(),
+        ("neighbor", po::value<std::vector<std::string>>(&raw.neighbors)->composing(),
          "static neighbour IP,MAC (repeatable)")
         ("maglev-table-size", po::value<uint32_t>(&c.maglev_table_size)->default_value(c.maglev_table_size),
          "Maglev lookup table size (prime)")
@@ -206,16 +206,16 @@ ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
         ("mbufs", po::value<uint32_t>(&c.mbufs)->default_value(c.mbufs), "mbufs in the packet pool")
         ("rx-descriptors", po::value<uint16_t>(&c.rx_descriptors)->default_value(c.rx_descriptors), "rx ring size")
         ("tx-descriptors", po::value<uint16_t>(&c.tx_descriptors)->default_value(c.tx_descriptors), "tx ring size")
-        ("tcp-syn-timeout", po::value<uint32_t>(&syn_s)->default_value(c.timeouts.of(FlowState::SynSent) / 1000),
+        ("tcp-syn-timeout", po::value<uint32_t>(&raw.syn_s)->default_value(c.timeouts.of(FlowState::SynSent) / 1000),
          "seconds a half-open TCP flow lives")
         ("tcp-established-timeout",
-         po::value<uint32_t>(&est_s)->default_value(c.timeouts.of(FlowState::Established) / 1000),
+         po::value<uint32_t>(&raw.est_s)->default_value(c.timeouts.of(FlowState::Established) / 1000),
          "seconds an idle established TCP flow lives")
-        ("tcp-fin-timeout", po::value<uint32_t>(&fin_s)->default_value(c.timeouts.of(FlowState::FinWait) / 1000),
+        ("tcp-fin-timeout", po::value<uint32_t>(&raw.fin_s)->default_value(c.timeouts.of(FlowState::FinWait) / 1000),
          "seconds a TCP flow lives after a FIN")
-        ("tcp-close-timeout", po::value<uint32_t>(&close_s)->default_value(c.timeouts.of(FlowState::Close) / 1000),
+        ("tcp-close-timeout", po::value<uint32_t>(&raw.close_s)->default_value(c.timeouts.of(FlowState::Close) / 1000),
          "seconds a TCP flow lives after a RST")
-        ("udp-timeout", po::value<uint32_t>(&udp_s)->default_value(c.timeouts.of(FlowState::Udp) / 1000),
+        ("udp-timeout", po::value<uint32_t>(&raw.udp_s)->default_value(c.timeouts.of(FlowState::Udp) / 1000),
          "seconds an idle UDP flow lives")
         ("neighbor-hold-ms", po::value<uint32_t>(&c.neighbor_hold_ms)->default_value(c.neighbor_hold_ms),
          "how long a packet waits for ARP resolution before it is dropped")
@@ -226,20 +226,19 @@ ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
         ("watch", po::value<bool>(&c.watch_manifests)->default_value(c.watch_manifests),
          "reload when a manifest changes (inotify); SIGHUP always reloads")
         ("v", po::value<int>(&c.verbosity)->default_value(0), "log verbosity");
+    return opts;
+}
 
+// The command line, then the --config file (the command line wins).
+// False when --help was given.
+bool read_options(int argc, const char* const* argv, const po::options_description& generic,
+                  const po::options_description& opts) {
     po::options_description all;
     all.add(generic).add(opts);
-    std::ostringstream help;
-    help << "usage: svcnat-gateway [EAL options] -- --config FILE [options]\n" << all;
-    out.help_text = help.str();
-
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
-        if (vm.count("help")) {
-            out.help = true;
-            return out;
-        }
+        if (vm.count("help")) return false;
         if (vm.count("config")) {
             const std::string file = vm["config"].as<std::string>();
             std::ifstream in(file);
@@ -254,25 +253,53 @@ ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
     } catch (const po::error& e) {
         fail(e.what());
     }
+    return true;
+}
 
-    for (uint32_t* t : {&syn_s, &est_s, &fin_s, &close_s, &udp_s})
-        if (*t == 0 || *t > 86400 * 7) fail("flow timeouts: between 1 s and 7 days");
-    c.timeouts.of(FlowState::SynSent) = c.timeouts.of(FlowState::SynRecv) = syn_s * 1000;
-    c.timeouts.of(FlowState::Established) = est_s * 1000;
-    c.timeouts.of(FlowState::FinWait) = c.timeouts.of(FlowState::TimeWait) = fin_s * 1000;
-    c.timeouts.of(FlowState::Close) = close_s * 1000;
-    c.timeouts.of(FlowState::Udp) = udp_s * 1000;
-    for (const auto& s : ports) c.ports.push_back(parse_port_spec(s));
-    for (const auto& s : snat) c.snat_addresses.push_back(parse_v4(s, "snat-address"));
-    for (const auto& s : neighbors) {
-        size_t comma = s.find(',');
+void convert_timeouts(const RawGatewayOptions& raw, FlowTimeouts& t) {
+    for (uint32_t v : {raw.syn_s, raw.est_s, raw.fin_s, raw.close_s, raw.udp_s})
+        if (v == 0 || v > 86400 * 7) fail("flow timeouts: between 1 s and 7 days");
+    t.of(FlowState::SynSent) = t.of(FlowState::SynRecv) = raw.syn_s * 1000;
+    t.of(FlowState::Established) = raw.est_s * 1000;
+    t.of(FlowState::FinWait) = t.of(FlowState::TimeWait) = raw.fin_s * 1000;
+    t.of(FlowState::Close) = raw.close_s * 1000;
+    t.of(FlowState::Udp) = raw.udp_s * 1000;
+}
+
+void convert_addresses(const RawGatewayOptions& raw, GatewayConfig& c) {
+    for (const auto& s : raw.ports) c.ports.push_back(parse_port_spec(s));
+    for (const auto& s : raw.snat) c.snat_addresses.push_back(parse_v4(s, "snat-address"));
+    for (const auto& s : raw.neighbors) {
+        const size_t comma = s.find(',');
         if (comma == std::string::npos) fail("neighbor: expected IP,MAC, got '" + s + "'");
         auto mac = parse_mac(std::string_view(s).substr(comma + 1));
         if (!mac) fail("neighbor: invalid MAC in '" + s + "'");
         c.neighbors.push_back({parse_v4(std::string_view(s).substr(0, comma), "neighbor"), *mac});
     }
-    for (const auto& s : node_ips) c.settings.node_ips.push_back(parse_v4(s, "node-ip"));
-    c.settings.manifests = manifests;
+    for (const auto& s : raw.node_ips) c.settings.node_ips.push_back(parse_v4(s, "node-ip"));
+}
+
+}  // namespace
+
+ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
+    ParsedGatewayArgs out;
+    GatewayConfig& c = out.config;
+    RawGatewayOptions raw;
+    po::options_description generic("svcnat-gateway options (command line)");
+    generic.add_options()
+        ("help,h", "print this help")
+        ("config", po::value<std::string>(&c.config_file), "INI file with the options below");
+    const po::options_description opts = gateway_options(c, raw);
+    std::ostringstream help;
+    help << "usage: svcnat-gateway [EAL options] -- --config FILE [options]\n" << generic << opts;
+    out.help_text = help.str();
+    if (!read_options(argc, argv, generic, opts)) {
+        out.help = true;
+        return out;
+    }
+    convert_timeouts(raw, c.timeouts);
+    convert_addresses(raw, c);
+    c.settings.manifests = raw.manifests;
     c.settings.config_file = c.config_file;
     c.settings.verbosity = c.verbosity;
     if (c.settings.node_name.empty()) {

@@ -88,7 +88,8 @@ struct ParsedGatewayArgs {
 // Throws GatewayConfigError naming the option (and file) at fault.
 ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv);
 
-// Parses one `port = key=value,...` item (exposed for tests).
+// Parses one `port = key=value,...` item (a config file line, or the
+// benchmark's ports).
 PortConfig parse_port_spec(std::string_view spec);
 
 // Cross-field checks: at least one client and one backend side, SNAT

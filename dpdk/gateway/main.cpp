@@ -61,6 +61,62 @@ size_t count_vips(const ServiceState& s) {
     return n;
 }
 
+// Loads the manifests again and swaps the service snapshot; the current
+// services stay on any error.
+void reload(Gateway& gw, const GatewayConfig& cfg) {
+    auto next = load(cfg);
+    std::string err;
+    if (!next) {
+        gw.count_reload_failure();
+        spdlog::error("reload: manifests have errors; keeping the current services");
+    } else if (!gw.install(*next, &err)) {
+        gw.count_reload_failure();
+        spdlog::error("reload: {}", err);
+    } else {
+        spdlog::info("reloaded: {} VIP address(es) of {} service port(s)", count_vips(*next), next->ports.size());
+    }
+}
+
+// The workers on their lcores; the main lcore does control work (ARP,
+// rates, reloads) until SIGTERM/SIGINT.
+void serve(const GatewayConfig& cfg, const std::vector<unsigned>& lcores, const ServiceState& state) {
+    auto gw = Gateway::create(cfg, static_cast<uint16_t>(lcores.size()));
+    std::string error;
+    if (!gw->install(state, &error)) throw std::runtime_error("service snapshot: " + error);
+    if (!register_telemetry(gw.get(), cfg.telemetry_prefix)) spdlog::warn("telemetry commands not registered");
+    // Detach telemetry before `gw` is destroyed, also when unwinding.
+    struct TelemetryDetach {
+        std::string prefix;
+        ~TelemetryDetach() { register_telemetry(nullptr, prefix); }
+    } detach{cfg.telemetry_prefix};
+    for (size_t i = 0; i < gw->ports().size(); ++i) {
+        const auto& p = gw->ports()[i];
+        spdlog::info("port {} ({}, {}): {} rx/{} tx queues{}", p.name, p.driver, cfg.ports[i].device, p.rx_queues,
+                     p.tx_queues, p.rss ? ", RSS" : "");
+    }
+    spdlog::info("serving {} VIP address(es) of {} service port(s) on {} worker lcore(s)", count_vips(state),
+                 state.ports.size(), lcores.size());
+
+    ControlEvents events(cfg.settings.manifests, cfg.watch_manifests);
+    if (!events.watch_error().empty())
+        spdlog::warn("manifest changes are not watched ({}); reload with SIGHUP", events.watch_error());
+    for (size_t w = 0; w < lcores.size(); ++w)
+        rte_eal_remote_launch(run_worker, &gw->worker(static_cast<uint16_t>(w)), lcores[w]);
+    std::puts("svcnat-gateway: ready");
+    std::fflush(stdout);
+    for (;;) {
+        const ControlEvents::Due due = events.poll();
+        if (due.stop) break;
+        gw->control_tick();
+        if (due.reload) reload(*gw, cfg);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    spdlog::info("stopping");
+    gw->stop();
+    rte_eal_mp_wait_lcore();
+}
+
+// EAL first (it takes its own arguments), then ours after `--`.
 int gateway_main(int argc, char** argv) {
     // Before EAL starts its threads, so that only the control loop's
     // signalfd sees these signals.
@@ -86,74 +142,23 @@ int gateway_main(int argc, char** argv) {
     }
     const GatewayConfig& cfg = args.config;
     spdlog::set_level(cfg.verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
-
     std::vector<unsigned> lcores;
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
+    int rc = 0;
     if (lcores.empty()) {
         spdlog::error("no worker lcore: give EAL at least two (e.g. -l 0,1; --lcores '(0,1)@0' on one CPU)");
-        rte_eal_cleanup();
-        return 2;
-    }
-
-    auto state = load(cfg);
-    if (!state) {
+        rc = 2;
+    } else if (auto state = load(cfg); !state) {
         spdlog::error("manifests have errors; not starting");
-        rte_eal_cleanup();
-        return 1;
-    }
-
-    int rc = 0;
-    try {
-        auto gw = Gateway::create(cfg, static_cast<uint16_t>(lcores.size()));
-        std::string error;
-        if (!gw->install(*state, &error)) throw std::runtime_error("service snapshot: " + error);
-        if (!register_telemetry(gw.get(), cfg.telemetry_prefix)) spdlog::warn("telemetry commands not registered");
-        // Detach telemetry before `gw` is destroyed, also when unwinding.
-        struct TelemetryDetach {
-            std::string prefix;
-            ~TelemetryDetach() { register_telemetry(nullptr, prefix); }
-        } detach{cfg.telemetry_prefix};
-        for (const auto& p : gw->ports())
-            spdlog::info("port {} ({}, {}): {} rx/{} tx queues{}", p.name, p.driver, cfg.ports[&p - &gw->ports()[0]].device,
-                         p.rx_queues, p.tx_queues, p.rss ? ", RSS" : "");
-        spdlog::info("serving {} VIP address(es) of {} service port(s) on {} worker lcore(s)", count_vips(*state),
-                     state->ports.size(), lcores.size());
-
-        ControlEvents events(cfg.settings.manifests, cfg.watch_manifests);
-        if (!events.watch_error().empty())
-            spdlog::warn("manifest changes are not watched ({}); reload with SIGHUP", events.watch_error());
-        for (size_t w = 0; w < lcores.size(); ++w)
-            rte_eal_remote_launch(run_worker, &gw->worker(static_cast<uint16_t>(w)), lcores[w]);
-        std::puts("svcnat-gateway: ready");
-        std::fflush(stdout);
-
-        for (;;) {
-            const ControlEvents::Due due = events.poll();
-            if (due.stop) break;
-            gw->control_tick();
-            if (due.reload) {
-                auto next = load(cfg);
-                std::string err;
-                if (!next) {
-                    gw->count_reload_failure();
-                    spdlog::error("reload: manifests have errors; keeping the current services");
-                } else if (!gw->install(*next, &err)) {
-                    gw->count_reload_failure();
-                    spdlog::error("reload: {}", err);
-                } else {
-                    spdlog::info("reloaded: {} VIP address(es) of {} service port(s)", count_vips(*next),
-                                 next->ports.size());
-                }
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        spdlog::info("stopping");
-        gw->stop();
-        rte_eal_mp_wait_lcore();
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
         rc = 1;
+    } else {
+        try {
+            serve(cfg, lcores, *state);
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            rc = 1;
+        }
     }
     rte_eal_cleanup();
     return rc;

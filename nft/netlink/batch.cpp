@@ -29,7 +29,12 @@ namespace {
 // messages are capped at 64 KiB of elements; every other nf_tables message
 // is far smaller (the kernel caps keys/data at 64 bytes, user data at 256).
 constexpr size_t kMessageRoom = size_t{128} << 10;
-constexpr size_t kMinPageBytes = kMessageRoom;
+// Page size for mnl_nlmsg_batch: a message never straddles two pages, so
+// each page is one iovec; bigger pages = fewer iovecs and allocations.
+constexpr size_t kPageBytes = size_t{1} << 20;
+// Upper bound for the NFTA_SET_ELEM_LIST_ELEMENTS nest of one element
+// message, header included: the attribute length is 16 bits.
+constexpr size_t kMaxElementListBytes = 65535;
 
 // libnftnl's payload builders take non-const pointers for historical
 // reasons but only read the object.
@@ -107,11 +112,7 @@ std::string message_type_name(uint16_t type) {
     return buf;
 }
 
-Batch::Batch(BatchOptions options) : options_(options) {
-    options_.page_bytes = std::max(options_.page_bytes, kMinPageBytes);
-    // Element-list nests have a 16-bit length; keep room for one element.
-    options_.max_element_list_bytes = std::clamp<size_t>(options_.max_element_list_bytes, 256, 65535);
-    next_seq_ = options_.first_seq;
+Batch::Batch() {
     intern_owner("");  // owner index 0 = unknown
     new_page();
     nlmsghdr* nlh = nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(current_)), take_seq());
@@ -126,12 +127,10 @@ Batch::~Batch() {
 }
 
 Batch::Batch(Batch&& other) noexcept
-    : options_(other.options_),
-      pages_(std::move(other.pages_)),
+    : pages_(std::move(other.pages_)),
       spare_pages_(std::move(other.spare_pages_)),
       current_(std::exchange(other.current_, nullptr)),
       messages_(std::move(other.messages_)),
-      locations_(std::move(other.locations_)),
       by_seq_(std::move(other.by_seq_)),
       owners_(std::move(other.owners_)),
       owner_text_(std::move(other.owner_text_)),
@@ -139,18 +138,15 @@ Batch::Batch(Batch&& other) noexcept
       owner_text_next_(std::exchange(other.owner_text_next_, nullptr)),
       owner_index_(std::move(other.owner_index_)),
       elements_(std::move(other.elements_)),
-      next_seq_(other.next_seq_),
       finished_(other.finished_) {}
 
 Batch& Batch::operator=(Batch&& other) noexcept {
     if (this != &other) {
         if (current_ != nullptr) mnl_nlmsg_batch_stop(current_);
-        options_ = other.options_;
         pages_ = std::move(other.pages_);
         spare_pages_ = std::move(other.spare_pages_);
         current_ = std::exchange(other.current_, nullptr);
         messages_ = std::move(other.messages_);
-        locations_ = std::move(other.locations_);
         by_seq_ = std::move(other.by_seq_);
         owners_ = std::move(other.owners_);
         owner_text_ = std::move(other.owner_text_);
@@ -158,7 +154,6 @@ Batch& Batch::operator=(Batch&& other) noexcept {
         owner_text_next_ = std::exchange(other.owner_text_next_, nullptr);
         owner_index_ = std::move(other.owner_index_);
         elements_ = std::move(other.elements_);
-        next_seq_ = other.next_seq_;
         finished_ = other.finished_;
     }
     return *this;
@@ -172,38 +167,33 @@ void Batch::new_page() {
     if (!spare_pages_.empty()) {
         page.data = std::move(spare_pages_.back());
         spare_pages_.pop_back();
-        std::memset(page.data.get(), 0, options_.page_bytes + kMessageRoom);
+        std::memset(page.data.get(), 0, kPageBytes + kMessageRoom);
     } else {
-        page.data = std::make_unique<uint8_t[]>(options_.page_bytes + kMessageRoom);
+        page.data = std::make_unique<uint8_t[]>(kPageBytes + kMessageRoom);
     }
     pages_.push_back(std::move(page));
-    current_ = mnl_nlmsg_batch_start(pages_.back().data.get(), options_.page_bytes);
+    current_ = mnl_nlmsg_batch_start(pages_.back().data.get(), kPageBytes);
     if (current_ == nullptr) throw std::bad_alloc();
 }
 
 void Batch::reserve(size_t bytes) {
-    const size_t have = spare_pages_.size() * options_.page_bytes;
+    const size_t have = spare_pages_.size() * kPageBytes;
     if (bytes <= have) return;
-    const size_t more = (bytes - have + options_.page_bytes - 1) / options_.page_bytes;
+    const size_t more = (bytes - have + kPageBytes - 1) / kPageBytes;
     // Pages are taken from the back of spare_pages_, so the new ones go in
     // front, the one to be used last first; it is also faulted in first.
     // Not written here (new_page() zeroes each when it is taken), so that
     // the faults happen on the other core.
     std::vector<std::unique_ptr<uint8_t[]>> fresh(more);
     for (auto& page : fresh) {
-        page = std::make_unique_for_overwrite<uint8_t[]>(options_.page_bytes + kMessageRoom);
-        prefault_soon(page.get(), options_.page_bytes + kMessageRoom);
+        page = std::make_unique_for_overwrite<uint8_t[]>(kPageBytes + kMessageRoom);
+        prefault_soon(page.get(), kPageBytes + kMessageRoom);
     }
     spare_pages_.insert(spare_pages_.begin(), std::make_move_iterator(fresh.begin()),
                         std::make_move_iterator(fresh.end()));
 }
 
-uint32_t Batch::take_seq() {
-    if (options_.first_seq == 0) return next_sequence_number();
-    uint32_t seq = next_seq_++;
-    if (next_seq_ == 0) next_seq_ = 1;
-    return seq;
-}
+uint32_t Batch::take_seq() { return next_sequence_number(); }
 
 uint32_t Batch::intern_owner(std::string_view owner) {
     auto it = owner_index_.find(owner);
@@ -239,9 +229,6 @@ nlmsghdr* Batch::begin_message() {
 uint32_t Batch::commit_message(nlmsghdr* nlh, uint32_t owner, uint32_t first_element,
                                uint32_t element_count) {
     if (nlh->nlmsg_len > kMessageRoom) throw std::length_error("netlink::Batch: message too large");
-    auto* base = pages_.back().data.get();
-    Location where{static_cast<uint32_t>(pages_.size() - 1),
-                   static_cast<uint32_t>(reinterpret_cast<uint8_t*>(nlh) - base)};
     if (!mnl_nlmsg_batch_next(current_)) {
         // The message ran past this page's limit: close the page without it
         // and move it to the start of a fresh one.
@@ -251,7 +238,6 @@ uint32_t Batch::commit_message(nlmsghdr* nlh, uint32_t owner, uint32_t first_ele
         new_page();
         std::memcpy(pages_.back().data.get(), copy.data(), copy.size());
         nlh = reinterpret_cast<nlmsghdr*>(pages_.back().data.get());
-        where = {static_cast<uint32_t>(pages_.size() - 1), 0};
         if (!mnl_nlmsg_batch_next(current_)) throw std::logic_error("netlink::Batch: page too small");
     }
     pages_.back().used = mnl_nlmsg_batch_size(current_);
@@ -265,7 +251,6 @@ uint32_t Batch::commit_message(nlmsghdr* nlh, uint32_t owner, uint32_t first_ele
     info.element_count = element_count;
     by_seq_[info.seq] = static_cast<uint32_t>(messages_.size());
     messages_.push_back(info);
-    locations_.push_back(where);
     return info.seq;
 }
 
@@ -276,11 +261,6 @@ uint32_t Batch::put_header_message(uint16_t nft_msg_type, uint16_t family, uint1
                                           nft_msg_type, family, flags | NLM_F_ACK, take_seq());
     build(nlh);
     return commit_message(nlh, intern_owner(owner));
-}
-
-uint32_t Batch::append(uint16_t nft_msg_type, uint16_t family, uint16_t flags, std::string_view owner,
-                       const std::function<void(nlmsghdr*)>& build) {
-    return put_header_message(nft_msg_type, family, flags, owner, build);
 }
 
 uint32_t Batch::add_table(const nftnl_table* t, uint16_t flags, std::string_view owner) {
@@ -334,12 +314,6 @@ uint32_t Batch::add_rule(const nftnl_rule* r, uint16_t flags, std::string_view o
     });
 }
 
-uint32_t Batch::delete_rule(const nftnl_rule* r, std::string_view owner) {
-    return put_header_message(NFT_MSG_DELRULE, rule_family(r), 0, owner, [r](nlmsghdr* nlh) {
-        nftnl_rule_nlmsg_build_payload(nlh, mutable_object(r));
-    });
-}
-
 uint32_t Batch::add_set(const nftnl_set* s, uint16_t flags, std::string_view owner) {
     return put_header_message(NFT_MSG_NEWSET, set_family(s), flags, owner, [s](nlmsghdr* nlh) {
         nftnl_set_nlmsg_build_payload(nlh, mutable_object(s));
@@ -350,57 +324,6 @@ uint32_t Batch::delete_set(const nftnl_set* s, std::string_view owner) {
     return put_header_message(NFT_MSG_DELSET, set_family(s), 0, owner, [s](nlmsghdr* nlh) {
         nftnl_set_nlmsg_build_payload(nlh, mutable_object(s));
     });
-}
-
-uint32_t Batch::flush_set(const nftnl_set* s, std::string_view owner) {
-    SetHeader header(s);
-    return put_header_message(NFT_MSG_DELSETELEM, set_family(s), 0, owner, [&header](nlmsghdr* nlh) {
-        nftnl_set_elems_nlmsg_build_payload(nlh, header.set);
-    });
-}
-
-uint32_t Batch::put_elements(const nftnl_set* set, uint16_t nft_msg_type, uint16_t flags,
-                             const std::function<bool(size_t, OwnedElement&)>& next) {
-    SetHeader header(set);
-    const uint16_t family = set_family(set);
-    uint32_t first_seq = 0;
-    size_t index = 0;
-    OwnedElement pending;
-    bool have_pending = next(index, pending);
-    while (have_pending) {
-        // One message: header attributes, then as many elements as fit.
-        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(static_cast<char*>(static_cast<void*>(begin_message())),
-                                              nft_msg_type, family, flags | NLM_F_ACK, take_seq());
-        nftnl_set_elems_nlmsg_build_payload(nlh, header.set);
-        nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-        const auto first_element = static_cast<uint32_t>(elements_.size());
-        uint32_t count = 0;
-        uint32_t owner = 0;
-        while (have_pending) {
-            const uint32_t before = nlh->nlmsg_len;
-            nlattr* item = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
-            nftnl_set_elem_nlmsg_build_payload(nlh, mutable_object(pending.element));
-            mnl_attr_nest_end(nlh, item);
-            const size_t list_bytes = nlh->nlmsg_len - (reinterpret_cast<uint8_t*>(list) -
-                                                        reinterpret_cast<uint8_t*>(nlh));
-            if (list_bytes > options_.max_element_list_bytes) {
-                nlh->nlmsg_len = before;  // undo; the element opens the next message
-                if (count == 0) throw std::length_error("netlink::Batch: one set element exceeds the message limit");
-                break;
-            }
-            const uint32_t element_owner = intern_owner(pending.owner);
-            elements_.push_back({before, element_owner});
-            // The message's owner: the common owner of its elements, or the
-            // first one's when they differ (errors use the per-element one).
-            if (count == 0) owner = element_owner;
-            ++count;
-            have_pending = next(++index, pending);
-        }
-        mnl_attr_nest_end(nlh, list);
-        uint32_t seq = commit_message(nlh, owner, first_element, count);
-        if (first_seq == 0) first_seq = seq;
-    }
-    return first_seq;
 }
 
 uint32_t Batch::put_raw_elements(const nftnl_set* set, bool add, uint16_t flags, const ElementWriter& write) {
@@ -430,7 +353,7 @@ uint32_t Batch::put_raw_elements(const nftnl_set* set, bool add, uint16_t flags,
             mnl_attr_nest_end(nlh, item);
             const size_t list_bytes =
                 nlh->nlmsg_len - (reinterpret_cast<uint8_t*>(list) - reinterpret_cast<uint8_t*>(nlh));
-            if (list_bytes > options_.max_element_list_bytes) {
+            if (list_bytes > kMaxElementListBytes) {
                 nlh->nlmsg_len = before;  // the element opens the next message
                 if (count == 0) throw std::length_error("netlink::Batch: one set element exceeds the message limit");
                 break;
@@ -448,54 +371,29 @@ uint32_t Batch::put_raw_elements(const nftnl_set* set, bool add, uint16_t flags,
     return first_seq;
 }
 
-namespace {
-// Walks the elements attached to a set with libnftnl's iterator.
-struct AttachedElements {
-    nftnl_set_elems_iter* iter;
-    std::string_view owner;
-    explicit AttachedElements(const nftnl_set* set, std::string_view o)
-        : iter(nftnl_set_elems_iter_create(set)), owner(o) {
-        if (iter == nullptr) throw std::bad_alloc();
-    }
-    ~AttachedElements() { nftnl_set_elems_iter_destroy(iter); }
-    AttachedElements(const AttachedElements&) = delete;
-    AttachedElements& operator=(const AttachedElements&) = delete;
-    bool next(OwnedElement& out) {
-        nftnl_set_elem* e = nftnl_set_elems_iter_next(iter);
-        if (e == nullptr) return false;
-        out = {e, owner};
-        return true;
-    }
-};
-}  // namespace
-
 uint32_t Batch::add_elements(const nftnl_set* set, uint16_t flags, std::string_view owner) {
-    AttachedElements walk(set, owner);
-    return put_elements(set, NFT_MSG_NEWSETELEM, flags,
-                        [&walk](size_t, OwnedElement& out) { return walk.next(out); });
-}
-
-uint32_t Batch::delete_elements(const nftnl_set* set, std::string_view owner) {
-    AttachedElements walk(set, owner);
-    return put_elements(set, NFT_MSG_DELSETELEM, 0,
-                        [&walk](size_t, OwnedElement& out) { return walk.next(out); });
-}
-
-uint32_t Batch::add_elements(const nftnl_set* set, std::span<const OwnedElement> elements,
-                             uint16_t flags) {
-    return put_elements(set, NFT_MSG_NEWSETELEM, flags, [elements](size_t i, OwnedElement& out) {
-        if (i >= elements.size()) return false;
-        out = elements[i];
-        return true;
-    });
-}
-
-uint32_t Batch::delete_elements(const nftnl_set* set, std::span<const OwnedElement> elements) {
-    return put_elements(set, NFT_MSG_DELSETELEM, 0, [elements](size_t i, OwnedElement& out) {
-        if (i >= elements.size()) return false;
-        out = elements[i];
-        return true;
-    });
+    nftnl_set_elems_iter* iter = nftnl_set_elems_iter_create(set);
+    if (iter == nullptr) throw std::bad_alloc();
+    const uint32_t owner_id = intern_owner(owner);
+    // put_raw_elements may ask for the same element again (when it opens
+    // the next message): keep the current one until it moves on.
+    size_t at = 0;
+    nftnl_set_elem* current = nftnl_set_elems_iter_next(iter);
+    uint32_t first_seq = 0;
+    try {
+        first_seq = put_raw_elements(set, true, flags, [&](size_t index, nlmsghdr* nlh, uint32_t& out_owner) {
+            for (; at < index && current != nullptr; ++at) current = nftnl_set_elems_iter_next(iter);
+            if (current == nullptr) return false;
+            nftnl_set_elem_nlmsg_build_payload(nlh, current);
+            out_owner = owner_id;
+            return true;
+        });
+    } catch (...) {
+        nftnl_set_elems_iter_destroy(iter);
+        throw;
+    }
+    nftnl_set_elems_iter_destroy(iter);
+    return first_seq;
 }
 
 void Batch::finish() {
@@ -504,10 +402,6 @@ void Batch::finish() {
     nlh->nlmsg_flags |= NLM_F_ACK;
     commit_message(nlh, 0);
     finished_ = true;
-}
-
-size_t Batch::content_messages() const {
-    return messages_.size() - 1 - (finished_ ? 1 : 0);
 }
 
 const MessageInfo* Batch::find(uint32_t seq) const {
@@ -544,13 +438,6 @@ std::vector<iovec> Batch::iovecs() const {
         out.push_back({p.data.get(), p.used});
     }
     return out;
-}
-
-std::span<const uint8_t> Batch::message_bytes(uint32_t seq) const {
-    auto it = by_seq_.find(seq);
-    if (it == by_seq_.end()) return {};
-    const Location& where = locations_[it->second];
-    return {pages_[where.page].data.get() + where.offset, messages_[it->second].length};
 }
 
 }  // namespace svcnat::nft::netlink

@@ -54,25 +54,6 @@ enum MessageFlag : uint16_t {
     kAppend = 0x800,     // NLM_F_APPEND: rule goes after (not before) the position
 };
 
-struct BatchOptions {
-    // First sequence number; 0 = take them from next_sequence_number().
-    // Tests set it to get a predictable layout.
-    uint32_t first_seq = 0;
-    // Page size (bytes) for mnl_nlmsg_batch: a message never straddles two
-    // pages. Any value >= 64 KiB works; bigger pages = fewer iovecs.
-    size_t page_bytes = size_t{1} << 20;
-    // Upper bound for the NFTA_SET_ELEM_LIST_ELEMENTS nest of one element
-    // message, header included. The kernel's limit is the 16-bit attribute
-    // length (65535); tests lower it to force splitting.
-    size_t max_element_list_bytes = 65535;
-};
-
-// An element and the service port/endpoint it belongs to.
-struct OwnedElement {
-    const nftnl_set_elem* element = nullptr;
-    std::string_view owner;
-};
-
 // What the batch remembers about each message, for error mapping and reports.
 struct MessageInfo {
     uint32_t seq = 0;
@@ -89,7 +70,7 @@ std::string message_type_name(uint16_t nlmsg_type);
 
 class Batch {
 public:
-    explicit Batch(BatchOptions options = {});
+    Batch();
     ~Batch();
     Batch(Batch&&) noexcept;
     Batch& operator=(Batch&&) noexcept;
@@ -113,27 +94,17 @@ public:
     // NFTNL_RULE_HANDLE set to replace a rule in place. kCreate is added
     // unless kReplace is given: the kernel refuses a NEWRULE without either.
     uint32_t add_rule(const nftnl_rule* rule, uint16_t flags, std::string_view owner);
-    // The rule must carry NFTNL_RULE_HANDLE (or NFTNL_RULE_ID).
-    uint32_t delete_rule(const nftnl_rule* rule, std::string_view owner);
 
     // The set's own elements (nftnl_set_elem_add) are NOT sent with it; use
     // add_elements for them (so that they get split and owned).
     uint32_t add_set(const nftnl_set* set, uint16_t flags, std::string_view owner);
     uint32_t delete_set(const nftnl_set* set, std::string_view owner);
-    // DELSETELEM without elements: empties the set.
-    uint32_t flush_set(const nftnl_set* set, std::string_view owner);
 
     // Elements attached to `set` (nftnl_set_elem_add), all owned by `owner`.
     // `set` names the target (NFTNL_SET_TABLE, NFTNL_SET_NAME or
     // NFTNL_SET_ID, NFTNL_SET_FAMILY). Returns the first message's seq, or 0
     // if there were no elements (nothing appended).
     uint32_t add_elements(const nftnl_set* set, uint16_t flags, std::string_view owner);
-    uint32_t delete_elements(const nftnl_set* set, std::string_view owner);
-    // Elements given separately, each with its own owner; the elements of
-    // `set` itself are ignored here.
-    uint32_t add_elements(const nftnl_set* set, std::span<const OwnedElement> elements,
-                          uint16_t flags);
-    uint32_t delete_elements(const nftnl_set* set, std::span<const OwnedElement> elements);
 
     // Owner ids for put_raw_elements(): intern an owner once, tag many elements.
     uint32_t owner_id(std::string_view owner) { return intern_owner(owner); }
@@ -150,12 +121,6 @@ public:
     using ElementWriter = std::function<bool(size_t index, nlmsghdr* nlh, uint32_t& owner)>;
     uint32_t put_raw_elements(const nftnl_set* set, bool add, uint16_t flags, const ElementWriter& write);
 
-    // Escape hatch for other message types (objects, flowtables): `build`
-    // writes the payload after the header that the batch has put. The
-    // payload must stay under 64 KiB.
-    uint32_t append(uint16_t nft_msg_type, uint16_t family, uint16_t flags, std::string_view owner,
-                    const std::function<void(nlmsghdr*)>& build);
-
     // Appends NFNL_MSG_BATCH_END; no appends afterwards. send_batch() calls
     // it when needed; calling it twice is harmless.
     void finish();
@@ -165,8 +130,6 @@ public:
     // All messages including BATCH_BEGIN (first) and, once finished,
     // BATCH_END (last), in sending order.
     const std::vector<MessageInfo>& messages() const { return messages_; }
-    // Messages between begin and end (what the caller appended).
-    size_t content_messages() const;
     const MessageInfo* find(uint32_t seq) const;
     const std::vector<std::string_view>& owners() const { return owners_; }
     // Owner responsible for an error in message `seq`: for element messages
@@ -177,26 +140,19 @@ public:
     // next append) for sendmsg().
     size_t size_bytes() const;
     std::vector<iovec> iovecs() const;
-    size_t page_count() const { return pages_.size(); }
     // Allocates pages for about `bytes` more of messages now, and has them
     // faulted in on an idle core while the caller appends (prefault.hpp):
     // a cold sync writes 8 MB of messages at 10,000 services.
     void reserve(size_t bytes);
-    // A message's bytes (for tests and diagnostics); empty span if unknown.
-    std::span<const uint8_t> message_bytes(uint32_t seq) const;
 
 private:
     struct Page {
-        std::unique_ptr<uint8_t[]> data;  // page_bytes + room for one message
+        std::unique_ptr<uint8_t[]> data;  // kPageBytes + room for one message
         size_t used = 0;                  // bytes of complete messages
     };
     struct ElementRef {
         uint32_t offset;  // of the element's nest within its message
         uint32_t owner;
-    };
-    struct Location {
-        uint32_t page;
-        uint32_t offset;
     };
 
     nlmsghdr* begin_message();
@@ -204,19 +160,15 @@ private:
                             uint32_t element_count = 0);
     uint32_t put_header_message(uint16_t nft_msg_type, uint16_t family, uint16_t flags,
                                 std::string_view owner, const std::function<void(nlmsghdr*)>& build);
-    uint32_t put_elements(const nftnl_set* set, uint16_t nft_msg_type, uint16_t flags,
-                          const std::function<bool(size_t, OwnedElement&)>& next);
     uint32_t intern_owner(std::string_view owner);
     uint32_t add_owner(std::string_view owner);
     uint32_t take_seq();
     void new_page();
 
-    BatchOptions options_;
     std::vector<Page> pages_;
     std::vector<std::unique_ptr<uint8_t[]>> spare_pages_;  // reserve()d, next page last
     mnl_nlmsg_batch* current_ = nullptr;  // over pages_.back()
     std::vector<MessageInfo> messages_;
-    std::vector<Location> locations_;     // parallel to messages_
     std::unordered_map<uint32_t, uint32_t> by_seq_;  // seq -> index in messages_
     // Owner texts live in owner_text_ chunks (stable addresses, one
     // allocation per 64 KiB rather than per owner).
@@ -231,7 +183,6 @@ private:
     };
     std::unordered_map<std::string_view, uint32_t, OwnerHash> owner_index_;
     std::vector<ElementRef> elements_;
-    uint32_t next_seq_ = 0;
     bool finished_ = false;
 };
 

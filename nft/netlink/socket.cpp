@@ -52,7 +52,8 @@ NetlinkSocket::NetlinkSocket() {
     int on = 1;
     // Both are optional for correctness: without EXT_ACK errors lack their
     // text, without CAP_ACK error replies are bigger. Old kernels lack them.
-    ext_ack_ = mnl_socket_setsockopt(sock_, NETLINK_EXT_ACK, &on, sizeof(on)) == 0;
+    // Without it (kernels < 4.12) errors carry no text or offset; not fatal.
+    (void)mnl_socket_setsockopt(sock_, NETLINK_EXT_ACK, &on, sizeof(on));
     (void)mnl_socket_setsockopt(sock_, NETLINK_CAP_ACK, &on, sizeof(on));
     ensure_send_buffer(kInitialBufferBytes);
     ensure_receive_buffer(kInitialBufferBytes);
@@ -63,13 +64,12 @@ NetlinkSocket::~NetlinkSocket() {
 }
 
 NetlinkSocket::NetlinkSocket(NetlinkSocket&& other) noexcept
-    : sock_(std::exchange(other.sock_, nullptr)), ext_ack_(other.ext_ack_) {}
+    : sock_(std::exchange(other.sock_, nullptr)) {}
 
 NetlinkSocket& NetlinkSocket::operator=(NetlinkSocket&& other) noexcept {
     if (this != &other) {
         if (sock_ != nullptr) mnl_socket_close(sock_);
         sock_ = std::exchange(other.sock_, nullptr);
-        ext_ack_ = other.ext_ack_;
     }
     return *this;
 }
@@ -84,7 +84,6 @@ size_t NetlinkSocket::ensure_receive_buffer(size_t bytes) {
     return grow_buffer(fd(), SO_RCVBUFFORCE, SO_RCVBUF, bytes);
 }
 size_t NetlinkSocket::send_buffer() const { return get_buffer(fd(), SO_SNDBUF); }
-size_t NetlinkSocket::receive_buffer() const { return get_buffer(fd(), SO_RCVBUF); }
 
 uint32_t next_sequence_number() {
     static std::atomic<uint32_t> counter{static_cast<uint32_t>(

@@ -36,7 +36,6 @@ public:
     int fd() const;
     uint32_t port_id() const;
     mnl_socket* raw() const { return sock_; }
-    bool ext_ack_enabled() const { return ext_ack_; }
 
     // Grow (never shrink) the kernel buffers to at least `bytes`. Returns the
     // size the kernel reports afterwards (the kernel doubles the request for
@@ -44,14 +43,12 @@ public:
     size_t ensure_send_buffer(size_t bytes);
     size_t ensure_receive_buffer(size_t bytes);
     size_t send_buffer() const;
-    size_t receive_buffer() const;
 
     // Default size of both buffers right after opening: 4 MiB.
     static constexpr size_t kInitialBufferBytes = size_t{4} << 20;
 
 private:
     mnl_socket* sock_ = nullptr;
-    bool ext_ack_ = false;
 };
 
 // Sequence numbers for new messages, unique within the process so that

@@ -7,7 +7,6 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -72,18 +71,6 @@ int table_cb(const nlmsghdr* nlh, void* data) {
     return MNL_CB_OK;
 }
 
-int gen_cb(const nlmsghdr* nlh, void* data) {
-    auto* out = static_cast<GenerationResult*>(data);
-    nftnl_gen* gen = nftnl_gen_alloc();
-    if (gen == nullptr) return MNL_CB_ERROR;
-    if (nftnl_gen_nlmsg_parse(nlh, gen) == 0 && nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
-        out->id = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
-        out->ok = true;
-    }
-    nftnl_gen_free(gen);
-    return MNL_CB_OK;
-}
-
 }  // namespace
 
 ListTablesResult list_tables(NetlinkSocket& socket) {
@@ -132,14 +119,6 @@ void append_replace_table(Batch& batch, const nftnl_table* table, std::string_vi
     TableId id{family, name != nullptr ? name : ""};
     append_delete_tables(batch, std::span<const TableId>(&id, 1), owner);
     batch.add_table(table, kCreate, owner);
-}
-
-GenerationResult read_generation(NetlinkSocket& socket) {
-    GenerationResult result;
-    result.error = talk(socket, NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, gen_cb, &result, [&result] { result.ok = false; });
-    if (result.error.empty() && !result.ok) result.error = "no generation in the kernel's reply";
-    if (!result.error.empty()) result.ok = false;
-    return result;
 }
 
 }  // namespace svcnat::nft::netlink

@@ -56,14 +56,5 @@ BatchResult delete_tables(NetlinkSocket& socket, std::span<const TableId> tables
 // of the table). `table` gives name, family and flags of the new table.
 void append_replace_table(Batch& batch, const nftnl_table* table, std::string_view owner);
 
-struct GenerationResult {
-    bool ok = false;
-    uint32_t id = 0;       // NFTA_GEN_ID: bumped by every committed transaction
-    std::string error;
-};
-
-// NFT_MSG_GETGEN: lets a periodic reconcile see whether anyone committed
-// since our last transaction.
-GenerationResult read_generation(NetlinkSocket& socket);
 
 }  // namespace svcnat::nft::netlink

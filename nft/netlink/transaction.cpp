@@ -145,26 +145,19 @@ void settle_outcome(const Batch& batch, const std::vector<bool>& answered, Batch
         result.outcome = Outcome::Committed;
 }
 
-BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
-    BatchResult result;
-    batch.finish();
-    std::vector<iovec> iov = batch.iovecs();
-    result.messages = batch.messages().size();
-    result.bytes = batch.size_bytes();
-    result.pages = iov.size();
-    if (iov.size() > IOV_MAX) {
-        result.transport_error = "batch of " + std::to_string(iov.size()) + " pages exceeds IOV_MAX (" +
-                                 std::to_string(IOV_MAX) + "); use bigger pages";
-        result.outcome = Outcome::Aborted;
-        return result;
-    }
+namespace {
 
-    // The kernel refuses a netlink message larger than sndbuf - 32 bytes, and
-    // drops replies that don't fit rcvbuf: size both for this batch.
+// The kernel refuses a netlink message larger than sndbuf - 32 bytes, and
+// drops replies that don't fit rcvbuf: size both for this batch.
+void size_buffers(NetlinkSocket& socket, const BatchResult& result) {
     socket.ensure_send_buffer(result.bytes + 4096);
-    size_t reply_bytes = result.messages * kReplyTruesize;
+    const size_t reply_bytes = result.messages * kReplyTruesize;
     socket.ensure_receive_buffer(std::min(std::max(reply_bytes, NetlinkSocket::kInitialBufferBytes), kMaxReceiveBuffer));
+}
 
+// The whole batch in one sendmsg(): nfnetlink handles the transaction
+// inside the call. False when nothing reached nf_tables.
+bool send_all(NetlinkSocket& socket, std::vector<iovec>& iov, BatchResult& result) {
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
     msghdr msg{};
@@ -172,31 +165,32 @@ BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
     msg.msg_namelen = sizeof(kernel);
     msg.msg_iov = iov.data();
     msg.msg_iovlen = iov.size();
-
-    auto start = Clock::now();
+    const auto start = Clock::now();
     ssize_t sent;
     do {
         sent = sendmsg(socket.fd(), &msg, 0);
     } while (sent < 0 && errno == EINTR);
     result.send_seconds = seconds_since(start);
     if (sent < 0) {
-        // Nothing reached nfnetlink: the kernel rejected the datagram itself
-        // (EMSGSIZE: larger than the send buffer; ENOMEM...).
+        // The kernel rejected the datagram itself (EMSGSIZE: larger than the
+        // send buffer; ENOMEM...).
         result.transport_error = std::string("sendmsg: ") + std::strerror(errno) + " (" +
                                  std::to_string(result.bytes) + " bytes, send buffer " +
                                  std::to_string(socket.send_buffer()) + ")";
         result.outcome = Outcome::Aborted;
-        return result;
+        return false;
     }
-    if (static_cast<size_t>(sent) != result.bytes) {
-        result.transport_error = "sendmsg: short send of " + std::to_string(sent) + " of " +
-                                 std::to_string(result.bytes) + " bytes";
-    }
+    if (static_cast<size_t>(sent) != result.bytes)
+        result.transport_error =
+            "sendmsg: short send of " + std::to_string(sent) + " of " + std::to_string(result.bytes) + " bytes";
+    return true;
+}
 
-    // nfnetlink handled the batch inside sendmsg(): every reply is queued
-    // already, so read without blocking until the queue is empty or the
-    // BATCH_END (acknowledged by kernels >= 6.10) has been answered.
-    start = Clock::now();
+// Every reply is queued by the time sendmsg() returns, so read without
+// blocking until the queue is empty or the BATCH_END (acknowledged by
+// kernels >= 6.10) has been answered.
+void read_replies(NetlinkSocket& socket, Batch& batch, BatchResult& result) {
+    const auto start = Clock::now();
     std::vector<bool> answered(batch.messages().size(), false);
     std::vector<uint8_t> buffer(kReceiveChunk);
     bool waited = false;
@@ -208,25 +202,25 @@ BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
         rmsg.msg_namelen = sizeof(from);
         rmsg.msg_iov = &riov;
         rmsg.msg_iovlen = 1;
-        ssize_t got = recvmsg(socket.fd(), &rmsg, MSG_DONTWAIT);
+        const ssize_t got = recvmsg(socket.fd(), &rmsg, MSG_DONTWAIT);
         if (got < 0) {
             if (errno == EINTR) continue;
             if (errno == ENOBUFS) {  // replies overflowed rcvbuf; the rest is still queued
                 result.replies_lost = true;
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                settle_outcome(batch, answered, result);
-                // Everything should be queued; one short wait guards against
-                // a reply still in flight before concluding it is missing.
-                if (result.unanswered == 0 || waited) break;
-                waited = true;
-                pollfd p{socket.fd(), POLLIN, 0};
-                if (poll(&p, 1, 100) <= 0) break;
-                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                result.transport_error = std::string("recvmsg: ") + std::strerror(errno);
+                break;
             }
-            result.transport_error = std::string("recvmsg: ") + std::strerror(errno);
-            break;
+            settle_outcome(batch, answered, result);
+            // Everything should be queued; one short wait guards against a
+            // reply still in flight before concluding it is missing.
+            if (result.unanswered == 0 || waited) break;
+            waited = true;
+            pollfd p{socket.fd(), POLLIN, 0};
+            if (poll(&p, 1, 100) <= 0) break;
+            continue;
         }
         if (from.nl_pid != 0) continue;  // only the kernel answers
         if (rmsg.msg_flags & MSG_TRUNC) {
@@ -242,6 +236,25 @@ BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
     }
     result.receive_seconds = seconds_since(start);
     settle_outcome(batch, answered, result);
+}
+
+}  // namespace
+
+BatchResult send_batch(NetlinkSocket& socket, Batch& batch) {
+    BatchResult result;
+    batch.finish();
+    std::vector<iovec> iov = batch.iovecs();
+    result.messages = batch.messages().size();
+    result.bytes = batch.size_bytes();
+    result.pages = iov.size();
+    if (iov.size() > IOV_MAX) {
+        result.transport_error = "batch of " + std::to_string(iov.size()) + " pages exceeds IOV_MAX (" +
+                                 std::to_string(IOV_MAX) + ")";
+        result.outcome = Outcome::Aborted;
+        return result;
+    }
+    size_buffers(socket, result);
+    if (send_all(socket, iov, result)) read_replies(socket, batch, result);
     return result;
 }
 

@@ -17,7 +17,9 @@
 namespace svcnat::lb {
 namespace {
 
+using test::digest;
 using test::numbered_backends;
+using test::slot_counts;
 
 // Backend index → identity, for comparing tables whose index spaces differ.
 std::vector<std::string> owners(const MaglevTable& t, const std::vector<MaglevBackend>& b) {
@@ -33,7 +35,7 @@ std::vector<std::string> owners(const MaglevTable& t, const std::vector<MaglevBa
 void expect_balanced(const MaglevTable& t, const std::vector<MaglevBackend>& b, double tolerance) {
     double total_weight = 0;
     for (const auto& x : b) total_weight += x.weight;
-    const auto counts = t.slot_counts();
+    const auto counts = slot_counts(t, b.size());
     for (size_t i = 0; i < b.size(); ++i) {
         const double expected = t.size() * b[i].weight / total_weight;
         EXPECT_LE(std::abs(counts[i] - expected), std::max(tolerance * expected, 1.0))
@@ -78,7 +80,6 @@ TEST(MaglevTable, EmptyAndDrainedTablesHaveNoBackend) {
     for (auto& x : b) x.weight = 0;
     const MaglevTable drained = MaglevTable::build(b, 251);
     EXPECT_TRUE(drained.empty());
-    EXPECT_EQ(drained.backend_count(), 4u);
     EXPECT_EQ(drained.lookup(7), MaglevTable::kNoBackend);
     EXPECT_EQ(MaglevTable().lookup(1), MaglevTable::kNoBackend);
 }
@@ -92,7 +93,7 @@ TEST(MaglevTable, SingleBackendOwnsEverySlot) {
     const auto b = numbered_backends(1);
     const auto t = MaglevTable::build(b, 65537);
     for (uint64_t h = 0; h < 1000; ++h) EXPECT_EQ(t.lookup(h * 7919), 0);
-    EXPECT_EQ(t.slot_counts()[0], 65537u);
+    EXPECT_EQ(slot_counts(t, b.size())[0], 65537u);
 }
 
 TEST(MaglevTable, EqualWeightsShareWithinOnePercent) {
@@ -102,7 +103,7 @@ TEST(MaglevTable, EqualWeightsShareWithinOnePercent) {
         const auto t = MaglevTable::build(b, 65537);  // M > 100·N
         expect_balanced(t, b, 0.01);
         // Round-robin turns: counts differ by at most one slot.
-        const auto c = t.slot_counts();
+        const auto c = slot_counts(t, b.size());
         const auto [lo, hi] = std::minmax_element(c.begin(), c.end());
         EXPECT_LE(*hi - *lo, 1u);
     }
@@ -192,8 +193,8 @@ TEST(MaglevTable, AddingBackBackendRestoresTheTable) {
     const auto t1 = MaglevTable::build(b, 65537);
     auto fewer = b;
     fewer.erase(fewer.begin() + 17);
-    ASSERT_NE(MaglevTable::build(fewer, 65537).digest(), t1.digest());
-    EXPECT_EQ(MaglevTable::build(b, 65537).digest(), t1.digest());
+    ASSERT_NE(digest(MaglevTable::build(fewer, 65537)), digest(t1));
+    EXPECT_EQ(digest(MaglevTable::build(b, 65537)), digest(t1));
 }
 
 TEST(MaglevTable, InputOrderDoesNotMatter) {
@@ -223,7 +224,7 @@ TEST(MaglevTable, SameTableInSeparateProcesses) {
         char mine[64];
         std::snprintf(mine, sizeof mine, "%016llx\n",
                       static_cast<unsigned long long>(
-                          MaglevTable::build(numbered_backends(n, true), m).digest()));
+                          digest(MaglevTable::build(numbered_backends(n, true), m))));
         EXPECT_EQ(outputs[0], outputs[1]) << cmd;
         EXPECT_EQ(outputs[0], mine) << cmd;
     }
@@ -234,7 +235,7 @@ TEST(MaglevTable, PinnedDigestGuardsAgainstSilentReshuffles) {
     // gateway's table: a rolling upgrade would then break established
     // flows on ECMP rehash. This pin makes such a change deliberate.
     const auto t = MaglevTable::build(numbered_backends(10, true), 65537);
-    EXPECT_EQ(t.digest(), 0x560c5400edadd962ull);
+    EXPECT_EQ(digest(t), 0x560c5400edadd962ull);
 }
 
 TEST(MaglevTable, WeightChangesMoveSlotsOnlyToOrFromTheChangedBackend) {
@@ -259,8 +260,7 @@ TEST(MaglevTable, WeightChangesMoveSlotsOnlyToOrFromTheChangedBackend) {
     // Drain (weight 0): the backend keeps its index but owns nothing.
     b[5].weight = 0;
     const auto drained = MaglevTable::build(b, 65537);
-    EXPECT_EQ(drained.backend_count(), 20u);
-    EXPECT_EQ(drained.slot_counts()[5], 0u);
+    EXPECT_EQ(slot_counts(drained, b.size())[5], 0u);
     expect_balanced(drained, b, 0.01);
 }
 
@@ -269,7 +269,7 @@ TEST(MaglevTable, OneToThousandBackendsFillEveryValidSlot) {
     for (int n = 1; n <= 1000; n += (n < 20 ? 1 : 97)) {
         const auto b = numbered_backends(n, true);
         const auto t = MaglevTable::build(b, 65537);
-        const auto c = t.slot_counts();
+        const auto c = slot_counts(t, b.size());
         ASSERT_EQ(c.size(), static_cast<size_t>(n));
         for (int i = 0; i < n; ++i) ASSERT_GT(c[i], 0u) << "n=" << n << " i=" << i;
         for (auto s : t.slots()) ASSERT_LT(s, n);

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include <arpa/inet.h>
 #include <libnftnl/chain.h>
@@ -13,6 +15,8 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+
+#include "nft/netlink/batch.hpp"
 
 namespace netlink_test {
 
@@ -97,6 +101,24 @@ inline Elem make_elem(uint32_t ipv4_host_order, int port = -1) {
         nftnl_set_elem_set(e.get(), NFTNL_SET_ELEM_DATA, &data, sizeof(data));
     }
     return e;
+}
+
+// An element and the service port or endpoint it belongs to.
+struct OwnedElement {
+    const nftnl_set_elem* element = nullptr;
+    std::string_view owner;
+};
+
+// Elements with an owner each, through the batch's raw element writer, as
+// kernel mode sends its named sets' elements.
+inline uint32_t add_owned_elements(svcnat::nft::netlink::Batch& batch, const nftnl_set* set,
+                                   std::span<const OwnedElement> elements) {
+    return batch.put_raw_elements(set, true, 0, [&](size_t i, nlmsghdr* nlh, uint32_t& owner) {
+        if (i >= elements.size()) return false;
+        nftnl_set_elem_nlmsg_build_payload(nlh, const_cast<nftnl_set_elem*>(elements[i].element));
+        owner = batch.owner_id(elements[i].owner);
+        return true;
+    });
 }
 
 }  // namespace netlink_test

@@ -1,0 +1,180 @@
+// The dispatcher: each document's `kind` (and apiVersion) picks its
+// decoder; Lists are unpacked; kinds svcnat does not use are skipped with a
+// notice.
+#include "decode_file.hpp"
+
+#include <iterator>
+
+#include "api_validation.hpp"
+#include "decode.hpp"
+#include "yaml_tree.hpp"
+
+namespace svcnat::manifest {
+
+namespace {
+
+struct KindInfo {
+    std::string_view kind;
+    std::string_view api_version;
+};
+constexpr KindInfo kKinds[] = {
+    {"Service", "v1"}, {"EndpointSlice", "discovery.k8s.io/v1"}, {"Endpoints", "v1"}, {"Pod", "v1"}, {"Node", "v1"},
+};
+
+class FileDecoder {
+public:
+    FileDecoder(const Settings& settings, ParsedFile& result) : settings_(settings), result_(result) {}
+
+    // False when the text is not valid YAML (reported in diagnostics).
+    bool load_text(std::string_view text, const std::string& file, uint32_t first_line = 1) {
+        yaml::StreamReader reader(text, first_line);
+        yaml::Document doc;
+        while (reader.next(doc)) {
+            if (doc.empty()) continue;
+            Decoder d(doc, file, result_.diagnostics);
+            decode_object(d, doc.root(), /*in_list=*/false);
+        }
+        if (const auto& e = reader.error()) {
+            Diagnostic diag;
+            diag.file = file;
+            diag.line = e->line;
+            diag.message = "yaml: " + e->str();
+            result_.diagnostics.push_back(std::move(diag));
+            return false;
+        }
+        return true;
+    }
+
+private:
+    // Finds `key` in a mapping without reporting anything.
+    static bool has_key(const Decoder& d, uint32_t map, std::string_view key, uint32_t* line, uint32_t* value) {
+        const yaml::Node& m = d.node(map);
+        uint32_t k = m.first;
+        for (uint32_t i = 0; i < m.count; ++i) {
+            uint32_t v = d.node(k).next;
+            if (d.node(k).type == yaml::NodeType::Scalar && d.doc().text(k) == key) {
+                *line = d.line(k);
+                *value = v;
+                return true;
+            }
+            k = d.node(v).next;
+        }
+        return false;
+    }
+
+    void decode_object(Decoder& d, uint32_t root, bool in_list) {
+        const FieldPath top;
+        // Any error from here on (apiVersion included) rejects the object.
+        const size_t errors_before = d.error_count();
+        const yaml::Node& r = d.node(root);
+        if (r.type != yaml::NodeType::Mapping) {
+            std::string got = r.type == yaml::NodeType::Sequence ? "a list" : "a scalar " + d.render(root);
+            d.error(r.line, top,
+                    std::string(in_list ? "a List item" : "a manifest document") +
+                        " must be an object with apiVersion and kind, got " + got);
+            return;
+        }
+        uint32_t kind_line = 0, kind_node = kNone, api_line = 0, api_node = kNone;
+        const bool has_kind = has_key(d, root, "kind", &kind_line, &kind_node);
+        const bool has_api = has_key(d, root, "apiVersion", &api_line, &api_node);
+        std::string kind, api_version;
+        const FieldPath kind_path = top.child("kind");
+        const FieldPath api_path = top.child("apiVersion");
+        ObjectNode obj{root, has_kind ? kind_line : r.line};
+        // A value of the wrong type has been reported by read_string.
+        const bool kind_mistyped = has_kind && !d.read_string(kind_node, kind_path, kind) && !d.is_null(kind_node);
+        if (kind.empty()) {
+            if (!kind_mistyped) d.error(obj.line, kind_path, manifest::required());
+            return;
+        }
+        const bool api_mistyped = has_api && !d.read_string(api_node, api_path, api_version) && !d.is_null(api_node);
+        if (api_version.empty() && !api_mistyped) d.error(obj.line, api_path, manifest::required());
+
+        if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) {
+            decode_list(d, obj);
+            return;
+        }
+        const KindInfo* info = nullptr;
+        for (const auto& k : kKinds)
+            if (k.kind == kind) info = &k;
+        if (!info) {
+            std::string name = peek_name(d, root);
+            d.notice(obj.line, "skipping " + kind + (name.empty() ? "" : " " + name) + ": not used by svcnat");
+            return;
+        }
+        if (!api_version.empty() && api_version != info->api_version)
+            d.error(api_line, api_path, manifest::unsupported(api_version, {info->api_version}));
+
+        auto accepted = [&] { return d.error_count() == errors_before; };
+        if (kind == "Service") {
+            manifest::StagedService s;
+            s.service.meta.loc.file = d.file();
+            manifest::decode_service(d, obj, settings_, s.service, s.lines);
+            if (accepted()) result_.services.push_back(std::move(s));
+        } else if (kind == "EndpointSlice") {
+            EndpointSlice slice;
+            slice.meta.loc.file = d.file();
+            bool used = manifest::decode_endpoint_slice(d, obj, slice);
+            if (accepted() && used) result_.staged.endpointSlices.push_back(std::move(slice));
+        } else if (kind == "Endpoints") {
+            Endpoints e;
+            e.meta.loc.file = d.file();
+            manifest::decode_endpoints(d, obj, e);
+            if (accepted()) result_.staged.endpoints.push_back(std::move(e));
+        } else if (kind == "Pod") {
+            Pod p;
+            p.meta.loc.file = d.file();
+            manifest::decode_pod(d, obj, p);
+            if (accepted()) result_.staged.pods.push_back(std::move(p));
+        } else {
+            Node n;
+            n.meta.loc.file = d.file();
+            manifest::decode_node(d, obj, n);
+            if (accepted()) result_.staged.nodes.push_back(std::move(n));
+        }
+    }
+
+    void decode_list(Decoder& d, const ObjectNode& obj) {
+        const FieldPath top;
+        uint32_t items = kNone;
+        d.for_each_field(obj.root, top, [&](std::string_view key, uint32_t v, const FieldPath&, uint32_t) {
+            if (key == "items") items = v;
+            else if (key != "apiVersion" && key != "kind" && key != "metadata") return false;
+            return true;
+        });
+        const FieldPath items_path = top.child("items");
+        if (items == kNone || !d.expect_sequence(items, items_path)) return;
+        for (uint32_t c = d.node(items).first; c != kNone; c = d.node(c).next) decode_object(d, c, true);
+    }
+
+    // metadata.name of an object of a kind svcnat skips, for the notice.
+    static std::string peek_name(const Decoder& d, uint32_t root) {
+        uint32_t line = 0, meta = kNone, name = kNone;
+        if (!has_key(d, root, "metadata", &line, &meta) || d.node(meta).type != yaml::NodeType::Mapping) return {};
+        if (!has_key(d, meta, "name", &line, &name) || d.node(name).type != yaml::NodeType::Scalar) return {};
+        return std::string(d.doc().text(name));
+    }
+
+    const Settings& settings_;
+    ParsedFile& result_;
+};
+
+}  // namespace
+
+bool decode_text(std::string_view text, const std::string& file, const Settings& settings, ParsedFile& out,
+                 uint32_t first_line) {
+    return FileDecoder(settings, out).load_text(text, file, first_line);
+}
+
+void append_parsed(ParsedFile& to, ParsedFile&& from) {
+    auto move_all = [](auto& dst, auto& src) { std::move(src.begin(), src.end(), std::back_inserter(dst)); };
+    move_all(to.services, from.services);
+    move_all(to.staged.services, from.staged.services);
+    move_all(to.staged.endpointSlices, from.staged.endpointSlices);
+    move_all(to.staged.endpoints, from.staged.endpoints);
+    move_all(to.staged.pods, from.staged.pods);
+    move_all(to.staged.nodes, from.staged.nodes);
+    move_all(to.diagnostics, from.diagnostics);
+}
+
+}  // namespace svcnat::manifest

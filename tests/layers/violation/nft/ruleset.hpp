@@ -1,0 +1,2 @@
+// Stands in for kernel mode's header in the check-layers self test.
+#pragma once
