@@ -6,8 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 
+# Development and CI builds treat warnings as errors.
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" -Ddpdk=auto -Dtests=enabled || exit 1
+  meson setup "$build" -Ddpdk=auto -Dtests=enabled -Dwerror=true || exit 1
 fi
 ninja -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -19,5 +20,18 @@ meson test -C "$build" --no-rebuild --print-errorlogs --suite e2e --num-processe
   --logbase e2e "$@"
 rc2=$?
 
-python3 scripts/test_summary.py "$build/meson-logs/testlog.junit.xml" "$build/meson-logs/e2e.junit.xml"
-[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]
+# A packager's build must compile: release, the default warning settings,
+# product code only (SKIP_RELEASE_BUILD=1 to leave it out while iterating).
+release=pass
+if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
+  release_build=${RELEASE_BUILD_DIR:-build-release}
+  { [ -f "$release_build/build.ninja" ] || meson setup "$release_build" -Dbuildtype=release -Dtests=disabled; } \
+    >"$build/meson-logs/release-build.txt" 2>&1 &&
+    ninja -C "$release_build" >>"$build/meson-logs/release-build.txt" 2>&1 || release=fail
+  echo "release build ($release_build): $release (log: $build/meson-logs/release-build.txt)"
+  [ $release = pass ] || tail -30 "$build/meson-logs/release-build.txt"
+fi
+
+python3 scripts/test_summary.py --check "release build=$release" \
+  "$build/meson-logs/testlog.junit.xml" "$build/meson-logs/e2e.junit.xml"
+[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $release = pass ]

@@ -2,12 +2,26 @@
 """Counts individual test cases in meson's JUnit logs (GoogleTest cases are
 reported one by one because the suites use protocol 'gtest') and prints the
 line CI reads last: "N passed, N failed" (skips are reported on the line
-before it)."""
+before it). `--check NAME=pass|fail` adds a check that is not a test case
+(the release build, the fuzz runs), counted as one case."""
 import sys
 import xml.etree.ElementTree as ET
 
 passed = failed = skipped = 0
-for path in sys.argv[1:]:
+args = sys.argv[1:]
+paths = []
+while args:
+    arg = args.pop(0)
+    if arg == "--check" and args:
+        name, _, result = args.pop(0).rpartition("=")
+        if result == "pass":
+            passed += 1
+        else:
+            failed += 1
+            print(f"check failed: {name}")
+    else:
+        paths.append(arg)
+for path in paths:
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):

@@ -236,9 +236,10 @@ bool Worker::handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const 
                 break;
         }
     }
-    // ICMP to one of our addresses that is not an echo request (errors
-    // are not translated back into flows yet); anything else is for
-    // addresses the gateway neither owns nor serves.
+    // ICMP to one of our addresses that is neither an echo request nor an
+    // error about a flow (those were translated before this point, in the
+    // flow lookup); anything else is for addresses the gateway neither owns
+    // nor serves.
     if (p.l3 == L3Kind::IPv4 && (gw_.owns(in_port, p.dst_ip4, snap) || (snap != nullptr && snap->is_vip(p.dst_ip4))))
         stats_.drop(DropReason::UnsupportedProtocol);
     else

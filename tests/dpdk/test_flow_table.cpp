@@ -170,7 +170,7 @@ TEST_F(FlowTableTest, IdleFlowRemovedWithinTheSweepBound) {
     EXPECT_EQ(t->size(), 499u);
 }
 
-TEST_F(FlowTableTest, IcmpErrorPmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
+TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
     // A client SYN is NATed towards the backend; a router on the pod network
     // answers "fragmentation needed" to the SNAT address. The gateway finds
     // the flow through the quote and the client receives an error that
@@ -206,7 +206,7 @@ TEST_F(FlowTableTest, IcmpErrorPmtuErrorFromPodNetworkReachesClientAboutItsOwnPa
     EXPECT_EQ(quoted, sent);
 }
 
-TEST_F(FlowTableTest, IcmpErrorErrorFromClientSideReachesBackendAboutItsReply) {
+TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     test::FrameSpec c;
     c.proto = kProtoUdp;
     const auto client_frame = test::build_ipv4(c);
