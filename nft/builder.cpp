@@ -79,6 +79,8 @@ Rule source_rule(KeyExpr which, const CIDR& c, Stmt then) {
     return rule({prefix_match(which, c, false), std::move(then)});
 }
 
+CIDR host_cidr(const IPAddr& ip) { return CIDR{ip, static_cast<uint8_t>(ip.is_v4() ? 32 : 128)}; }
+
 Rule ct_new_jump(const std::string& chain) {
     return rule({simple(StmtKind::MatchCtStateNew), verdict(VerdictKind::Jump, chain)});
 }
@@ -306,9 +308,16 @@ private:
             filter.push_back(lookup(StmtKind::Vmap, kProtoPort, kServiceNodePorts));
             services.rules.push_back(rule(std::move(filter)));
         }
-        // A service address on a port that no service defines.
-        add_chain("cluster-ips-check").rules = {
+        // A service address on a port that no service defines: reject. An
+        // address in a service range that no service holds: drop, as
+        // kube-proxy does (routed onwards, it would loop back to the
+        // cluster or leak to the default route).
+        auto& cluster_ips_check = add_chain("cluster-ips-check");
+        cluster_ips_check.rules = {
             rule({lookup(StmtKind::Lookup, {KeyExpr::Daddr}, kClusterIPs), verdict(VerdictKind::Goto, kRejectChain)})};
+        for (const auto& c : state_.service_cidrs)
+            if (c.addr.family == family_)
+                cluster_ips_check.rules.push_back(rule({prefix_match(KeyExpr::Daddr, c, false), verdict(VerdictKind::Drop)}));
         add_chain(kRejectChain).rules = {rule({l4proto(Protocol::TCP), simple(StmtKind::RejectTcpReset)}),
                                          rule({simple(StmtKind::RejectIcmp)})};
 
@@ -329,6 +338,20 @@ private:
                 nc.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Return)));
             nc.rules.push_back(rule({mark_stmt(StmtKind::SetMarkBit, mark_)}));
         }
+    }
+
+    // A port's own cluster chain is also reached by pods short-circuited
+    // from an eTP Local external address (NodePort, LB, externalIP): with
+    // --masquerade-all only traffic addressed to the ClusterIP is marked,
+    // as kube-proxy does (the short-circuited pods keep their source).
+    void add_own_masquerade_rules(Chain& c, const ResolvedServicePort& sp) const {
+        if (!settings_.masquerade_all) {
+            if (auto r = cluster_masquerade_rule()) c.rules.push_back(*r);
+            return;
+        }
+        for (const auto& ip : sp.clusterIPs)
+            if (ip.family == family_)
+                c.rules.push_back(source_rule(KeyExpr::Daddr, host_cidr(ip), verdict(VerdictKind::Jump, kMarkForMasquerade)));
     }
 
     // The masquerade decision for traffic to a ClusterIP.
@@ -485,25 +508,37 @@ private:
         const Owner id = std::make_shared<const std::string>(sp.id());
         for (const auto& ip : p.cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
         add_hairpin_pairs(p.all, id);
-        add_firewall(sp, p.external_ips, id);
+        add_firewall(sp, id);
         choose_targets(sp, p);
         for (const auto& ip : p.cluster_ips) dispatch_address(sp, p, ip, p.cluster_target, p.cluster_eps, id);
         for (const auto& ip : p.external_ips) dispatch_address(sp, p, ip, p.external_target, p.external_eps, id);
         dispatch_node_port(sp, p, id);
     }
 
-    void add_firewall(const ResolvedServicePort& sp, const std::vector<IPAddr>& external_ips, const Owner& id) {
-        if (sp.loadBalancerSourceRanges.empty()) return;
+    // loadBalancerSourceRanges, as kube-proxy applies them: to the LB
+    // ingress addresses only (not externalIPs, not NodePorts), with the
+    // ranges of this table's family (none of them: no restriction for this
+    // family). When a range holds this node's address, the LB addresses are
+    // allowed as sources too: a VIP-like load balancer's address is often
+    // local on the node, and the node's connection to it then comes from it.
+    void add_firewall(const ResolvedServicePort& sp, const Owner& id) {
         std::vector<IPAddr> lb;
         for (const auto& ip : sp.loadBalancerIPs)
             if (ip.family == family_) lb.push_back(ip);
-        if (lb.empty()) return;
-        (void)external_ips;
+        std::vector<CIDR> ranges;
+        for (const auto& c : sp.loadBalancerSourceRanges)
+            if (c.addr.family == family_) ranges.push_back(c);
+        if (lb.empty() || ranges.empty()) return;
+        const bool allow_from_node = std::any_of(ranges.begin(), ranges.end(), [&](const CIDR& c) {
+            return std::any_of(state_.node.ips.begin(), state_.node.ips.end(),
+                               [&](const IPAddr& ip) { return c.contains(ip); });
+        });
         auto& fw = add_chain("fw-" + service_chain_suffix(sp), std::nullopt, *id);
         fw.rules.clear();
-        for (const auto& c : sp.loadBalancerSourceRanges)
-            if (c.addr.family == family_)
-                fw.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Return)));
+        for (const auto& c : ranges) fw.rules.push_back(source_rule(KeyExpr::Saddr, c, verdict(VerdictKind::Return)));
+        if (allow_from_node)
+            for (const auto& ip : lb)
+                fw.rules.push_back(source_rule(KeyExpr::Saddr, host_cidr(ip), verdict(VerdictKind::Return)));
         fw.rules.push_back(rule({verdict(VerdictKind::Drop)}));
         for (const auto& ip : lb)
             add_element(set(kFirewallIPs), key_addr_proto_port(ip, sp.protocol, sp.port),
@@ -579,7 +614,7 @@ private:
         const auto suffix = service_chain_suffix(sp);
         if (!cluster_eps.empty()) {
             auto& c = add_chain("service-" + suffix, std::nullopt, id);
-            if (auto r = cluster_masquerade_rule()) c.rules.push_back(*r);
+            add_own_masquerade_rules(c, sp);
             add_selection(c, sp, cluster_eps);
             cluster_target = c.name;
         }

@@ -168,7 +168,7 @@ public:
 
     std::optional<ChangePlanner::Plan> build(const ServiceState& before, std::string* declined) {
         auto& plan = plan_;
-        const bool planned = same_node_and_tables(before) && find_changed_ports(before) &&
+        const bool planned = same_node_ranges_and_tables(before) && find_changed_ports(before) &&
                              (plan.unchanged || (claims_stay_unique() && diff_changed_ports() &&
                                                  add_or_remove_shared_objects()));
         if (!planned) {
@@ -190,12 +190,14 @@ private:
     }
 
     // The node's name and addresses are in many objects (NodePort rules,
-    // locality of endpoints): a change rebuilds everything.
-    bool same_node_and_tables(const ServiceState& before) {
+    // locality of endpoints), the service CIDRs in the fixed chains: a
+    // change rebuilds everything.
+    bool same_node_ranges_and_tables(const ServiceState& before) {
         if (!planner_.valid_) return decline("no committed counts (first sync or after an error)");
         if (before.node.name != after_.node.name || before.node.ips != after_.node.ips ||
             before.node.zone != after_.node.zone)
             return decline("the node changed");
+        if (before.service_cidrs != after_.service_cidrs) return decline("the service CIDRs changed");
         if (committed_.tables.size() != planner_.chain_users_.size()) return decline("the tables changed");
         return true;
     }
@@ -254,7 +256,7 @@ private:
     // side of an added or removed port).
     const Ruleset& fragment(const ResolvedServicePort* sp) {
         if (!sp && empty_) return *empty_;
-        ServiceState one{after_.node, {}};
+        ServiceState one{after_.node, {}, after_.service_cidrs};
         if (sp) one.ports.push_back(*sp);
         plan_.fragments.push_back(std::make_unique<Ruleset>(build_ruleset(one, settings_)));
         if (!sp) empty_ = plan_.fragments.back().get();

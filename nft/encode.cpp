@@ -277,13 +277,18 @@ void load_key(RuleBuilder& b, IPFamily f, const std::vector<KeyExpr>& key, uint3
 
 // `ip saddr 10.0.0.0/8`: nft loads only the bytes the prefix covers, and
 // masks the last one when the prefix does not end on a byte boundary.
+// As nft encodes `ip daddr A/N`: a byte-aligned prefix compares only its
+// bytes; any other loads the whole address and masks it (nft lists both
+// back as a prefix only in exactly these forms).
 void prefix_match(RuleBuilder& b, IPFamily f, KeyExpr which, const CIDR& c, bool negate) {
     const uint32_t full = static_cast<uint32_t>(addr_len(f));
-    const uint32_t bytes = c.prefix == full * 8 ? full : (c.prefix + 7u) / 8u;
+    const bool aligned = c.prefix % 8 == 0;
+    const uint32_t bytes = aligned ? c.prefix / 8u : full;
     b.payload(NFT_PAYLOAD_NETWORK_HEADER, addr_offset(f, which), bytes, NFT_REG_1);
-    if (c.prefix % 8 != 0) {
-        std::vector<uint8_t> mask(bytes, 0xff), zero(bytes, 0);
-        mask[bytes - 1] = static_cast<uint8_t>(0xff << (8 - c.prefix % 8));
+    if (!aligned) {
+        std::vector<uint8_t> mask(bytes, 0), zero(bytes, 0);
+        for (uint32_t i = 0; i < c.prefix / 8u; ++i) mask[i] = 0xff;
+        mask[c.prefix / 8u] = static_cast<uint8_t>(0xff << (8 - c.prefix % 8));
         b.bitwise(mask.data(), zero.data(), bytes);
     }
     b.cmp(negate ? NFT_CMP_NEQ : NFT_CMP_EQ, c.addr.bytes.data(), bytes);

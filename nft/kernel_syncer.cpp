@@ -121,7 +121,8 @@ void encode_diff(netlink::Batch& batch, const RulesetDiff& d) {
 }
 
 bool same_state(const ServiceState& a, const ServiceState& b) {
-    return a.node.name == b.node.name && a.node.ips == b.node.ips && a.node.zone == b.node.zone && a.ports == b.ports;
+    return a.node.name == b.node.name && a.node.ips == b.node.ips && a.node.zone == b.node.zone &&
+           a.service_cidrs == b.service_cidrs && a.ports == b.ports;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -181,7 +182,8 @@ SyncReport KernelSyncer::unchanged(Clock::time_point start) {
 SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const ServiceState& desired,
                                             Clock::time_point start) {
     SyncReport report;
-    ServiceState before_ports{committed_state_->node, {}}, after_ports{desired.node, {}};
+    ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs},
+        after_ports{desired.node, {}, desired.service_cidrs};
     for (const auto& c : plan.changes) {
         if (c.before) before_ports.ports.push_back(*c.before);
         if (c.after) after_ports.ports.push_back(*c.after);

@@ -107,8 +107,11 @@ std::string target_text(IPFamily f, const Target& t, bool colon) {
 std::string render_stmt(IPFamily f, const Stmt& s) {
     const std::string fam(family_keyword(f));
     switch (s.kind) {
-        case StmtKind::MatchPrefix:
-            return key_expr(f, s.key.at(0), 0) + (s.negate ? " != " : " ") + s.cidr.str();
+        case StmtKind::MatchPrefix: {
+            // nft lists a full-length prefix as the plain address.
+            const bool host = s.cidr.prefix == (s.cidr.addr.is_v4() ? 32 : 128);
+            return key_expr(f, s.key.at(0), 0) + (s.negate ? " != " : " ") + (host ? s.cidr.addr.str() : s.cidr.str());
+        }
         case StmtKind::MatchL4Proto: return "meta l4proto " + proto_name(protocol_number(s.proto));
         case StmtKind::MatchFibLocal:
             return std::string("fib ") + (s.key.at(0) == KeyExpr::Saddr ? "saddr" : "daddr") + " type local";

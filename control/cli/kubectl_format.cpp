@@ -96,22 +96,23 @@ Endpoints synthesize_endpoints(const Service& svc, const std::vector<std::vector
 
 std::vector<Endpoints> all_endpoints(const Manifests& manifests, const NodeInfo& node) {
     std::vector<Endpoints> out;
-    auto has_selector_service = [&](const Endpoints& e) {
+    auto has_service = [&](const Endpoints& e) {
         return std::any_of(manifests.services.begin(), manifests.services.end(), [&](const Service& s) {
-            return s.meta.ns == e.meta.ns && s.meta.name == e.meta.name && s.has_selector &&
-                   s.type != ServiceType::ExternalName;
+            return s.meta.ns == e.meta.ns && s.meta.name == e.meta.name && s.type != ServiceType::ExternalName;
         });
     };
+    // What svcnat serves for each service: its Pods, EndpointSlices and
+    // Endpoints merged by resolution, so a selector service fed by exported
+    // slices, or a selector-less one fed by slices alone, shows what the
+    // rules send traffic to (kubectl would show only Endpoints objects).
     const auto resolved = all_service_endpoints(manifests, node);
     for (size_t i = 0; i < manifests.services.size(); ++i) {
         const Service& svc = manifests.services[i];
-        if (svc.has_selector && svc.type != ServiceType::ExternalName)
-            out.push_back(synthesize_endpoints(svc, resolved[i]));
+        if (svc.type != ServiceType::ExternalName) out.push_back(synthesize_endpoints(svc, resolved[i]));
     }
-    // The controller owns the Endpoints of selector services; hand-written
-    // ones only stand for services without a selector.
+    // Endpoints of no service are shown as written, as kubectl would.
     for (const auto& e : manifests.endpoints)
-        if (!has_selector_service(e)) out.push_back(e);
+        if (!has_service(e)) out.push_back(e);
     std::sort(out.begin(), out.end(), [](const Endpoints& a, const Endpoints& b) {
         return std::tie(a.meta.ns, a.meta.name) < std::tie(b.meta.ns, b.meta.name);
     });

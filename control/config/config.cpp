@@ -47,9 +47,10 @@ po::options_description common_options() {
         ("node-ip", list()->value_name("IP[,IP]"),
          "this node's primary IPs (repeatable; default: the Node object's InternalIPs)")
         ("cluster-cidr", list()->value_name("CIDR[,CIDR]"),
-         "pod CIDRs, one per family; traffic from outside them to a ClusterIP is masqueraded")
+         "pod CIDRs (several per family allowed); traffic from outside them to a ClusterIP is masqueraded")
         ("service-cidr", list()->value_name("CIDR[,CIDR]"),
-         "ClusterIP ranges to allocate from, one per family (default: 10.96.0.0/12)")
+         "ClusterIP ranges, several per family allowed, first with a free address allocates; ServiceCIDR "
+         "objects in the manifests add theirs (default: 10.96.0.0/12)")
         ("node-port-range", str()->value_name("FIRST-LAST"),
          "NodePort range to allocate from (default: 30000-32767)")
         ("nodeport-addresses", list()->value_name("CIDRS|primary|all"),
@@ -177,9 +178,10 @@ std::vector<CIDR> parse_cidrs(const po::variables_map& vm, const std::string& ke
     for (const auto& item : list_items(vm, key)) {
         auto c = CIDR::parse(item);
         if (!c) origins.fail(key, item, "expected a CIDR such as 10.96.0.0/12 or fd00:10:96::/108");
+        // Several per family are fine: a cluster with ServiceCIDR objects
+        // has several service ranges, a pod network several blocks.
         for (const auto& prev : out)
-            if (prev.addr.family == c->addr.family)
-                origins.fail(key, item, "at most one CIDR per IP family (already have " + prev.str() + ")");
+            if (prev == *c) origins.fail(key, item, "given twice");
         if (service_range) {
             // The API server's limits on --service-cluster-ip-range: room for
             // at least two services in IPv4, at most 2^20 addresses in IPv6.
@@ -377,6 +379,17 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
             if (d && d->semantic()->min_tokens() == 1) {
                 args.emplace_back(a.substr(0, a.size() - 1));
                 args.emplace_back();
+                continue;
+            }
+        }
+        // A bare boolean (`--masquerade-all DIR`) must not swallow the next
+        // word as its value: as with kube-proxy's Go flags, a boolean takes
+        // a value only after '='. (Every option with an implicit value is a
+        // boolean whose implicit value is "true".)
+        if (a.size() > 2 && a.substr(0, 2) == "--" && a.find('=') == std::string_view::npos) {
+            const po::option_description* d = all.find_nothrow(std::string(a.substr(2)), false);
+            if (d && d->semantic()->min_tokens() == 0 && d->semantic()->max_tokens() == 1) {
+                args.emplace_back(std::string(a) + "=true");
                 continue;
             }
         }

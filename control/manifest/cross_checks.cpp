@@ -50,11 +50,74 @@ std::string ip_list(const Service& s) {
     return go_string_list(ips);
 }
 
+bool has_family(const std::vector<CIDR>& ranges, IPFamily f) {
+    return std::any_of(ranges.begin(), ranges.end(), [&](const CIDR& c) { return c.addr.family == f; });
+}
+
+// Can the allocator hand out `ip` from `range`? Never the network address,
+// nor the broadcast address of an IPv4 range.
+bool allocatable(const CIDR& range, const IPAddr& ip) {
+    if (!range.contains(ip) || ip == range.addr) return false;
+    return !(ip.is_v4() && range.prefix < 31 && ip == range.at(range.size() - 1));
+}
+
+// The API server's checks that depend on the cluster's service ranges:
+// families it serves, dual-stack, and requested ClusterIPs within a range
+// of their family (the allocator's check).
+void check_service_ranges(const StagedService& staged, const std::vector<CIDR>& ranges, std::vector<Diagnostic>& diags) {
+    const Service& s = staged.service;
+    const ServiceLines& lines = staged.lines;
+    for (size_t i = 0; i < lines.ipFamilies.size() && i < s.ipFamilies.size(); ++i)
+        if (!has_family(ranges, s.ipFamilies[i])) {
+            const std::string f(to_string(s.ipFamilies[i]));
+            diags.push_back(error_at(s.meta, lines.ipFamilies[i], "spec.ipFamilies[" + std::to_string(i) + "]",
+                                     invalid(quote(f), "not configured on this cluster")));
+        }
+    if (lines.ipFamilyPolicy && s.ipFamilyPolicy == IPFamilyPolicy::RequireDualStack &&
+        !(has_family(ranges, IPFamily::IPv4) && has_family(ranges, IPFamily::IPv6)))
+        diags.push_back(error_at(s.meta, lines.ipFamilyPolicy, "spec.ipFamilyPolicy",
+                                 invalid(quote("RequireDualStack"),
+                                         "this cluster is not configured for dual-stack services")));
+    if (s.headless) return;
+    for (const IPAddr& ip : s.clusterIPs) {
+        std::vector<std::string> of_family;
+        bool ok = false;
+        for (const CIDR& c : ranges)
+            if (c.addr.family == ip.family) {
+                of_family.push_back(c.str());
+                ok = ok || allocatable(c, ip);
+            }
+        if (ok) continue;
+        const std::string detail = "failed to allocate IP " + ip.str() + ": ";
+        std::string joined;
+        for (const auto& r : of_family) joined += (joined.empty() ? "" : ", ") + r;
+        diags.push_back(error_at(
+            s.meta, lines.clusterIP, "spec.clusterIPs",
+            invalid(ip_list(s), of_family.empty()
+                                    ? detail + "no service CIDR of family " + std::string(to_string(ip.family)) +
+                                          " is configured (--service-cidr or a ServiceCIDR)"
+                                    : detail + "the provided IP (" + ip.str() +
+                                          ") is not in the valid range. The range of valid IPs is " + joined)));
+    }
+}
+
 }  // namespace
 
-void cross_check(std::vector<StagedService>& services, Manifests& staged, Manifests& out, std::vector<Diagnostic>& diags) {
-    // Names first, so that a duplicate does not also claim IPs and ports.
+void cross_check(std::vector<StagedService>& services, Manifests& staged, const std::vector<CIDR>& configured_cidrs,
+                 Manifests& out, std::vector<Diagnostic>& diags) {
     auto meta = [](const auto& o) -> const ObjectMeta& { return o.meta; };
+    unique_names(staged.serviceCIDRs, meta, diags);
+    const std::vector<CIDR> ranges = effective_service_cidrs(configured_cidrs, staged.serviceCIDRs);
+    // Every Service against the ranges, then only those that passed go on.
+    std::vector<StagedService> passed;
+    passed.reserve(services.size());
+    for (auto& s : services) {
+        const size_t errors_before = diags.size();
+        check_service_ranges(s, ranges, diags);
+        if (!s.rejected && diags.size() == errors_before) passed.push_back(std::move(s));
+    }
+    services = std::move(passed);
+    // Names first, so that a duplicate does not also claim IPs and ports.
     unique_names(services, [](const StagedService& s) -> const ObjectMeta& { return s.service.meta; }, diags);
     unique_names(staged.endpointSlices, meta, diags);
     unique_names(staged.endpoints, meta, diags);
@@ -116,6 +179,7 @@ void cross_check(std::vector<StagedService>& services, Manifests& staged, Manife
     append(out.endpoints, staged.endpoints);
     append(out.pods, staged.pods);
     append(out.nodes, staged.nodes);
+    append(out.serviceCIDRs, staged.serviceCIDRs);
 }
 
 }  // namespace svcnat::manifest

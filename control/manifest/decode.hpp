@@ -32,6 +32,11 @@ struct ServiceLines {
     uint32_t clusterIP = 0;
     std::vector<uint32_t> nodePort;  // per port (0 when not given)
     uint32_t healthCheckNodePort = 0;
+    // The cluster's service ranges are known only once every file is read
+    // (ServiceCIDR objects): the checks against them run in cross_check(),
+    // on what the Service asked for explicitly.
+    std::vector<uint32_t> ipFamilies;  // per explicit, valid entry of Service::ipFamilies
+    uint32_t ipFamilyPolicy = 0;       // an explicit, valid ipFamilyPolicy (0: none)
 };
 
 // Decoders read every top-level field themselves (apiVersion and kind
@@ -43,6 +48,7 @@ bool decode_endpoint_slice(Decoder& d, const ObjectNode& obj, EndpointSlice& out
 void decode_endpoints(Decoder& d, const ObjectNode& obj, Endpoints& out);
 void decode_pod(Decoder& d, const ObjectNode& obj, Pod& out);
 void decode_node(Decoder& d, const ObjectNode& obj, Node& out);
+void decode_service_cidr(Decoder& d, const ObjectNode& obj, ServiceCIDR& out);
 
 // Shared by the decoders: protocol with the API server's NotSupported message
 // (defaulted to TCP when absent), and a port number 1..65535.

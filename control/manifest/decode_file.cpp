@@ -16,9 +16,11 @@ namespace {
 struct KindInfo {
     std::string_view kind;
     std::string_view api_version;
+    std::string_view older_api_version = {};  // also accepted (a beta that exports still carry)
 };
 constexpr KindInfo kKinds[] = {
     {"Service", "v1"}, {"EndpointSlice", "discovery.k8s.io/v1"}, {"Endpoints", "v1"}, {"Pod", "v1"}, {"Node", "v1"},
+    {"ServiceCIDR", "networking.k8s.io/v1", "networking.k8s.io/v1beta1"},
 };
 
 class FileDecoder {
@@ -102,15 +104,19 @@ private:
             d.notice(obj.line, "skipping " + kind + (name.empty() ? "" : " " + name) + ": not used by svcnat");
             return;
         }
-        if (!api_version.empty() && api_version != info->api_version)
-            d.error(api_line, api_path, manifest::unsupported(api_version, {info->api_version}));
+        if (!api_version.empty() && api_version != info->api_version && api_version != info->older_api_version)
+            d.error(api_line, api_path,
+                    info->older_api_version.empty()
+                        ? manifest::unsupported(api_version, {info->api_version})
+                        : manifest::unsupported(api_version, {info->api_version, info->older_api_version}));
 
         auto accepted = [&] { return d.error_count() == errors_before; };
         if (kind == "Service") {
             manifest::StagedService s;
             s.service.meta.loc.file = d.file();
             manifest::decode_service(d, obj, settings_, s.service, s.lines);
-            if (accepted()) result_.services.push_back(std::move(s));
+            s.rejected = !accepted();
+            result_.services.push_back(std::move(s));
         } else if (kind == "EndpointSlice") {
             EndpointSlice slice;
             slice.meta.loc.file = d.file();
@@ -126,6 +132,11 @@ private:
             p.meta.loc.file = d.file();
             manifest::decode_pod(d, obj, p);
             if (accepted()) result_.staged.pods.push_back(std::move(p));
+        } else if (kind == "ServiceCIDR") {
+            ServiceCIDR c;
+            c.meta.loc.file = d.file();
+            manifest::decode_service_cidr(d, obj, c);
+            if (accepted()) result_.staged.serviceCIDRs.push_back(std::move(c));
         } else {
             Node n;
             n.meta.loc.file = d.file();
@@ -174,6 +185,7 @@ void append_parsed(ParsedFile& to, ParsedFile&& from) {
     move_all(to.staged.endpoints, from.staged.endpoints);
     move_all(to.staged.pods, from.staged.pods);
     move_all(to.staged.nodes, from.staged.nodes);
+    move_all(to.staged.serviceCIDRs, from.staged.serviceCIDRs);
     move_all(to.diagnostics, from.diagnostics);
 }
 

@@ -52,9 +52,7 @@ struct ManifestCache::Impl {
         std::shared_ptr<ParsedFile> parsed;
     };
     std::unordered_map<std::string, Entry> files;
-    // Decoding depends on these settings (ClusterIPs must lie in a service
-    // CIDR, node ports in the range): other values invalidate everything.
-    std::vector<CIDR> service_cidrs;
+    // Decoding depends on the node port range: another invalidates everything.
     PortRange node_port_range;
     size_t parsed = 0;
 };
@@ -68,7 +66,7 @@ void ManifestCache::clear() { impl_->files.clear(); }
 LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings) {
     ParsedFile parsed;
     manifest::decode_text(text, file_name, settings, parsed);
-    Merger merger;
+    Merger merger(settings.service_cidrs);
     merger.add(file_name, parsed, true);
     return merger.finish();
 }
@@ -90,14 +88,14 @@ std::vector<Item> reading_plan(const std::vector<std::string>& paths) {
     return items;
 }
 
-// Decoding depends on the service CIDRs and the node port range (values
-// must lie in them): a change to those invalidates every cached file.
+// Decoding depends on the node port range (node ports must lie in it): a
+// change to it invalidates every cached file. (The service ranges are
+// checked after decoding, with every ServiceCIDR known.)
 void drop_cache_if_settings_changed(ManifestCache::Impl& c, const Settings& settings) {
-    if (c.service_cidrs == settings.service_cidrs && c.node_port_range.first == settings.node_port_range.first &&
+    if (c.node_port_range.first == settings.node_port_range.first &&
         c.node_port_range.last == settings.node_port_range.last)
         return;
     c.files.clear();
-    c.service_cidrs = settings.service_cidrs;
     c.node_port_range = settings.node_port_range;
 }
 
@@ -148,7 +146,7 @@ LoadResult load_paths(const std::vector<std::string>& paths, const Settings& set
         take_unchanged_from_cache(*cache->impl_, items);
     }
     const size_t decoded = decode_the_rest(items, settings);
-    Merger merger;
+    Merger merger(settings.service_cidrs);
     for (auto& item : items) {
         if (item.error) merger.add_error(std::move(*item.error));
         else merger.add(item.file, *item.parsed, /*owned=*/!cache);

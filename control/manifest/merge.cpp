@@ -33,7 +33,7 @@ void sort_diagnostics(LoadResult& result) {
 }  // namespace
 
 LoadResult Merger::finish() {
-    cross_check(services_, staged_, result.manifests, result.diagnostics);
+    cross_check(services_, staged_, service_cidrs_, result.manifests, result.diagnostics);
     sort_diagnostics(result);
     return std::move(result);
 }

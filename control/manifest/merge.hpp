@@ -14,6 +14,10 @@ namespace svcnat::manifest {
 // Files owned by this load are moved from; cached ones are copied.
 class Merger {
 public:
+    // `service_cidrs`: the configured ranges (--service-cidr); ServiceCIDR
+    // objects among the files add theirs.
+    explicit Merger(std::vector<CIDR> service_cidrs) : service_cidrs_(std::move(service_cidrs)) {}
+
     void add(const std::string& file, ParsedFile& f, bool owned) {
         if (f.readable) result.files.push_back(file);
         take(result.diagnostics, f.diagnostics, owned);
@@ -22,6 +26,7 @@ public:
         take(staged_.endpoints, f.staged.endpoints, owned);
         take(staged_.pods, f.staged.pods, owned);
         take(staged_.nodes, f.staged.nodes, owned);
+        take(staged_.serviceCIDRs, f.staged.serviceCIDRs, owned);
     }
     void add_error(Diagnostic d) { result.diagnostics.push_back(std::move(d)); }
     LoadResult finish();
@@ -33,6 +38,7 @@ private:
         else if (owned) to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
         else to.insert(to.end(), from.begin(), from.end());
     }
+    std::vector<CIDR> service_cidrs_;
     LoadResult result;
     std::vector<manifest::StagedService> services_;
     Manifests staged_;

@@ -71,10 +71,9 @@ private:
         clusterip_matches_clusterips();
         ip_families();
         ip_family_policy();
-        if (parse_cluster_ips()) {
-            cluster_ips_match_families();
-            cluster_ips_in_service_cidrs();
-        }
+        // Whether the addresses lie in the cluster's service ranges is
+        // checked by cross_check(), once every ServiceCIDR is known.
+        if (parse_cluster_ips()) cluster_ips_match_families();
         out_.clusterIPs = parsed_ips_;
         if (out_.ipFamilies.empty())
             for (const IPAddr& ip : parsed_ips_) out_.ipFamilies.push_back(ip.family);
@@ -123,9 +122,7 @@ private:
                 continue;
             }
             out_.ipFamilies.push_back(family);
-            const bool configured = std::any_of(settings_.service_cidrs.begin(), settings_.service_cidrs.end(),
-                                                [&](const CIDR& c) { return c.addr.family == family; });
-            if (!configured) d_.error(line, fp, invalid(quote(f), "not configured on this cluster"));
+            lines_.ipFamilies.push_back(line);  // configured? cross_check() knows the cluster's ranges
         }
     }
 
@@ -144,8 +141,7 @@ private:
             return;
         }
         out_.ipFamilyPolicy = *policy;
-        if (*policy == IPFamilyPolicy::RequireDualStack && !dual_stack_configured())
-            d_.error(line, policy_path, invalid(quote(value), "this cluster is not configured for dual-stack services"));
+        lines_.ipFamilyPolicy = line;  // RequireDualStack on a dual-stack cluster? cross_check()
         if (*policy == IPFamilyPolicy::SingleStack && out_.ipFamilies.size() > 1)
             d_.error(line, policy_path,
                      invalid(quote(value),
@@ -154,12 +150,6 @@ private:
             d_.error(line, policy_path,
                      invalid(quote(value),
                              "must be RequireDualStack or PreferDualStack when multiple 'clusterIPs' are specified"));
-    }
-
-    bool dual_stack_configured() const {
-        bool v4 = false, v6 = false;
-        for (const CIDR& c : settings_.service_cidrs) (c.addr.is_v4() ? v4 : v6) = true;
-        return v4 && v6;
     }
 
     // False when an entry is not an IP (the later checks would only repeat it).
@@ -197,31 +187,6 @@ private:
                 d_.error(ips_line_, ips_path_.index(i),
                          invalid(quote(ips_[i]), "expected an " + f + " value as indicated by `ipFamilies[" +
                                                      std::to_string(i) + "]`"));
-        }
-    }
-
-    // The allocator's check: a requested ClusterIP must lie in the service
-    // CIDR of its family (--service-cidr).
-    void cluster_ips_in_service_cidrs() {
-        for (const IPAddr& ip : parsed_ips_) {
-            const CIDR* range = nullptr;
-            for (const CIDR& c : settings_.service_cidrs)
-                if (c.addr.family == ip.family) range = &c;
-            const std::string detail = "failed to allocate IP " + ip.str() + ": ";
-            if (!range) {
-                d_.error(ips_line_, ips_path_,
-                         invalid(go_string_list(ips_), detail + "no service CIDR of family " +
-                                                           std::string(to_string(ip.family)) +
-                                                           " is configured (--service-cidr)"));
-            } else if (!range->contains(ip) || ip == range->addr ||
-                       (ip.is_v4() && range->prefix < 31 && ip == range->at(range->size() - 1))) {
-                // The allocator never hands out the network address, nor the
-                // broadcast address of an IPv4 range.
-                d_.error(ips_line_, ips_path_,
-                         invalid(go_string_list(ips_), detail + "the provided IP (" + ip.str() +
-                                                           ") is not in the valid range. The range of valid IPs is " +
-                                                           range->str()));
-            }
         }
     }
 

@@ -14,7 +14,9 @@
 // ClusterIP ranges: the network address is never used, nor the IPv4
 // broadcast address; the first host address (10.96.0.1 in 10.96.0.0/12) is
 // kept for the `default/kubernetes` service as the API server does, whether
-// or not the manifests contain it.
+// or not the manifests contain it. With several ranges of a family
+// (--service-cidr lists, ServiceCIDR objects) an address comes from the
+// first range, in that order, that has one free.
 #include "allocate.hpp"
 
 #include <algorithm>
@@ -57,10 +59,19 @@ public:
 
     void reserve(const IPAddr& ip) { used_.insert(ip); }
 
-    const CIDR* cidr_for(IPFamily f) const {
+    // The ranges of family `f`, in configuration order.
+    std::vector<const CIDR*> cidrs_for(IPFamily f) const {
+        std::vector<const CIDR*> out;
         for (const auto& c : cidrs_)
-            if (c.addr.family == f) return &c;
-        return nullptr;
+            if (c.addr.family == f) out.push_back(&c);
+        return out;
+    }
+
+    // From the first range of the family that has a free address.
+    std::optional<IPAddr> allocate(const std::vector<const CIDR*>& ranges, const std::string& key) {
+        for (const CIDR* cidr : ranges)
+            if (auto ip = allocate(*cidr, key)) return ip;
+        return std::nullopt;
     }
 
     std::vector<IPFamily> families() const {
@@ -164,8 +175,8 @@ void allocate_cluster_ips(Service& svc, IPPool& pool, std::vector<Diagnostic>& d
             fams.push_back(f);
             continue;
         }
-        const CIDR* cidr = pool.cidr_for(f);
-        if (!cidr) {
+        const auto ranges = pool.cidrs_for(f);
+        if (ranges.empty()) {
             // PreferDualStack quietly stays single-stack; an explicit family
             // the cluster lacks is an error, as in the API server.
             if (i < svc.ipFamilies.size() || svc.ipFamilyPolicy == IPFamilyPolicy::RequireDualStack) {
@@ -175,11 +186,12 @@ void allocate_cluster_ips(Service& svc, IPPool& pool, std::vector<Diagnostic>& d
             }
             continue;
         }
-        auto ip = pool.allocate(*cidr, key_of(svc));
+        auto ip = pool.allocate(ranges, key_of(svc));
         if (!ip) {
+            std::string names;
+            for (const CIDR* c : ranges) names += (names.empty() ? "" : ", ") + c->str();
             diags.push_back(error_at(svc, 0, "spec.clusterIPs",
-                                     "Internal error: failed to allocate a serviceIP: range is full (" +
-                                         cidr->str() + ")"));
+                                     "Internal error: failed to allocate a serviceIP: range is full (" + names + ")"));
             continue;
         }
         ips.push_back(*ip);

@@ -13,7 +13,7 @@
 namespace svcnat {
 
 struct AllocationOptions {
-    std::vector<CIDR> service_cidrs;  // one per family at most
+    std::vector<CIDR> service_cidrs;  // the cluster's ranges, in order (several per family allowed)
     uint16_t node_port_first = 30000;
     uint16_t node_port_last = 32767;
 };

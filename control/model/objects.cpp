@@ -1,5 +1,7 @@
 #include "objects.hpp"
 
+#include <algorithm>
+
 namespace svcnat {
 
 std::string_view to_string(Protocol p) {
@@ -68,6 +70,14 @@ std::optional<SessionAffinity> parse_session_affinity(std::string_view s) {
     if (s == "None") return SessionAffinity::None;
     if (s == "ClientIP") return SessionAffinity::ClientIP;
     return std::nullopt;
+}
+
+std::vector<CIDR> effective_service_cidrs(const std::vector<CIDR>& configured, const std::vector<ServiceCIDR>& objects) {
+    std::vector<CIDR> out = configured;
+    for (const auto& o : objects)
+        for (const auto& c : o.cidrs)
+            if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+    return out;
 }
 
 }  // namespace svcnat

@@ -167,6 +167,14 @@ struct Node {
     std::string zone;  // label topology.kubernetes.io/zone
 };
 
+// networking.k8s.io/v1 ServiceCIDR (GA in Kubernetes 1.33): a range that
+// ClusterIPs are allocated from, at most one per IP family. A cluster can
+// have several; an export of such a cluster has ClusterIPs in all of them.
+struct ServiceCIDR {
+    ObjectMeta meta;  // cluster-scoped: meta.ns is empty
+    std::vector<CIDR> cidrs;
+};
+
 // Everything read from the manifests: the model's input.
 struct Manifests {
     std::vector<Service> services;
@@ -174,6 +182,12 @@ struct Manifests {
     std::vector<Endpoints> endpoints;
     std::vector<Pod> pods;
     std::vector<Node> nodes;
+    std::vector<ServiceCIDR> serviceCIDRs;
 };
+
+// The cluster's service ranges: those configured (--service-cidr) first,
+// then those of the ServiceCIDR objects in manifest order, each once.
+// Validation, allocation and the drop of unallocated ClusterIPs use all.
+std::vector<CIDR> effective_service_cidrs(const std::vector<CIDR>& configured, const std::vector<ServiceCIDR>& objects);
 
 }  // namespace svcnat

@@ -228,12 +228,14 @@ std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, co
 }
 
 // Sorted by (ip, port), one entry per (ip, port): where two sources list the
-// same backend (overlapping slices), the most usable conditions win.
+// same backend (overlapping slices, or a slice and the pods that svcnat
+// resolved itself), the most usable conditions win (ready, then serving,
+// then not terminating), then, as in kube-proxy, the one on this node.
 void normalise(std::vector<ResolvedEndpoint>& eps) {
     // References, not copies, of the strings: this runs for every endpoint.
     auto rank = [](const ResolvedEndpoint& e) {
-        return std::tuple<const IPAddr&, uint16_t, bool, bool, bool, const std::string&, const std::string&>(
-            e.ip, e.port, !e.ready, !e.serving, e.terminating, e.nodeName, e.zone);
+        return std::tuple<const IPAddr&, uint16_t, bool, bool, bool, bool, const std::string&, const std::string&>(
+            e.ip, e.port, !e.ready, !e.serving, e.terminating, !e.is_local, e.nodeName, e.zone);
     };
     auto less = [&](const auto& a, const auto& b) { return rank(a) < rank(b); };
     // Slices usually list their endpoints in order already.
@@ -268,10 +270,19 @@ std::vector<std::vector<ResolvedEndpoint>> endpoints_of(const Service& svc, cons
     if (svc.type == ServiceType::ExternalName) {
         out.resize(svc.ports.size());
     } else if (svc.has_selector && !svc.selector.empty()) {
-        // Standalone svcnat is the endpoints controller for selector
-        // services: their endpoints come from the pods, and EndpointSlices
-        // written for them by hand are not consulted.
+        // Standalone svcnat is the EndpointSlice controller for selector
+        // services (their endpoints from the pods), and kube-proxy, which
+        // serves every slice labelled with the service's name whoever wrote
+        // it: a cluster export has slices and no pods; other controllers
+        // add slices of their own.
         out = from_pods(svc, index, node, warnings);
+        const auto& slices = index.slices(svc);
+        if (!slices.empty()) {
+            auto more = from_slices(svc, slices, node);
+            for (size_t i = 0; i < out.size(); ++i)
+                out[i].insert(out[i].end(), std::make_move_iterator(more[i].begin()),
+                              std::make_move_iterator(more[i].end()));
+        }
     } else {
         const auto& slices = index.slices(svc);
         const Endpoints* eps = index.endpoints(svc);

@@ -1,8 +1,11 @@
-// Endpoint resolution as the Kubernetes endpoints / EndpointSlice controllers
-// do it: selector over Pods of the same namespace, named target ports through
-// the pods' container ports, readiness and publishNotReadyAddresses; Services
-// without a selector take their EndpointSlices (label
-// kubernetes.io/service-name) or, failing those, their Endpoints object.
+// Endpoint resolution as the Kubernetes EndpointSlice controller and
+// kube-proxy do it together: a Service with a selector gets the endpoints of
+// its matching Pods (same namespace, named target ports through the pods'
+// container ports, readiness, publishNotReadyAddresses) merged with every
+// EndpointSlice labelled kubernetes.io/service-name=<its name>, whoever
+// wrote it; a backend listed twice counts once, with its most usable
+// conditions. Services without a selector take their EndpointSlices or,
+// failing those, their Endpoints object.
 #pragma once
 
 #include <vector>

@@ -88,6 +88,7 @@ inline std::strong_ordering compare_identity(const ResolvedServicePort& a, const
 struct ServiceState {
     NodeInfo node;
     std::vector<ResolvedServicePort> ports;
+    std::vector<CIDR> service_cidrs;  // the cluster's service ranges (effective_service_cidrs)
 };
 
 }  // namespace svcnat

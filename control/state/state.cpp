@@ -29,8 +29,10 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
     StateResult out;
     out.load = load_paths(settings.manifests, settings, cache);
 
+    const std::vector<CIDR> service_cidrs =
+        effective_service_cidrs(settings.service_cidrs, out.load.manifests.serviceCIDRs);
     AllocationOptions alloc;
-    alloc.service_cidrs = settings.service_cidrs;
+    alloc.service_cidrs = service_cidrs;
     alloc.node_port_first = settings.node_port_range.first;
     alloc.node_port_last = settings.node_port_range.last;
     // Allocation also runs on invalid input, so that `svcnat check` reports
@@ -40,6 +42,7 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
     out.state.node = node_info(settings, out.load.manifests);
     if (!out.load.ok()) return out;
     out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics);
+    out.state.service_cidrs = service_cidrs;
     return out;
 }
 

@@ -8,6 +8,8 @@ source-IP preservation (externalTrafficPolicy: Local).
 
   HTTP  (--http PORTS): GET /        -> "You've hit <pod>\n"
                         GET /client  -> "<client-ip>\n"
+                        GET /whoami  -> "<pod> <client-ip>\n" (who answered and
+                                        whom it saw, in one request)
                         GET /healthz -> "ok\n"
         HTTP/1.0: one request per connection, so every request is a new
         connection and a new load-balancing decision.
@@ -76,6 +78,8 @@ def http_handler(pod: str):
             path = self.path.split("?", 1)[0]
             if path == "/client":
                 body = plain_ip(self.client_address[0]) + "\n"
+            elif path == "/whoami":
+                body = f"{pod} {plain_ip(self.client_address[0])}\n"
             elif path == "/healthz":
                 body = "ok\n"
             else:

@@ -19,6 +19,9 @@ need. Every loop is bounded by --count and every wait by --timeout.
   probe.py hold HOST PORT                            one long-lived TCP connection:
                                                      each stdin line is sent and the
                                                      reply line printed; ends at EOF
+
+--source ADDR binds the client socket to ADDR first (a second address of
+the namespace, or an address that must appear as the source).
 """
 import argparse
 import errno
@@ -49,6 +52,14 @@ def first_line(data: bytes) -> str:
     return data.decode(errors="replace").strip().split("\n", 1)[0]
 
 
+SOURCE = ""  # --source
+
+
+def bind_source(s: socket.socket) -> None:
+    if SOURCE:
+        s.bind((SOURCE, 0))
+
+
 def http_once(url: str, timeout: float) -> str:
     u = urllib.parse.urlsplit(url)
     host, port = u.hostname, u.port or 80
@@ -57,6 +68,7 @@ def http_once(url: str, timeout: float) -> str:
     try:
         with socket.socket(family_of(host), socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
+            bind_source(s)
             s.connect((host, port))
             s.sendall(f"GET {path} HTTP/1.0\r\nHost: {u.netloc}\r\n\r\n".encode())
             data = b""
@@ -78,8 +90,9 @@ def udp_once(host: str, port: int, timeout: float, sport: int, payload: bytes) -
     try:
         with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if sport:
-                s.bind(("::" if family_of(host) == socket.AF_INET6 else "0.0.0.0", sport))
+            if sport or SOURCE:
+                any_addr = "::" if family_of(host) == socket.AF_INET6 else "0.0.0.0"
+                s.bind((SOURCE or any_addr, sport))
             s.settimeout(timeout)
             s.connect((host, port))  # connected: an ICMP error surfaces as ECONNREFUSED
             s.send(payload)
@@ -93,6 +106,7 @@ def connect_once(host: str, port: int, timeout: float, proto: int = 0) -> tuple[
     s = socket.socket(family_of(host), socket.SOCK_STREAM, proto)
     s.settimeout(timeout)
     try:
+        bind_source(s)
         s.connect((host, port))
         return f"OK {int((time.monotonic() - started) * 1000)}ms", s
     except (OSError, socket.timeout) as e:
@@ -140,8 +154,11 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds per attempt")
     ap.add_argument("--sport", type=int, default=0, help="UDP source port (same 5-tuple every time)")
     ap.add_argument("--payload", default="hello\n")
+    ap.add_argument("--source", default="", help="bind the client socket to this address")
     args = ap.parse_args()
     count = max(1, min(args.count, 100000))
+    global SOURCE
+    SOURCE = args.source
 
     if args.mode == "http":
         for _ in range(count):

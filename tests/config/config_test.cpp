@@ -141,9 +141,8 @@ TEST(Settings, BadValuesNameTheOptionAndTheValue) {
     EXPECT_EQ(error_of({"--node-ip=203.0.113.300"}), "--node-ip: invalid value \"203.0.113.300\": expected an IP address");
     EXPECT_EQ(error_of({"--cluster-cidr=10.244.0.0"}),
               "--cluster-cidr: invalid value \"10.244.0.0\": expected a CIDR such as 10.96.0.0/12 or fd00:10:96::/108");
-    EXPECT_EQ(error_of({"--service-cidr=10.96.0.0/12,10.100.0.0/16"}),
-              "--service-cidr: invalid value \"10.100.0.0/16\": at most one CIDR per IP family (already have "
-              "10.96.0.0/12)");
+    EXPECT_EQ(error_of({"--service-cidr=10.96.0.0/12,10.96.0.0/12"}),
+              "--service-cidr: invalid value \"10.96.0.0/12\": given twice");
     EXPECT_EQ(error_of({"--service-cidr=fd00::/64"}),
               "--service-cidr: invalid value \"fd00::/64\": an IPv6 service range must be /108 or longer");
     EXPECT_EQ(error_of({"--service-cidr=10.96.0.0/31"}),
@@ -168,6 +167,18 @@ TEST(Settings, BadCommandLines) {
     EXPECT_EQ(error_of({"--table=a", "--table=b"}), "--table: given more than once");
     EXPECT_EQ(error_of({"--config=/nonexistent/svcnat.conf"}),
               "--config: cannot read \"/nonexistent/svcnat.conf\": No such file or directory");
+}
+
+// A cluster with ServiceCIDR objects has several service ranges per family;
+// the command line and the file take lists of them.
+TEST(Settings, SeveralServiceCIDRsPerFamily) {
+    auto flags = parse({"--service-cidr=10.96.0.0/12,10.200.0.0/16,fd00:10:96::/112"}).settings;
+    ASSERT_EQ(flags.service_cidrs.size(), 3u);
+    EXPECT_EQ(flags.service_cidrs[1].str(), "10.200.0.0/16");
+    IniFile ini("service-cidr = 10.96.0.0/12\nservice-cidr = 10.200.0.0/16, 10.201.0.0/16\n");
+    auto file = parse({"--config", ini.path()}).settings;
+    ASSERT_EQ(file.service_cidrs.size(), 3u);
+    EXPECT_EQ(file.service_cidrs[2].str(), "10.201.0.0/16");
 }
 
 TEST(Settings, IniFileAndCommandLinePrecedence) {
@@ -286,6 +297,16 @@ TEST(Settings, ExtraOptionsAndNonManifestPositionals) {
     EXPECT_EQ(p.settings.manifests, std::vector<std::string>{"conf/examples"});
     EXPECT_TRUE(p.extra["all-namespaces"].as<bool>());
     EXPECT_EQ(p.extra["namespace"].as<std::string>(), "kube-system");
+}
+
+// As with kube-proxy's Go flags, a bare boolean does not take the next word:
+// `--masquerade-all DIR` is masquerade-all plus a manifest directory.
+TEST(Settings, BareBooleanLeavesTheNextWordAlone) {
+    auto cmd = parse({"--masquerade-all", "manifests/", "--cleanup-on-exit", "more.yaml"});
+    EXPECT_TRUE(cmd.settings.masquerade_all);
+    EXPECT_TRUE(cmd.settings.cleanup_on_exit);
+    EXPECT_EQ(cmd.settings.manifests, (std::vector<std::string>{"manifests/", "more.yaml"}));
+    EXPECT_FALSE(parse({"--masquerade-all=false", "manifests/"}).settings.masquerade_all);
 }
 
 }  // namespace

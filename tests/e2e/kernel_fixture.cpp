@@ -40,12 +40,12 @@ std::vector<PodSpec> KernelModeTest::lab_pods(bool dual_stack) {
     return pods;
 }
 
-CommandResult KernelModeTest::sync_once() const {
-    return lab_->exec("node",
-                      {svcnat_binary(), "sync", "--once", "--node-name", "node-a", "--cluster-cidr",
-                       "10.244.0.0/16,fd00:10:244::/48", "--service-cidr", "10.96.0.0/12,fd00:10:96::/112",
-                       manifests_->path()},
-                      60);
+CommandResult KernelModeTest::sync_once(const std::vector<std::string>& extra) const {
+    std::vector<std::string> argv{svcnat_binary(), "sync", "--once", "--node-name", "node-a", "--cluster-cidr",
+                                  "10.244.0.0/16,fd00:10:244::/48", "--service-cidr", "10.96.0.0/12,fd00:10:96::/112"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(manifests_->path());
+    return lab_->exec("node", argv, 60);
 }
 
 void KernelModeTest::write_manifests(const std::string& services_yaml, const std::vector<PodSpec>& pods) const {

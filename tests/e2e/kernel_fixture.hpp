@@ -34,7 +34,9 @@ protected:
     // The same files, without syncing (for `svcnat run`, which watches them).
     void write_manifests(const std::string& services_yaml, const std::vector<PodSpec>& pods) const;
     ::testing::AssertionResult apply(const std::string& services_yaml) { return apply(services_yaml, lab_pods()); }
-    CommandResult sync_once() const;
+    // `svcnat sync --once` with the lab's settings, then `extra` flags
+    // (list flags such as --service-cidr add to the lab's).
+    CommandResult sync_once(const std::vector<std::string>& extra = {}) const;
 
     // The answers of `count` HTTP requests from `where` to `url`, tallied.
     std::map<std::string, int> http_tally(const std::string& where, const std::string& url, int count) const;

@@ -205,23 +205,36 @@ std::vector<ProbeOutcome> Lab::probe(const std::string& where, const std::vector
     return outcomes;
 }
 
-std::vector<ProbeOutcome> Lab::http(const std::string& where, const std::string& url, int count,
-                                    double timeout_s) const {
-    return probe(where, {"http", url, "--count", std::to_string(count), "--timeout", std::to_string(timeout_s)},
+static std::vector<std::string> with_source(std::vector<std::string> args, const std::string& source) {
+    if (!source.empty()) {
+        args.push_back("--source");
+        args.push_back(source);
+    }
+    return args;
+}
+
+std::vector<ProbeOutcome> Lab::http(const std::string& where, const std::string& url, int count, double timeout_s,
+                                    const std::string& source) const {
+    return probe(where,
+                 with_source({"http", url, "--count", std::to_string(count), "--timeout", std::to_string(timeout_s)},
+                             source),
                  15 + count * timeout_s);
 }
 
 std::vector<ProbeOutcome> Lab::udp(const std::string& where, const std::string& host, int port, int count,
-                                   int sport, double timeout_s) const {
+                                   int sport, double timeout_s, const std::string& source) const {
     return probe(where,
-                 {"udp", host, std::to_string(port), "--count", std::to_string(count), "--sport",
-                  std::to_string(sport), "--timeout", std::to_string(timeout_s)},
+                 with_source({"udp", host, std::to_string(port), "--count", std::to_string(count), "--sport",
+                              std::to_string(sport), "--timeout", std::to_string(timeout_s)},
+                             source),
                  15 + count * timeout_s);
 }
 
-ProbeOutcome Lab::tcp_connect(const std::string& where, const std::string& host, int port, double timeout_s) const {
-    auto outcomes = probe(where, {"connect", host, std::to_string(port), "--timeout", std::to_string(timeout_s)},
-                          15 + timeout_s);
+ProbeOutcome Lab::tcp_connect(const std::string& where, const std::string& host, int port, double timeout_s,
+                              const std::string& source) const {
+    auto outcomes = probe(
+        where, with_source({"connect", host, std::to_string(port), "--timeout", std::to_string(timeout_s)}, source),
+        15 + timeout_s);
     if (outcomes.size() != 1) throw std::runtime_error("probe connect: expected one line");
     return outcomes[0];
 }
@@ -232,6 +245,18 @@ std::vector<ProbeOutcome> Lab::sctp(const std::string& where, const std::string&
                  {"sctp", host, std::to_string(port), "--count", std::to_string(count), "--timeout",
                   std::to_string(timeout_s)},
                  15 + count * timeout_s);
+}
+
+void Lab::spawn(const std::string& where, const std::string& tag, const std::vector<std::string>& argv) {
+    std::vector<std::string> args{"spawn", name_, where, tag, "--"};
+    args.insert(args.end(), argv.begin(), argv.end());
+    auto r = lab_sh(args, 20);
+    if (!r.ok()) throw std::runtime_error("lab.sh spawn " + tag + " failed: " + r.describe());
+}
+
+void Lab::stop(const std::string& tag) {
+    auto r = lab_sh({"stop", name_, tag}, 20);
+    if (!r.ok()) throw std::runtime_error("lab.sh stop " + tag + " failed: " + r.describe());
 }
 
 bool Lab::has_sctp(const std::string& where) const {

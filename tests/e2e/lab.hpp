@@ -61,17 +61,24 @@ public:
     // One HTTP GET through curl (short timeouts); the body without the
     // trailing newline, "" on failure.
     std::string http_get(const std::string& where, const std::string& url, double timeout_s = 2) const;
+    // The probes below take a `source`: "" lets the kernel choose, an
+    // address of the namespace is bound first (probe.py --source).
     // `count` HTTP requests, each on a new connection (probe.py http).
     std::vector<ProbeOutcome> http(const std::string& where, const std::string& url, int count = 1,
-                                   double timeout_s = 1) const;
+                                   double timeout_s = 1, const std::string& source = "") const;
     // `count` UDP queries; sport != 0 keeps the same source port (same conntrack entry).
     std::vector<ProbeOutcome> udp(const std::string& where, const std::string& host, int port, int count = 1,
-                                  int sport = 0, double timeout_s = 1) const;
+                                  int sport = 0, double timeout_s = 1, const std::string& source = "") const;
     // One TCP connect (no data): ok, or how it failed and how fast.
-    ProbeOutcome tcp_connect(const std::string& where, const std::string& host, int port,
-                             double timeout_s = 1) const;
+    ProbeOutcome tcp_connect(const std::string& where, const std::string& host, int port, double timeout_s = 1,
+                             const std::string& source = "") const;
     std::vector<ProbeOutcome> sctp(const std::string& where, const std::string& host, int port, int count = 1,
                                    double timeout_s = 1) const;
+
+    // A background process inside node|client|POD, stopped by stop(tag) or
+    // by down(); its output goes to the lab's log TAG.log.
+    void spawn(const std::string& where, const std::string& tag, const std::vector<std::string>& argv);
+    void stop(const std::string& tag);
     // Does the kernel let this namespace open an SCTP socket?
     bool has_sctp(const std::string& where) const;
 

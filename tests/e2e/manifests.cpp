@@ -43,14 +43,13 @@ void ManifestDir::clear() const {
 }
 
 std::string node_yaml(const std::string& name, const std::string& internal_ip) {
-    return "apiVersion: v1\n"
-           "kind: Node\n"
-           "metadata:\n"
-           "  name: " + name + "\n"
-           "status:\n"
-           "  addresses:\n"
-           "  - type: InternalIP\n"
-           "    address: " + internal_ip + "\n";
+    return node_yaml(name, std::vector<std::string>{internal_ip});
+}
+
+std::string node_yaml(const std::string& name, const std::vector<std::string>& internal_ips) {
+    std::string y = "apiVersion: v1\nkind: Node\nmetadata:\n  name: " + name + "\nstatus:\n  addresses:\n";
+    for (const auto& ip : internal_ips) y += "  - type: InternalIP\n    address: " + ip + "\n";
+    return y;
 }
 
 static std::string ports_yaml(const std::vector<ContainerPortSpec>& ports, const std::string& indent,
@@ -89,8 +88,10 @@ std::string endpoint_slice_yaml(const std::string& name, const std::string& serv
                     "\n  namespace: default\n  labels:\n    kubernetes.io/service-name: " + service +
                     "\naddressType: " + address_type + "\nendpoints:\n";
     for (const auto& e : endpoints) {
-        y += "- addresses: [\"" + e.ip + "\"]\n  nodeName: " + e.node + "\n  conditions:\n    ready: " + b(e.ready) +
-             "\n    serving: " + b(e.serving) + "\n    terminating: " + b(e.terminating) + "\n";
+        y += "- addresses: [\"" + e.ip + "\"]\n";
+        if (!e.node.empty()) y += "  nodeName: " + e.node + "\n";
+        y += "  conditions:\n    ready: " + b(e.ready) + "\n    serving: " + b(e.serving) +
+             "\n    terminating: " + b(e.terminating) + "\n";
     }
     y += "ports:\n";
     for (const auto& p : ports) {

@@ -29,6 +29,8 @@ private:
 
 // The lab's node as a Node object (name node-a, InternalIP 203.0.113.1 unless told).
 std::string node_yaml(const std::string& name = "node-a", const std::string& internal_ip = "203.0.113.1");
+// A Node with several InternalIPs (one per family for a dual-stack node).
+std::string node_yaml(const std::string& name, const std::vector<std::string>& internal_ips);
 
 struct ContainerPortSpec {
     std::string name;
@@ -50,12 +52,13 @@ std::string pod_yaml(const PodSpec& pod);
 
 struct SliceEndpointSpec {
     std::string ip;
-    std::string node = "node-a";
+    std::string node = "node-a";  // "" = no nodeName (never local)
     bool ready = true;
     bool serving = true;
     bool terminating = false;
 };
-// An EndpointSlice for a selector-less Service (label kubernetes.io/service-name).
+// An EndpointSlice labelled kubernetes.io/service-name: for a selector-less
+// Service, or written next to a selector Service's Pods (as in a cluster export).
 std::string endpoint_slice_yaml(const std::string& name, const std::string& service,
                                 const std::vector<SliceEndpointSpec>& endpoints,
                                 const std::vector<ContainerPortSpec>& ports, const std::string& address_type = "IPv4");

@@ -396,6 +396,76 @@ status:
     EXPECT_EQ(n.zone, "zone-1");
 }
 
+// ServiceCIDR (networking.k8s.io/v1): the cluster's service ranges come
+// from --service-cidr and these objects; ClusterIPs are checked against all
+// of them, wherever in the files the ServiceCIDR is.
+TEST(ServiceCIDRFields, RangesFromObjectsAndSettingsTogether) {
+    auto r = load(R"(apiVersion: v1
+kind: Service
+metadata: {name: in-second-range}
+spec:
+  clusterIP: 10.200.0.10
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: v6-only}
+spec:
+  ipFamilies: [IPv6]
+  clusterIP: "fd00:10:200::10"
+  ports: [{port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: ServiceCIDR
+metadata: {name: extra}
+spec:
+  cidrs: [10.200.0.0/16, "fd00:10:200::/112"]
+status:
+  conditions: [{type: Ready, status: "True"}]
+---
+apiVersion: networking.k8s.io/v1beta1
+kind: ServiceCIDR
+metadata: {name: beta}
+spec: {cidrs: [10.201.0.0/16]}
+)");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.manifests.services.size(), 2u);
+    ASSERT_EQ(r.manifests.serviceCIDRs.size(), 2u);
+    EXPECT_EQ(r.manifests.serviceCIDRs[0].cidrs.size(), 2u);
+    const auto all = effective_service_cidrs(Settings{}.service_cidrs, r.manifests.serviceCIDRs);
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].str(), "10.96.0.0/12");
+    EXPECT_EQ(all[3].str(), "10.201.0.0/16");
+}
+
+TEST(ServiceCIDRFields, AddressOutsideEveryRangeNamesThemAll) {
+    auto r = load("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  clusterIP: 10.250.0.1\n"
+                  "  ports: [{port: 80}]\n---\napiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\n"
+                  "metadata: {name: extra}\nspec: {cidrs: [10.200.0.0/16]}\n");
+    EXPECT_FALSE(r.ok());
+    EXPECT_THAT(messages(r),
+                ElementsAre("t.yaml:5: spec.clusterIPs: Invalid value: []string{\"10.250.0.1\"}: failed to allocate IP "
+                            "10.250.0.1: the provided IP (10.250.0.1) is not in the valid range. The range of valid "
+                            "IPs is 10.96.0.0/12, 10.200.0.0/16"));
+}
+
+TEST(ServiceCIDRFields, InvalidObjectsAreRefusedLikeTheApiServer) {
+    auto r = load("apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: a}\n"
+                  "spec: {cidrs: [10.200.0.1/16, 10.201.0.0/16, \"fd00::/112\"]}\n---\n"
+                  "apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: b}\nspec: {}\n---\n"
+                  "apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: c}\n"
+                  "spec: {cidrs: [10.202.0.0/16, 10.203.0.0/16]}\n");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(r.manifests.serviceCIDRs.empty());
+    EXPECT_THAT(messages(r),
+                ElementsAre("t.yaml:4: spec.cidrs: Too many: 3: must have at most 2 items",
+                            "t.yaml:4: spec.cidrs[0]: Invalid value: \"10.200.0.1/16\": must be a valid CIDR value, "
+                            "(e.g. 10.9.8.0/24 or 2001:db8::/64)",
+                            "t.yaml:9: spec.cidrs: Required value",
+                            "t.yaml:14: spec.cidrs[1]: Invalid value: \"10.203.0.0/16\": may specify no more than one "
+                            "CIDR for each IP family"));
+}
+
 TEST(OtherKinds, AreSkippedWithANotice) {
     auto r = load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n");
     EXPECT_TRUE(r.ok());

@@ -140,6 +140,35 @@ TEST(Allocate, SmallRangesSkipNetworkBroadcastAndKubernetesAddress) {
     EXPECT_EQ(diags[0].file, "svc.yaml");
 }
 
+TEST(Allocate, FirstRangeOfTheFamilyWithAFreeAddressServes) {
+    // Two IPv4 ranges (a second ServiceCIDR): the five addresses of the
+    // first go first, the rest come from the second; deterministic.
+    auto run = [] {
+        Manifests m;
+        for (int i = 0; i < 8; ++i) m.services.push_back(svc("default", "s" + std::to_string(i)));
+        std::vector<Diagnostic> diags;
+        allocate(m, options({"10.0.0.0/29", "10.200.0.0/24"}), diags);
+        EXPECT_TRUE(diags.empty());
+        std::vector<std::string> got;
+        for (const auto& s : m.services) got.push_back(s.clusterIPs.at(0).str());
+        return got;
+    };
+    const auto got = run();
+    size_t first = 0, second = 0;
+    for (const auto& ip : got) (ip.rfind("10.0.0.", 0) == 0 ? first : second) += 1;
+    EXPECT_EQ(first, 5u);
+    EXPECT_EQ(second, 3u);
+    EXPECT_EQ(run(), got);
+    // Full everywhere: the message names every range of the family.
+    Manifests m;
+    for (int i = 0; i < 6; ++i) m.services.push_back(svc("default", "s" + std::to_string(i)));
+    std::vector<Diagnostic> diags;
+    allocate(m, options({"10.0.0.0/30", "10.0.1.0/30"}), diags);
+    ASSERT_FALSE(diags.empty());
+    EXPECT_EQ(diags.back().message,
+              "Internal error: failed to allocate a serviceIP: range is full (10.0.0.0/30, 10.0.1.0/30)");
+}
+
 TEST(Allocate, NodePortExhaustionIsAnErrorOnThePort) {
     Manifests m;
     auto a = svc("default", "a", ServiceType::NodePort);

@@ -233,6 +233,79 @@ TEST(Resolve, SlicesWinOverEndpointsAndCarryConditions) {
     EXPECT_EQ(e[1].zone, "z1");
 }
 
+// A cluster export (kubectl get svc,endpointslices -o yaml): selector
+// services, the EndpointSlice controller's slices, no pods.
+EndpointSlice controller_slice(const std::string& svc, const std::string& name,
+                               std::vector<std::pair<const char*, bool>> ready_ips, const std::string& port_name = "",
+                               uint16_t port = 8080, const std::string& node = "node-b") {
+    EndpointSlice s;
+    s.meta.name = name;
+    s.meta.labels = {{"kubernetes.io/service-name", svc},
+                     {"endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"}};
+    s.serviceName = svc;
+    s.ports = {{port_name, Protocol::TCP, port}};
+    for (auto [addr, ready] : ready_ips) {
+        SliceEndpoint se;
+        se.addresses = {ip(addr)};
+        se.conditions = {ready, ready, false};
+        se.nodeName = node;
+        s.endpoints.push_back(se);
+    }
+    return s;
+}
+
+TEST(Resolve, SelectorServiceFromAnExportWithSlicesAndNoPods) {
+    Manifests m;
+    m.services.push_back(service("web", {{"app", "web"}}, {port(80, 8080)}));
+    m.endpointSlices.push_back(controller_slice("web", "web-abc", {{"10.244.1.7", true}, {"10.244.2.8", false}}));
+    m.endpointSlices.push_back(controller_slice("web", "web-def", {{"10.244.3.9", true}}));
+    m.endpointSlices.push_back(controller_slice("other", "other-x", {{"10.244.9.9", true}}));
+    auto st = resolve(m, node_a());
+    ASSERT_EQ(st.ports.size(), 1u);
+    EXPECT_EQ(addrs(st.ports[0]), (std::vector<std::string>{"10.244.1.7:8080", "10.244.2.8:8080", "10.244.3.9:8080"}));
+    EXPECT_FALSE(st.ports[0].endpoints[1].ready);
+    // get endpoints / describe read the same merge.
+    EXPECT_EQ(service_endpoints(m.services[0], m, node_a())[0].size(), 3u);
+}
+
+TEST(Resolve, PodsAndSlicesOfOneServiceCountEachBackendOnce) {
+    Manifests m;
+    m.services.push_back(service("web", {{"app", "web"}}, {port(80, 8080, "http")}));
+    // svcnat resolves 10.244.1.7 from its pod (ready, on this node); the
+    // exported slice lists it too, not ready, and a backend of its own.
+    m.pods.push_back(pod("web-1", {{"app", "web"}}, {"10.244.1.7"}, "node-a"));
+    m.endpointSlices.push_back(
+        controller_slice("web", "web-abc", {{"10.244.1.7", false}, {"10.244.5.5", true}}, "http", 8080, "node-a"));
+    // A slice port of another name or protocol belongs to another service port.
+    auto other_port = controller_slice("web", "web-udp", {{"10.244.6.6", true}}, "http");
+    other_port.ports[0].protocol = Protocol::UDP;
+    m.endpointSlices.push_back(other_port);
+    m.endpointSlices.push_back(controller_slice("web", "web-metrics", {{"10.244.7.7", true}}, "metrics", 9090));
+    auto st = resolve(m, node_a());
+    ASSERT_EQ(st.ports.size(), 1u);
+    EXPECT_EQ(addrs(st.ports[0]), (std::vector<std::string>{"10.244.1.7:8080", "10.244.5.5:8080"}));
+    EXPECT_TRUE(st.ports[0].endpoints[0].ready) << "the most usable conditions win";
+    EXPECT_TRUE(st.ports[0].endpoints[0].is_local);
+}
+
+TEST(Resolve, DuplicateBackendPrefersTheLocalOneOnATie) {
+    Manifests m;
+    m.services.push_back(service("web", {{"app", "web"}}, {port(80, 8080)}));
+    m.endpointSlices.push_back(controller_slice("web", "a", {{"10.244.1.7", true}}, "", 8080, "node-b"));
+    m.endpointSlices.push_back(controller_slice("web", "b", {{"10.244.1.7", true}}, "", 8080, "node-a"));
+    auto st = resolve(m, node_a());
+    ASSERT_EQ(st.ports[0].endpoints.size(), 1u);
+    EXPECT_TRUE(st.ports[0].endpoints[0].is_local);
+}
+
+TEST(Resolve, PodsWithoutSlicesAreUnchanged) {
+    Manifests m;
+    m.services.push_back(service("web", {{"app", "web"}}, {port(80, 8080)}));
+    m.pods.push_back(pod("web-1", {{"app", "web"}}, {"10.244.1.7"}));
+    auto st = resolve(m, node_a());
+    EXPECT_EQ(addrs(st.ports[0]), (std::vector<std::string>{"10.244.1.7:8080"}));
+}
+
 TEST(Resolve, DualStackServiceGetsBothFamilies) {
     Manifests m;
     auto svc = service("ds", {{"app", "ds"}}, {port(80, 8080)});

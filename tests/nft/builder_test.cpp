@@ -42,6 +42,13 @@ const Chain& chain(const Ruleset& rs, const std::string& name, size_t table = 0)
     return rs.tables.at(table).chains.at(name);
 }
 
+// A chain's rules, one per line.
+std::string render_chain(IPFamily family, const Chain& c) {
+    std::string out;
+    for (const auto& r : c.rules) out += render_rule(family, r) + "\n";
+    return out;
+}
+
 TEST(Builder, ClusterIPGolden) {
     auto st = state_of({service("web", "10.96.0.10", 80, {ep("10.244.1.5", 8080), ep("10.244.2.7", 8080)}),
                         service("dns", "10.96.0.53", 53, {ep("10.244.1.9", 53)}, Protocol::UDP)});
@@ -124,8 +131,66 @@ TEST(Builder, SourceRangeZeroAllowsEveryone) {
     sp.loadBalancerSourceRanges = {cidr("0.0.0.0/0")};
     auto rs = build_ruleset(state_of({sp}), test_settings());
     const auto& fw = chain(rs, "fw-default/lb/tcp/http");
-    ASSERT_EQ(fw.rules.size(), 2u);
+    ASSERT_EQ(fw.rules.size(), 3u);
     EXPECT_EQ(render_rule(IPFamily::IPv4, fw.rules[0]), "return");
+    // The range holds the node's address: the LB address is a source too.
+    EXPECT_EQ(render_rule(IPFamily::IPv4, fw.rules[1]), "ip saddr 203.0.113.9 return");
+}
+
+// kube-proxy's rules for loadBalancerSourceRanges: only ranges of the
+// table's family count (none: no restriction); the LB addresses are allowed
+// as sources when a range holds the node's address.
+TEST(Builder, SourceRangesPerFamilyAndTheLoadBalancersOwnAddress) {
+    auto sp = service("lb", "10.96.0.30", 443, {ep("10.244.1.5", 8443)});
+    sp.loadBalancerIPs = {ip("203.0.113.9")};
+    sp.loadBalancerSourceRanges = {cidr("2001:db8::/32")};
+    auto rs = build_ruleset(state_of({sp}), test_settings());
+    EXPECT_EQ(rs.tables[0].chains.count("fw-default/lb/tcp/http"), 0u) << "IPv6 ranges do not restrict IPv4 clients";
+    EXPECT_TRUE(rs.tables[0].sets.at(names::kFirewallIPs).elements.empty());
+
+    sp.loadBalancerSourceRanges = {cidr("198.51.100.0/24")};  // not the node's address (192.0.2.10)
+    rs = build_ruleset(state_of({sp}), test_settings());
+    auto text = render_chain(IPFamily::IPv4, chain(rs, "fw-default/lb/tcp/http"));
+    EXPECT_EQ(text.find("203.0.113.9"), std::string::npos) << text;
+
+    sp.loadBalancerSourceRanges = {cidr("198.51.100.0/24"), cidr("192.0.2.0/24")};
+    rs = build_ruleset(state_of({sp}), test_settings());
+    text = render_chain(IPFamily::IPv4, chain(rs, "fw-default/lb/tcp/http"));
+    EXPECT_NE(text.find("ip saddr 203.0.113.9 return"), std::string::npos) << text;
+}
+
+// --masquerade-all marks traffic addressed to a ClusterIP. A pod reaching
+// an eTP Local service's NodePort or LB address is short-circuited to the
+// cluster path and keeps its source, as in kube-proxy.
+TEST(Builder, MasqueradeAllMarksClusterIPTrafficOnlyOnOwnChains) {
+    auto sp = service("local", "10.96.0.40", 80, {ep("10.244.1.5", 8080)});
+    sp.nodePort = 31000;
+    sp.loadBalancerIPs = {ip("203.0.113.40")};
+    sp.externalTrafficPolicy = TrafficPolicy::Local;
+    sp.endpoints[0].is_local = true;
+    auto settings = test_settings();
+    settings.masquerade_all = true;
+    auto rs = build_ruleset(state_of({sp}), settings);
+    const auto svc = render_chain(IPFamily::IPv4, chain(rs, "service-default/local/tcp/http"));
+    EXPECT_NE(svc.find("ip daddr 10.96.0.40 jump mark-for-masquerade"), std::string::npos) << svc;
+    EXPECT_EQ(svc.find("\njump mark-for-masquerade"), std::string::npos) << svc;
+    EXPECT_NE(svc.rfind("jump mark-for-masquerade", 0), 0u) << "no unconditional mark: " << svc;
+    const auto ext = render_chain(IPFamily::IPv4, chain(rs, "external-default/local/tcp/http"));
+    EXPECT_NE(ext.find("ip saddr 10.244.0.0/16 goto service-default/local/tcp/http"), std::string::npos) << ext;
+}
+
+TEST(Builder, UnallocatedClusterIPsAreDroppedPerServiceCIDR) {
+    auto st = state_of({service("web", "10.96.0.10", 80, {ep("10.244.1.5", 8080)})});
+    st.service_cidrs.push_back(cidr("10.200.0.0/16"));
+    auto rs = build_ruleset(st, test_settings());
+    const auto v4 = render_chain(IPFamily::IPv4, chain(rs, "cluster-ips-check"));
+    EXPECT_NE(v4.find("ip daddr @cluster-ips goto reject-chain"), std::string::npos) << v4;
+    EXPECT_NE(v4.find("ip daddr 10.96.0.0/12 drop"), std::string::npos) << v4;
+    EXPECT_NE(v4.find("ip daddr 10.200.0.0/16 drop"), std::string::npos) << v4;
+    EXPECT_LT(v4.find("reject-chain"), v4.find("drop")) << "reject for allocated addresses comes first";
+    const auto v6 = render_chain(IPFamily::IPv6, rs.tables[1].chains.at("cluster-ips-check"));
+    EXPECT_NE(v6.find("ip6 daddr fd00:10:96::/112 drop"), std::string::npos) << v6;
+    EXPECT_EQ(v6.find("10.96"), std::string::npos);
 }
 
 TEST(Builder, SessionAffinityGolden) {

@@ -49,6 +49,7 @@ inline ServiceState state_of(std::vector<ResolvedServicePort> ports) {
     st.node.name = "node-a";
     st.node.ips = {ip("192.0.2.10")};
     st.ports = std::move(ports);
+    st.service_cidrs = {cidr("10.96.0.0/12"), cidr("fd00:10:96::/112")};
     return st;
 }
 
