@@ -23,6 +23,11 @@
 namespace svcnat::nft {
 namespace {
 
+// What the kernel's rules are built from: the state without the DNS view
+// (which can be large and which this syncer never reads).
+ServiceState kernel_part(const ServiceState& s) { return {s.node, s.ports, s.service_cidrs, {}}; }
+
+
 std::string table_owner(const Table& t) { return "table " + std::string(family_keyword(t.family)) + " " + t.name; }
 
 // A chain whose rules bind data maps (`dnat … map @endpoints`) and no
@@ -182,8 +187,8 @@ SyncReport KernelSyncer::unchanged(Clock::time_point start) {
 SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const ServiceState& desired,
                                             Clock::time_point start) {
     SyncReport report;
-    ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs},
-        after_ports{desired.node, {}, desired.service_cidrs};
+    ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs, {}},
+        after_ports{desired.node, {}, desired.service_cidrs, {}};
     for (const auto& c : plan.changes) {
         if (c.before) before_ports.ports.push_back(*c.before);
         if (c.after) after_ports.ports.push_back(*c.after);
@@ -224,7 +229,7 @@ SyncReport KernelSyncer::sync_rebuilt(const ServiceState& desired, bool full, st
     report.full_reason = std::move(full_reason);
     stats_.plan_seconds = seconds_since(start);
     if (!full && d.empty()) {
-        committed_state_ = desired;  // same ruleset; remember the state for change counts
+        committed_state_ = kernel_part(desired);  // same ruleset; remember the state for change counts
         report.ok = true;
         report.seconds = seconds_since(start);
         return report;
@@ -277,7 +282,7 @@ bool KernelSyncer::commit(netlink::Batch& batch, SyncReport& report, Clock::time
 void KernelSyncer::remember(std::unique_ptr<Ruleset> ruleset, const ServiceState& desired) {
     committed_ = std::move(ruleset);
     if (mode_ != SyncerMode::Incremental) return;
-    committed_state_ = desired;
+    committed_state_ = kernel_part(desired);
     planner_.reset(*committed_, *committed_state_);
 }
 

@@ -18,6 +18,8 @@
 #include "control/daemon/daemon.hpp"
 #include "control/daemon/instance_lock.hpp"
 #include "control/daemon/logging.hpp"
+#include "control/dns/dns_syncer.hpp"
+#include "control/sync/syncer_set.hpp"
 
 namespace svcnat::cli {
 namespace {
@@ -60,7 +62,8 @@ constexpr std::string_view kUsage =
     "Programs the kernel from the manifests, then keeps it in sync: watches the\n"
     "manifests and the config file, resyncs on change (at most every\n"
     "--min-sync-period), reconciles every --sync-period, reloads on SIGHUP.\n"
-    "Serves /healthz, /livez and /metrics like kube-proxy.";
+    "Serves /healthz, /livez and /metrics like kube-proxy, and cluster DNS from the\n"
+    "same state when --dns-bind-address is given (see `svcnat dns --help`).";
 
 }  // namespace
 
@@ -106,8 +109,29 @@ int run_run(int argc, const char* const* argv) {
     auto cache = std::make_shared<ManifestCache>();
     auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
     auto registry = std::make_shared<prometheus::Registry>();
-    auto make_syncer = [registry](const Settings& s) -> std::unique_ptr<Syncer> {
-        return std::make_unique<MeteredKernelSyncer>(s, *registry);
+    // Cluster DNS beside the kernel rules: its sockets live as long as the
+    // daemon (a config reload makes new syncers, not new sockets).
+    std::shared_ptr<dns::Server> dns_server;
+    if (settings.dns_enabled()) {
+        try {
+            dns_server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            return 1;
+        }
+        for (const auto& a : dns_server->bound())
+            spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)", settings.dns.cluster_domain, a.str());
+    }
+    auto make_syncer = [registry, dns_server](const Settings& s) -> std::unique_ptr<Syncer> {
+        auto kernel = std::make_unique<MeteredKernelSyncer>(s, *registry);
+        if (!dns_server) return kernel;
+        std::vector<std::unique_ptr<Syncer>> parts;
+        parts.push_back(std::move(kernel));
+        // Settings from a reload keep the DNS on (the sockets are bound).
+        DnsSettings d = s.dns;
+        if (d.bind_addresses.empty()) d.bind_addresses = dns_server->bound();
+        parts.push_back(std::make_unique<dns::DnsSyncer>(d, dns_server));
+        return std::make_unique<SyncerSet>(std::move(parts));
     };
     try {
         Daemon daemon(settings, make_syncer, loader, reload, registry);

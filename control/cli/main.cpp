@@ -19,6 +19,7 @@ constexpr Subcommand kSubcommands[] = {
     {"check", "validate manifests and summarise services, ports and endpoints", svcnat::cli::run_check},
     {"cleanup", "remove svcnat's nftables tables", svcnat::cli::run_cleanup},
     {"describe", "show a service in detail like kubectl describe svc", svcnat::cli::run_describe},
+    {"dns", "serve cluster DNS for the manifests (no kernel rules)", svcnat::cli::run_dns},
     {"get", "list services or endpoints like kubectl get (-A, -n, -o wide|yaml|json)", svcnat::cli::run_get},
     {"render", "print the nftables ruleset (nft syntax) without programming it", svcnat::cli::run_render},
     {"run", "run the daemon: sync, watch, serve health and metrics", svcnat::cli::run_run},

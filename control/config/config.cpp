@@ -28,7 +28,7 @@ namespace cv = config_values;
 
 // Options that may be given more than once (and whose values accumulate).
 const std::set<std::string> kListOptions = {"node-ip", "cluster-cidr", "service-cidr", "nodeport-addresses",
-                                            "manifests", "filename", "args"};
+                                            "dns-bind-address", "dns-upstream", "manifests", "filename", "args"};
 // Options that only make sense on the command line.
 const std::set<std::string> kCommandLineOnly = {"help", "config", "filename", "args"};
 
@@ -72,6 +72,18 @@ po::options_description common_options() {
          "remove the nftables table when the daemon exits (default: false)")
         ("lock-dir", str()->value_name("DIR"), "directory of the instance lock file (default: /run/svcnat)")
         ("v,v", str()->value_name("LEVEL"), "log verbosity (default: 0)")
+        ("cluster-domain", str()->value_name("DOMAIN"), "cluster DNS domain (default: cluster.local)")
+        ("dns-bind-address", list()->value_name("IP[:PORT]"),
+         "serve cluster DNS here, UDP and TCP (repeatable; port 53 unless given; `svcnat dns` default: "
+         "0.0.0.0:53 and [::]:53; `svcnat run`: no DNS unless given)")
+        ("dns-ttl", str()->value_name("SECONDS"), "TTL of cluster DNS answers (default: 30)")
+        ("dns-workers", str()->value_name("N"),
+         "UDP worker threads per DNS address (default: the number of CPUs, at most 4)")
+        ("dns-pods", str()->value_name("MODE"),
+         "pod records a-b-c-d.NS.pod.DOMAIN: disabled, insecure (any address) or verified (pods in the "
+         "manifests) (default: disabled)")
+        ("dns-upstream", list()->value_name("RESOLV.CONF|IP[:PORT]"),
+         "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)")
         ("manifests", list()->value_name("PATH"),
          "manifest files or directories (positional arguments; INI: `manifests = DIR`, repeatable)");
     return d;
@@ -311,6 +323,48 @@ struct Converter {
         }
         if (has("v")) s.verbosity = small_number("v", 99, "expected a log level 0..99");
     }
+
+    void dns() {
+        DnsSettings& d = s.dns;
+        if (has("cluster-domain")) {
+            auto name = cv::parse_domain_name(trim(get("cluster-domain")));
+            if (!name) o.fail("cluster-domain", get("cluster-domain"), "expected a DNS domain name such as cluster.local");
+            d.cluster_domain = *name;
+        }
+        for (const auto& item : list_items(vm, "dns-bind-address")) {
+            auto a = cv::parse_socket_address(item, 53);
+            if (!a) o.fail("dns-bind-address", item, "expected IP, IP:PORT or [IPv6]:PORT");
+            if (std::find(d.bind_addresses.begin(), d.bind_addresses.end(), *a) != d.bind_addresses.end())
+                o.fail("dns-bind-address", item, "given twice");
+            d.bind_addresses.push_back(*a);
+        }
+        if (has("dns-workers")) d.workers = small_number("dns-workers", 64, "expected 1..64 threads");
+        if (has("dns-workers") && d.workers < 1) o.fail("dns-workers", get("dns-workers"), "expected 1..64 threads");
+        if (has("dns-ttl")) d.ttl = static_cast<uint32_t>(small_number("dns-ttl", 3600, "expected seconds, 0..3600"));
+        if (has("dns-pods")) {
+            const std::string v = get("dns-pods");
+            if (v == "disabled") d.pods = DnsPodMode::Disabled;
+            else if (v == "insecure") d.pods = DnsPodMode::Insecure;
+            else if (v == "verified") d.pods = DnsPodMode::Verified;
+            else o.fail("dns-pods", v, "expected disabled, insecure or verified");
+        }
+        for (const auto& item : list_items(vm, "dns-upstream")) {
+            if (!item.empty() && item.front() == '/') {
+                std::string error;
+                auto servers = cv::read_resolv_conf_nameservers(item, &error);
+                if (!error.empty()) o.fail("dns-upstream", item, error);
+                d.upstream.insert(d.upstream.end(), servers.begin(), servers.end());
+                continue;
+            }
+            auto a = cv::parse_socket_address(item, 53);
+            if (!a) o.fail("dns-upstream", item, "expected a resolv.conf path, IP, IP:PORT or [IPv6]:PORT");
+            d.upstream.push_back(*a);
+        }
+        // Forwarding to ourselves would loop until the query times out.
+        for (const auto& u : d.upstream)
+            if (std::find(d.bind_addresses.begin(), d.bind_addresses.end(), u) != d.bind_addresses.end())
+                o.fail("dns-upstream", u.str(), "is one of --dns-bind-address: queries would loop");
+    }
 };
 
 void convert(const po::variables_map& vm, const Origins& o, Settings& s) {
@@ -320,6 +374,7 @@ void convert(const po::variables_map& vm, const Origins& o, Settings& s) {
     c.masquerade();
     c.periods();
     c.daemon();
+    c.dns();
 }
 
 // Boost's messages quote options as '--name'; ours say `--name: ...`.
@@ -446,6 +501,11 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
         rethrow_po(e);
     }
 
+    if (how.defaults) {
+        const std::string config_file = out.settings.config_file;
+        out.settings = *how.defaults;
+        out.settings.config_file = config_file;
+    }
     convert(vm, origins, out.settings);
     if (!cmd_manifests.empty()) out.settings.manifests = cmd_manifests;
     else if (vm.count("manifests")) out.settings.manifests = vm["manifests"].as<std::vector<std::string>>();

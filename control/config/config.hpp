@@ -39,6 +39,9 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
 // the config file's `manifests =`.
 struct CommandLineOptions {
     bool positionals_are_manifests = true;
+    // What unset options default to, when a subcommand's defaults differ
+    // from Settings{} (`svcnat dns`: its own metrics port, no healthz).
+    const Settings* defaults = nullptr;
 };
 
 ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,

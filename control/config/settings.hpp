@@ -24,6 +24,31 @@ struct NodePortAddresses {
     std::vector<CIDR> cidrs;
 };
 
+// An address to listen on or send to: "10.96.0.10:53", "[fd00::a]:53".
+struct SocketAddress {
+    IPAddr ip;
+    uint16_t port = 0;
+    std::string str() const { return ip.is_v4() ? ip.str() + ":" + std::to_string(port) : "[" + ip.str() + "]:" + std::to_string(port); }
+    bool operator==(const SocketAddress&) const = default;
+};
+
+// Pod records a-b-c-d.NS.pod.ZONE, as CoreDNS's `pods` option.
+enum class DnsPodMode { Disabled, Insecure, Verified };
+
+// Cluster DNS (`svcnat dns`, `svcnat run --dns-bind-address`), named like
+// the kubelet's and CoreDNS's settings.
+struct DnsSettings {
+    std::string cluster_domain = "cluster.local";  // --cluster-domain (lowercase, no trailing dot)
+    std::vector<SocketAddress> bind_addresses;     // --dns-bind-address; empty: no DNS (svcnat run)
+    uint32_t ttl = 30;                             // --dns-ttl (kubeadm's Corefile: 30)
+    int workers = 0;                               // --dns-workers (0: the CPUs, at most 4)
+    DnsPodMode pods = DnsPodMode::Disabled;        // --dns-pods
+    // --dns-upstream: where names outside the cluster domain and the
+    // reverse zones go (a resolv.conf's nameservers, or addresses); empty:
+    // they are REFUSED.
+    std::vector<SocketAddress> upstream;
+};
+
 struct Settings {
     std::string config_file;             // --config
     std::string node_name;               // --node-name (default: host name)
@@ -43,6 +68,9 @@ struct Settings {
     bool cleanup_on_exit = false;        // --cleanup-on-exit
     int verbosity = 0;                   // -v / --v
     std::string lock_dir = "/run/svcnat";  // --lock-dir
+    DnsSettings dns;
+
+    bool dns_enabled() const { return !dns.bind_addresses.empty(); }
 };
 
 }  // namespace svcnat

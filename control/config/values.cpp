@@ -1,5 +1,10 @@
 #include "values.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -119,6 +124,67 @@ bool is_nft_identifier(std::string_view s) {
             c != '/')
             return false;
     return true;
+}
+
+std::optional<SocketAddress> parse_socket_address(std::string_view text, uint16_t default_port) {
+    if (auto ip = IPAddr::parse(text)) return SocketAddress{*ip, default_port};  // bare IPv4 or IPv6
+    std::string_view host, port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find("]:");
+        if (close == std::string_view::npos) return std::nullopt;
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    auto ip = IPAddr::parse(host);
+    auto p = parse_uint(port);
+    if (!ip || !p || *p == 0 || *p > 65535) return std::nullopt;
+    if (text.front() != '[' && !ip->is_v4()) return std::nullopt;  // IPv6 with a port needs brackets
+    return SocketAddress{*ip, static_cast<uint16_t>(*p)};
+}
+
+std::optional<std::string> parse_domain_name(std::string_view text) {
+    if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+    if (text.empty() || text.size() > 253) return std::nullopt;
+    std::string out;
+    size_t label = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == '.') {
+            if (label == 0 || label > 63 || out.back() == '-') return std::nullopt;
+            if (i < text.size()) out.push_back('.');
+            label = 0;
+            continue;
+        }
+        const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || (c == '-' && label > 0);
+        if (!ok) return std::nullopt;
+        out.push_back(c);
+        ++label;
+    }
+    return out;
+}
+
+std::vector<SocketAddress> read_resolv_conf_nameservers(const std::string& path, std::string* error) {
+    std::ifstream in(path);
+    if (!in) {
+        *error = "cannot read \"" + path + "\": " + std::strerror(errno);
+        return {};
+    }
+    std::vector<SocketAddress> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string key, value;
+        if (!(words >> key >> value) || key != "nameserver") continue;
+        // glibc ignores a zone index here as well ("fe80::1%eth0" is not usable by a socket bound elsewhere).
+        if (auto ip = IPAddr::parse(value)) out.push_back({*ip, 53});
+    }
+    if (out.empty()) *error = "no nameserver in \"" + path + "\"";
+    return out;
 }
 
 }  // namespace svcnat::config_values

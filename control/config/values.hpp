@@ -28,6 +28,18 @@ std::vector<std::string> split_list(std::string_view text);
 // "IP:PORT" or "[IPv6]:PORT"; port 0..65535.
 bool is_host_port(std::string_view text);
 
+// "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address; `default_port`
+// where none is given.
+std::optional<SocketAddress> parse_socket_address(std::string_view text, uint16_t default_port);
+
+// A DNS domain name as a cluster domain: labels of letters, digits and '-'
+// (not at either end), 1..63 bytes each, at most 253 in all; a trailing dot
+// is allowed. Returns the lowercase name without the dot, or nullopt.
+std::optional<std::string> parse_domain_name(std::string_view text);
+
+// The nameservers of a resolv.conf (port 53); an error message on failure.
+std::vector<SocketAddress> read_resolv_conf_nameservers(const std::string& path, std::string* error);
+
 // An nftables table name as `nft` accepts it unquoted: a letter or '_'
 // first, then letters, digits, '_', '-', '.' and '/'; at most 255 bytes
 // (NFT_NAME_MAXLEN includes the terminating NUL).

@@ -180,7 +180,7 @@ void Daemon::run_job(const SyncJob& job) {
     const SyncOutcome outcome = reconciler_.reconcile(settings_, job.full, job.reason);
     im.scheduler->finished(outcome, Mono::now());
 
-    if (outcome == SyncOutcome::Ok && reconciler_.programmed()) {
+    if (outcome == SyncOutcome::Ok && reconciler_.programmed() && health_check_node_ports_) {
         for (const auto& err : im.hc_servers.update(health_check_services(*reconciler_.programmed())))
             spdlog::error("{}", err);
         spdlog::debug("health check node ports open: {}", fmt::join(im.hc_servers.open_ports(), ","));

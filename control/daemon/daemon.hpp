@@ -37,6 +37,11 @@ public:
            std::shared_ptr<prometheus::Registry> registry = nullptr);
     ~Daemon();
 
+    // Health check node ports (kube-proxy's, for externalTrafficPolicy
+    // Local) are served unless turned off: `svcnat dns` programs no
+    // traffic, so it must not answer for it. Call before run().
+    void serve_health_check_node_ports(bool on) { health_check_node_ports_ = on; }
+
     // Runs until SIGTERM/SIGINT or stop(); returns the exit status.
     int run();
     void stop();  // thread-safe
@@ -63,6 +68,7 @@ private:
     Reconciler reconciler_;
     std::unique_ptr<Impl> impl_;
     int stop_fd_ = -1;
+    bool health_check_node_ports_ = true;
 };
 
 }  // namespace svcnat

@@ -120,8 +120,15 @@ void decode_pod(Decoder& d, const ObjectNode& obj, Pod& out) {
         } else if (key == "spec") {
             if (!d.expect_mapping(v, fp)) return true;
             d.for_each_field(v, fp, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t) {
-                if (k2 == "nodeName") d.read_string(v2, fp2, out.nodeName);
-                else if (k2 == "containers") decode_containers(d, v2, fp2, out.ports);
+                if (k2 == "nodeName") {
+                    d.read_string(v2, fp2, out.nodeName);
+                } else if (k2 == "containers") {
+                    decode_containers(d, v2, fp2, out.ports);
+                } else if (k2 == "hostname" || k2 == "subdomain") {
+                    std::string& name = k2 == "hostname" ? out.hostname : out.subdomain;
+                    d.read_string(v2, fp2, name);
+                    for (auto& m : dns1123_label_errors(name)) d.error(d.line(v2), fp2, invalid(quote(name), m));
+                }
                 return true;
             });
         } else if (key == "status") {

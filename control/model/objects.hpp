@@ -158,6 +158,10 @@ struct Pod {
     bool terminating = false;         // metadata.deletionTimestamp set
     std::string phase = "Running";    // status.phase
     std::vector<ContainerPort> ports;  // all containers' ports
+    // spec.hostname / spec.subdomain: with subdomain = a headless Service's
+    // name, the pod is <hostname>.<service>.<ns>.svc.<zone> in DNS.
+    std::string hostname;
+    std::string subdomain;
 };
 
 struct Node {

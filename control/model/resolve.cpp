@@ -131,6 +131,9 @@ std::vector<std::vector<ResolvedEndpoint>> from_pods(const Service& svc, const I
             ep.nodeName = pod->nodeName;
             ep.is_local = !node.name.empty() && pod->nodeName == node.name;
             if (const Node* n = index.node(pod->nodeName)) ep.zone = n->zone;
+            // The controller's rule: the pod's hostname names it within the
+            // service that its subdomain names.
+            if (!pod->hostname.empty() && pod->subdomain == svc.meta.name) ep.hostname = pod->hostname;
             for (const auto& ip : pod->podIPs) {
                 if (!has_family(fams, ip.family)) continue;
                 ep.ip = ip;
@@ -182,6 +185,7 @@ std::vector<std::vector<ResolvedEndpoint>> from_slices(const Service& svc,
                     ep.terminating = se.conditions.terminating;
                     ep.nodeName = se.nodeName;
                     ep.zone = se.zone;
+                    ep.hostname = se.hostname;
                     ep.is_local = !node.name.empty() && se.nodeName == node.name;
                     for (const auto& ip : se.addresses) {
                         if (ip.family != slice->addressType) continue;
@@ -210,6 +214,7 @@ std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, co
         ep.serving = ready;
         ep.terminating = false;
         ep.nodeName = a.nodeName;
+        ep.hostname = a.hostname;
         ep.is_local = !node.name.empty() && a.nodeName == node.name;
         if (const Node* n = index.node(a.nodeName)) ep.zone = n->zone;
         dst.push_back(ep);
@@ -234,15 +239,25 @@ std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, co
 void normalise(std::vector<ResolvedEndpoint>& eps) {
     // References, not copies, of the strings: this runs for every endpoint.
     auto rank = [](const ResolvedEndpoint& e) {
-        return std::tuple<const IPAddr&, uint16_t, bool, bool, bool, bool, const std::string&, const std::string&>(
-            e.ip, e.port, !e.ready, !e.serving, e.terminating, !e.is_local, e.nodeName, e.zone);
+        return std::tuple<const IPAddr&, uint16_t, bool, bool, bool, bool, const std::string&, const std::string&,
+                          const std::string&>(e.ip, e.port, !e.ready, !e.serving, e.terminating, !e.is_local,
+                                              e.nodeName, e.zone, e.hostname);
     };
     auto less = [&](const auto& a, const auto& b) { return rank(a) < rank(b); };
     // Slices usually list their endpoints in order already.
     if (!std::is_sorted(eps.begin(), eps.end(), less)) std::sort(eps.begin(), eps.end(), less);
-    eps.erase(std::unique(eps.begin(), eps.end(),
-                          [](const auto& a, const auto& b) { return a.ip == b.ip && a.port == b.port; }),
-              eps.end());
+    // Keep the first (most usable) of each (ip, port); a hostname that only
+    // a duplicate carries (a slice next to the pods) is kept with it.
+    size_t kept = 0;
+    for (size_t i = 0; i < eps.size(); ++i) {
+        if (kept > 0 && eps[kept - 1].ip == eps[i].ip && eps[kept - 1].port == eps[i].port) {
+            if (eps[kept - 1].hostname.empty()) eps[kept - 1].hostname = std::move(eps[i].hostname);
+            continue;
+        }
+        if (kept != i) eps[kept] = std::move(eps[i]);
+        ++kept;
+    }
+    eps.resize(kept);
 }
 
 std::vector<IPAddr> sorted_unique(std::vector<IPAddr> v) {
@@ -312,6 +327,58 @@ std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(co
     std::vector<std::vector<std::vector<ResolvedEndpoint>>> out;
     out.reserve(manifests.services.size());
     for (const auto& svc : manifests.services) out.push_back(endpoints_of(svc, index, node, warnings));
+    return out;
+}
+
+namespace {
+
+// The addresses of a headless Service without ports (DNS only): ready
+// selected pods, or the endpoints of its slices or Endpoints, port 0.
+std::vector<ResolvedEndpoint> portless_addresses(const Service& svc, const Index& index, const NodeInfo& node) {
+    std::vector<ResolvedEndpoint> out;
+    const auto fams = service_families(svc);
+    auto add = [&](const IPAddr& ip, bool ready, const std::string& node_name, const std::string& hostname) {
+        if (!has_family(fams, ip.family)) return;
+        ResolvedEndpoint ep;
+        ep.ip = ip;
+        ep.ready = ep.serving = ready;
+        ep.nodeName = node_name;
+        ep.is_local = !node.name.empty() && node_name == node.name;
+        ep.hostname = hostname;
+        out.push_back(std::move(ep));
+    };
+    if (svc.has_selector && !svc.selector.empty()) {
+        for (const Pod* pod : index.selected_pods(svc)) {
+            if (!pod_is_candidate(*pod)) continue;
+            const bool ready = svc.publishNotReadyAddresses || (pod->ready && !pod->terminating);
+            const std::string host = pod->subdomain == svc.meta.name ? pod->hostname : "";
+            for (const auto& ip : pod->podIPs) add(ip, ready, pod->nodeName, host);
+        }
+    }
+    for (const EndpointSlice* slice : index.slices(svc))
+        for (const auto& se : slice->endpoints)
+            for (const auto& ip : se.addresses) add(ip, se.conditions.ready, se.nodeName, se.hostname);
+    if (out.empty() && !(svc.has_selector && !svc.selector.empty())) {
+        if (const Endpoints* eps = index.endpoints(svc))
+            for (const auto& subset : eps->subsets) {
+                for (const auto& a : subset.addresses) add(a.ip, true, a.nodeName, a.hostname);
+                for (const auto& a : subset.notReadyAddresses) add(a.ip, false, a.nodeName, a.hostname);
+            }
+    }
+    normalise(out);
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<ResolvedEndpoint>> all_portless_addresses(const Manifests& manifests, const NodeInfo& node) {
+    const Index index(manifests);
+    std::vector<std::vector<ResolvedEndpoint>> out(manifests.services.size());
+    for (size_t i = 0; i < manifests.services.size(); ++i) {
+        const Service& svc = manifests.services[i];
+        if (svc.headless && svc.ports.empty() && svc.type != ServiceType::ExternalName)
+            out[i] = portless_addresses(svc, index, node);
+    }
     return out;
 }
 

@@ -37,6 +37,11 @@ std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(co
                                                                               const NodeInfo& node,
                                                                               std::vector<Diagnostic>* warnings = nullptr);
 
+// For every service of `manifests` (same order): the addresses of a
+// headless Service without ports (which DNS still answers for, with port 0),
+// an empty list for every other service.
+std::vector<std::vector<ResolvedEndpoint>> all_portless_addresses(const Manifests& manifests, const NodeInfo& node);
+
 // Does `labels` satisfy `selector` (matchLabels equality)? An empty selector
 // selects nothing (a Service without selector manages no endpoints).
 bool selector_matches(const Labels& selector, const Labels& labels);

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "discovery.hpp"
 #include "objects.hpp"
 
 namespace svcnat {
@@ -23,6 +24,10 @@ struct ResolvedEndpoint {
     bool is_local = false;  // nodeName equals this node's name
     std::string nodeName;
     std::string zone;
+    // DNS name of the endpoint within its service ("" = the dashed address):
+    // the slice's or Endpoints' hostname, or a Pod's spec.hostname when its
+    // spec.subdomain is the service (as the EndpointSlice controller sets it).
+    std::string hostname;
 
     auto operator<=>(const ResolvedEndpoint&) const = default;
     bool operator==(const ResolvedEndpoint&) const = default;
@@ -89,6 +94,8 @@ struct ServiceState {
     NodeInfo node;
     std::vector<ResolvedServicePort> ports;
     std::vector<CIDR> service_cidrs;  // the cluster's service ranges (effective_service_cidrs)
+    // What cluster DNS answers (filled when DNS is served: Settings::dns_enabled()).
+    DiscoveryState discovery;
 };
 
 }  // namespace svcnat

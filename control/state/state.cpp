@@ -4,6 +4,7 @@
 #include "state.hpp"
 
 #include "control/model/allocate.hpp"
+#include "control/model/discovery.hpp"
 #include "control/model/resolve.hpp"
 
 namespace svcnat {
@@ -43,6 +44,7 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
     if (!out.load.ok()) return out;
     out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics);
     out.state.service_cidrs = service_cidrs;
+    if (settings.dns_enabled()) out.state.discovery = discover(out.load.manifests, out.state.node);
     return out;
 }
 

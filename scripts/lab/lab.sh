@@ -12,6 +12,9 @@
 #   lab.sh spawn LAB node|client|POD TAG -- CMD...   background process, prints its PID
 #   lab.sh stop LAB TAG                   stops a spawned process
 #   lab.sh ns LAB node|client|POD         prints the network namespace's name
+#   lab.sh resolv LAB POD NAMESERVER [SEARCH...]   the pod's /etc/resolv.conf as
+#                                         kubelet writes it (ndots:5), in
+#                                         /etc/netns/NS/ (removed with the lab)
 #   lab.sh pods LAB                       "POD IP IP6" per line
 #   lab.sh info LAB                       addresses and namespaces
 #   lab.sh list                           labs that exist on this host
@@ -114,6 +117,8 @@ stop_ns_processes() {
 }
 
 delete_ns() {
+    # The namespace's resolver file (lab.sh resolv) goes with it.
+    case $1 in svcnat-*) rm -rf "/etc/netns/$1" ;; esac
     ns_exists "$1" || return 0
     stop_ns_processes "$1"
     ip netns del "$1" 2>/dev/null || true
@@ -366,6 +371,24 @@ cmd_stop() {
     pidfile_stop "$(state_dir "$lab")/pids/$tag.pid"
 }
 
+# `ip netns exec` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf:
+# the pod gets kubelet's resolver configuration (ClusterFirst policy).
+cmd_resolv() {
+    local lab=${1:-} pod=${2:-} nameserver=${3:-}
+    [ -n "$nameserver" ] || usage
+    check_lab_name "$lab"
+    shift 3
+    local ns
+    ns=$(ns_of "$lab" "$pod")
+    ns_exists "$ns" || die "no namespace $ns"
+    mkdir -p "/etc/netns/$ns"
+    {
+        [ $# -gt 0 ] && echo "search $*"
+        echo "nameserver $nameserver"
+        echo "options ndots:5"
+    } >"/etc/netns/$ns/resolv.conf"
+}
+
 cmd_ns() {
     [ -n "${2:-}" ] || usage
     check_lab_name "$1"
@@ -415,6 +438,7 @@ case $sub in
     spawn) cmd_spawn "$@" ;;
     stop) cmd_stop "$@" ;;
     ns) cmd_ns "$@" ;;
+    resolv) cmd_resolv "$@" ;;
     pods) cmd_pods "$@" ;;
     info) cmd_info "$@" ;;
     list) cmd_list ;;

@@ -162,7 +162,7 @@ TEST_F(Cli, GetSvcJsonIsTheAllocatedObject) {
     ASSERT_EQ(list.status, 0);
     auto l = nlohmann::json::parse(list.out);
     EXPECT_EQ(l["kind"], "List");
-    EXPECT_EQ(l["items"].size(), 16u);
+    EXPECT_EQ(l["items"].size(), 17u);
 }
 
 TEST_F(Cli, GetSvcYaml) {
@@ -176,10 +176,10 @@ TEST_F(Cli, NotFoundAndEmptyNamespace) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.out.find("kubia "), std::string::npos);
     EXPECT_EQ(r.err, "Error from server (NotFound): services \"nope\" not found\n");
-    auto empty = run(with_examples({"get", "svc", "-n", "kube-system"}));
+    auto empty = run(with_examples({"get", "svc", "-n", "kube-public"}));
     EXPECT_EQ(empty.status, 0);
     EXPECT_EQ(empty.out, "");
-    EXPECT_EQ(empty.err, "No resources found in kube-system namespace.\n");
+    EXPECT_EQ(empty.err, "No resources found in kube-public namespace.\n");
     auto d = run(with_examples({"describe", "svc", "nope"}));
     EXPECT_EQ(d.status, 1);
 }

@@ -125,7 +125,7 @@ spec:
 )";
     ASSERT_TRUE(apply(echo_service + web_service, pods));
 
-    Coprocess conn(lab().exec_argv("pod4", {"/usr/bin/python3", lab().probe_script(), "hold", "10.96.0.31", "7777",
+    Coprocess conn(lab().exec_argv("pod4", {kPython, lab().probe_script(), "hold", "10.96.0.31", "7777",
                                             "--timeout", "3"}));
     bool ok = false;
     ASSERT_EQ(conn.read_line(10, &ok).substr(0, 2), "OK");

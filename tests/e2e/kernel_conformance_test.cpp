@@ -417,7 +417,7 @@ protected:
             prepare_addresses();
             // "Not intercepted" lands here: the node's own server on the NodePorts.
             lab_->spawn("node", "node-server",
-                        {"python3", scripts_dir() + "/podserver.py", "--name", "node", "--http", "30001,30002,30003"});
+                        {kPython, scripts_dir() + "/podserver.py", "--name", "node", "--http", "30001,30002,30003"});
             wait_for_node_server();
             sctp_ = lab_->has_sctp(kClientPod);
         } catch (const std::exception& e) {

@@ -17,9 +17,10 @@
 #endif
 
 namespace svcnat::e2e {
-namespace {
 
-const char* kPython = "/usr/bin/python3";  // Debian's, as lab.sh uses: no user site-packages
+const char* kPython = "/usr/bin/python3";
+
+namespace {
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);

@@ -16,6 +16,8 @@ namespace svcnat::e2e {
 // binary by hand from the source tree.
 std::string lab_script();     // SVCNAT_LAB_SH
 std::string svcnat_binary();  // SVCNAT_BIN ("" when not built)
+// Debian's Python, as lab.sh uses: its packages (dnspython), no user site-packages.
+extern const char* kPython;
 bool running_as_root();
 
 // One attempt of a probe: an answer, or an error with how long it took.

@@ -70,7 +70,7 @@ TEST_F(LabTest, ClientReachesTheNodeButNotPodsDirectly) {
 }
 
 TEST_F(LabTest, EchoKeepsOneConnection) {
-    Coprocess conn(lab_->exec_argv("pod2", {"/usr/bin/python3", lab_->probe_script(), "hold", "10.244.1.11", "7777"}));
+    Coprocess conn(lab_->exec_argv("pod2", {kPython, lab_->probe_script(), "hold", "10.244.1.11", "7777"}));
     bool ok = false;
     EXPECT_EQ(conn.read_line(5, &ok).substr(0, 2), "OK");
     for (const char* word : {"one", "two"}) {

@@ -1,0 +1,122 @@
+// `svcnat dns`: cluster DNS alone, for a node (or a host) that needs
+// discovery but whose traffic something else programs. The same daemon as
+// `svcnat run` (watching the manifests, reloading, last good state, health
+// and metrics) with the DNS answer tables as its only data path.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <prometheus/registry.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "control/config/config.hpp"
+#include "control/daemon/daemon.hpp"
+#include "control/daemon/logging.hpp"
+#include "control/dns/dns_syncer.hpp"
+#include "control/state/state.hpp"
+
+namespace svcnat::cli {
+namespace {
+
+constexpr std::string_view kUsage =
+    "Usage: svcnat dns [--config FILE] [options] [MANIFEST...]\n"
+    "Serves cluster DNS (Kubernetes DNS-Based Service Discovery 1.1.0) for the\n"
+    "manifests over UDP and TCP and keeps it in step with them, like `svcnat run`\n"
+    "but without programming the kernel. Metrics on 127.0.0.1:9153 (CoreDNS's\n"
+    "port) unless --metrics-bind-address says otherwise.\n"
+    "  --print-zone ZONE   print ZONE (the cluster domain, in-addr.arpa or ip6.arpa)\n"
+    "                      as a master file and exit";
+
+// `svcnat dns`'s own defaults: it must run next to `svcnat run` on one node.
+Settings dns_defaults() {
+    Settings d;
+    d.healthz_bind_address = "";
+    d.metrics_bind_address = "127.0.0.1:9153";
+    return d;
+}
+
+void default_bind_addresses(Settings& s) {
+    if (!s.dns.bind_addresses.empty()) return;
+    s.dns.bind_addresses = {{*IPAddr::parse("0.0.0.0"), 53}, {*IPAddr::parse("::"), 53}};
+}
+
+int print_zone(const Settings& settings, const std::string& which) {
+    const StateResult st = load_state(settings);
+    for (const auto& d : st.load.diagnostics)
+        if (d.severity == Severity::Error) std::cerr << d.str() << "\n";
+    if (!st.ok()) return 1;
+    const auto zone = dns::Zone::build(st.state.discovery, dns::zone_options(settings.dns, st.state.discovery, 1));
+    dns::ZoneKind kind = dns::ZoneKind::Cluster;
+    if (which == "in-addr.arpa") kind = dns::ZoneKind::ReverseV4;
+    else if (which == "ip6.arpa") kind = dns::ZoneKind::ReverseV6;
+    else if (which != settings.dns.cluster_domain && which != settings.dns.cluster_domain + ".") {
+        std::cerr << "svcnat dns: --print-zone: unknown zone \"" << which << "\": expected "
+                  << settings.dns.cluster_domain << ", in-addr.arpa or ip6.arpa\n";
+        return 2;
+    }
+    std::cout << zone->master_file(kind);
+    return 0;
+}
+
+}  // namespace
+
+int run_dns(int argc, const char* const* argv) {
+    po::options_description extra("DNS options");
+    extra.add_options()("print-zone", po::value<std::string>()->value_name("ZONE"),
+                        "print the zone as a master file and exit");
+    const Settings defaults = dns_defaults();
+    ParsedCommand cmd;
+    try {
+        cmd = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions{true, &defaults});
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "svcnat dns: %s\n", e.what());
+        return 2;
+    }
+    if (cmd.help) {
+        std::cout << cmd.help_text << "\n";
+        return 0;
+    }
+    Settings settings = cmd.settings;
+    default_bind_addresses(settings);
+    if (settings.manifests.empty()) {
+        std::fprintf(stderr, "svcnat dns: no manifests: give files or directories, or `manifests =` in --config\n");
+        return 2;
+    }
+    if (cmd.extra.count("print-zone")) return print_zone(settings, cmd.extra["print-zone"].as<std::string>());
+
+    setup_daemon_logging(settings.verbosity);
+    signal(SIGPIPE, SIG_IGN);
+    block_daemon_signals();
+    std::shared_ptr<dns::Server> server;
+    try {
+        server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+    for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
+                                                       settings.dns.cluster_domain, a.str());
+    auto reload = [argc, argv, &extra, &defaults]() {
+        Settings s = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions{true, &defaults}).settings;
+        default_bind_addresses(s);
+        return s;
+    };
+    auto cache = std::make_shared<ManifestCache>();
+    auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
+    auto make_syncer = [server](const Settings& s) -> std::unique_ptr<Syncer> {
+        return std::make_unique<dns::DnsSyncer>(s.dns, server);
+    };
+    try {
+        Daemon daemon(settings, make_syncer, loader, reload);
+        daemon.serve_health_check_node_ports(false);
+        return daemon.run();
+    } catch (const std::exception& e) {
+        spdlog::critical("svcnat dns: {}", e.what());
+        return 1;
+    }
+}
+
+}  // namespace svcnat::cli

@@ -1,0 +1,54 @@
+#include "dns_syncer.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+#include <algorithm>
+
+namespace svcnat::dns {
+
+ZoneOptions zone_options(const DnsSettings& settings, const DiscoveryState& state, uint32_t serial) {
+    ZoneOptions o;
+    o.domain = settings.cluster_domain;
+    o.ttl = settings.ttl;
+    o.pods = settings.pods;
+    o.serial = serial;
+    for (const auto& s : state.services)
+        if (s.ns == "kube-system" && s.name == "kube-dns") o.ns_addresses = s.clusterIPs;
+    if (o.ns_addresses.empty())
+        for (const auto& a : settings.bind_addresses)
+            if (a.ip != IPAddr{} && a.ip != IPAddr{IPFamily::IPv6, {}}) o.ns_addresses.push_back(a.ip);
+    return o;
+}
+
+ServerOptions server_options(const DnsSettings& settings) {
+    ServerOptions o;
+    o.bind = settings.bind_addresses;
+    o.upstream = settings.upstream;
+    const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    o.udp_workers = settings.workers > 0 ? settings.workers : static_cast<int>(std::min(4u, cpus));
+    return o;
+}
+
+DnsSyncer::DnsSyncer(const DnsSettings& settings, std::shared_ptr<Server> server)
+    : settings_(settings), server_(std::move(server)) {}
+
+SyncReport DnsSyncer::sync(const ServiceState& desired, bool full) {
+    const auto start = std::chrono::steady_clock::now();
+    SyncReport report;
+    report.ok = true;
+    report.full = full || !built_;
+    const uint64_t fp = fingerprint(desired.discovery);
+    if (built_ && fp == fingerprint_) return report;  // the same names: keep the table and its serial
+    auto zone = Zone::build(desired.discovery, zone_options(settings_, desired.discovery,
+                                                            static_cast<uint32_t>(std::time(nullptr))));
+    report.detail = std::to_string(zone->names()) + " DNS names, " + std::to_string(zone->bytes() >> 10) + " KiB";
+    server_->set_zone(std::move(zone));
+    fingerprint_ = fp;
+    built_ = true;
+    report.sent = true;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+}  // namespace svcnat::dns

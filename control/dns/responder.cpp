@@ -1,0 +1,405 @@
+#include "responder.hpp"
+
+#include <cstring>
+
+namespace svcnat::dns {
+namespace {
+
+constexpr size_t kMaxMessage = 65535;
+constexpr size_t kOptSize = 11;  // root, type, class, TTL, RDLENGTH 0
+constexpr int kMaxChain = 8;     // CNAMEs followed inside the zone, as CoreDNS
+
+inline void set16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v & 0xFF);
+}
+
+// Builds a reply in the caller's buffer: header, the question as the
+// client wrote it (its case kept), sections, OPT last.
+class Reply {
+public:
+    Reply(uint8_t* out, const uint8_t* msg, const Query& q, size_t limit) : out_(out), q_(q), limit_(limit) {
+        std::memcpy(out_, msg, q.question_end);  // header (rewritten below) and question
+        len_ = q.question_end;
+        flags_ = static_cast<uint16_t>(kFlagQR | (q.flags & (kFlagRD | kFlagCD)));
+    }
+
+    void authoritative() { flags_ |= kFlagAA; }
+    void recursion_available(bool ra) {
+        if (ra) flags_ |= kFlagRA;
+    }
+    void rcode(uint8_t r) { rcode_ = r; }
+
+    size_t room() const {
+        const size_t need = len_ + (q_.edns ? kOptSize : 0);
+        return need >= limit_ ? 0 : limit_ - need;
+    }
+
+    // A body from the zone: all of it, or without the additional section
+    // (RFC 2181 9: dropping additional data needs no TC), or TC=1 with no
+    // records when even the answer does not fit.
+    void body(const Body& b) {
+        const size_t main = b.an_len + b.ns_len;
+        if (main + b.ar_len <= room()) {
+            append(b.bytes, main + b.ar_len);
+            an_ += b.an, ns_ += b.ns, ar_ += b.ar;
+        } else if (main <= room()) {
+            append(b.bytes, main);
+            an_ += b.an, ns_ += b.ns;
+        } else {
+            flags_ |= kFlagTC;
+        }
+    }
+
+    bool records(const std::string& bytes, uint16_t count, uint16_t Reply::*section) {
+        if (bytes.size() > room()) {
+            flags_ |= kFlagTC;
+            return false;
+        }
+        append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+        this->*section += count;
+        return true;
+    }
+
+    size_t finish() {
+        uint16_t ext_rcode = 0;
+        uint8_t rcode = rcode_;
+        if (rcode_ > 15) {  // extended (BADVERS): the upper bits go into OPT
+            ext_rcode = static_cast<uint16_t>(rcode_ >> 4);
+            rcode = rcode_ & 0x0F;
+        }
+        if (q_.edns) {
+            out_[len_++] = 0;
+            set16(out_ + len_, kTypeOPT);
+            set16(out_ + len_ + 2, kMaxUdpSize);
+            out_[len_ + 4] = static_cast<uint8_t>(ext_rcode);
+            out_[len_ + 5] = 0;  // version
+            out_[len_ + 6] = q_.dnssec_ok ? 0x80 : 0;
+            out_[len_ + 7] = 0;
+            set16(out_ + len_ + 8, 0);
+            len_ += 10;
+            ++ar_;
+        }
+        set16(out_ + 2, static_cast<uint16_t>(flags_ | rcode));
+        set16(out_ + 4, 1);
+        set16(out_ + 6, an_);
+        set16(out_ + 8, ns_);
+        set16(out_ + 10, ar_);
+        return len_;
+    }
+
+    uint16_t an_ = 0, ns_ = 0, ar_ = 0;
+
+private:
+    void append(const uint8_t* p, size_t n) {
+        std::memcpy(out_ + len_, p, n);
+        len_ += n;
+    }
+
+    uint8_t* out_;
+    const Query& q_;
+    size_t limit_;
+    size_t len_ = 0;
+    uint16_t flags_ = 0;
+    uint8_t rcode_ = kNoError;
+};
+
+// A reply without a usable question: header only (and the question when it
+// was readable), for FORMERR and NOTIMP.
+Outcome header_error(const uint8_t* msg, const Query& q, uint8_t rcode, uint8_t* out) {
+    const size_t keep = q.question_end ? q.question_end : kHeaderSize;
+    std::memcpy(out, msg, keep);
+    set16(out + 2, static_cast<uint16_t>(kFlagQR | (q.flags & 0x7800) | (q.flags & kFlagRD) | rcode));
+    set16(out + 4, q.question_end ? 1 : 0);
+    set16(out + 6, 0);
+    set16(out + 8, 0);
+    set16(out + 10, 0);
+    return {Action::Reply, keep, {}, 0};
+}
+
+Outcome reply(Reply& r) { return {Action::Reply, r.finish(), {}, 0}; }
+
+// NXDOMAIN or NODATA: the zone's SOA as authority (RFC 2308), AA set.
+Outcome negative(Reply& r, const Zone& zone, ZoneKind kind, size_t apex_at, uint8_t rcode) {
+    r.authoritative();
+    r.rcode(rcode);
+    std::string soa;
+    zone.negative_authority(kind, apex_at, soa);
+    r.records(soa, 1, &Reply::ns_);
+    return reply(r);
+}
+
+// CoreDNS's `pods insecure`: a-b-c-d.<ns>.pod.<zone> is the address it
+// spells, in any namespace that exists.
+bool insecure_pod(const Zone& zone, const Query& q, size_t apex_at, IPAddr* ip) {
+    // <label>.<ns>.pod.<zone>: the apex is three labels in.
+    size_t pos = 0, labels = 0;
+    while (pos < apex_at) {
+        pos += 1 + q.name[pos];
+        ++labels;
+    }
+    if (labels != 3) return false;
+    const size_t second = 1 + q.name[0];
+    const std::string_view pod_label(reinterpret_cast<const char*>(q.name) + second, apex_at - second);
+    if (pod_label.size() < 5 || pod_label.compare(pod_label.size() - 4, 4, "\3pod") != 0) return false;
+    Query ns = q;
+    std::memmove(ns.name, q.name + second, q.name_len - second);
+    ns.name_len = static_cast<uint8_t>(q.name_len - second);
+    ns.hash = name_hash(ns.wire_name());
+    if (!zone.find(ns)) return false;  // the namespace does not exist
+    std::string text(reinterpret_cast<const char*>(q.name) + 1, q.name[0]);
+    size_t dashes = 0;
+    for (char c : text) dashes += c == '-';
+    const bool v4 = dashes == 3 && text.find("--") == std::string::npos;
+    for (auto& c : text)
+        if (c == '-') c = v4 ? '.' : ':';
+    auto parsed = IPAddr::parse(text);
+    if (!parsed || parsed->is_v4() != v4) return false;
+    *ip = *parsed;
+    return true;
+}
+
+// The records of an in-zone CNAME target for `qtype`, decoded from the
+// target's own body so they can follow the CNAME in this reply.
+bool chase_in_zone(const Zone& zone, std::string_view target, uint16_t qtype, std::string& out, uint16_t& count,
+                   int depth) {
+    if (depth >= kMaxChain) return false;
+    Query t;
+    std::memcpy(t.name, target.data(), target.size());
+    t.name_len = static_cast<uint8_t>(target.size());
+    t.hash = name_hash(t.wire_name());
+    const Zone::Node* node = zone.find(t);
+    if (!node) return false;
+    Body b;
+    const bool direct = zone.body(node, qtype, &b);
+    if (!direct && !zone.body(node, kTypeCNAME, &b)) return false;
+    // The body's pointers refer to a question of the target's name at
+    // offset 12: decode it inside such a message.
+    std::string msg(kHeaderSize, '\0');
+    msg.append(target);
+    msg.append(4, '\0');
+    const size_t start = msg.size();
+    msg.append(reinterpret_cast<const char*>(b.bytes), b.an_len);
+    size_t pos = start;
+    if (!copy_records(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, b.an, out)) return false;
+    count = static_cast<uint16_t>(count + b.an);
+    if (direct || zone.external_target(node).size()) return true;
+    // Another CNAME inside the zone: follow it.
+    size_t rd = start;
+    std::string next;
+    if (!read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &rd, next)) return true;
+    rd += 10;  // type, class, TTL, RDLENGTH
+    if (!read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &rd, next)) return true;
+    chase_in_zone(zone, next, qtype, out, count, depth + 1);
+    return true;
+}
+
+Outcome cname_answer(Reply& r, const Zone& zone, const Zone::Node* node, const Query& q, const Transport& t) {
+    Body cname;
+    zone.body(node, kTypeCNAME, &cname);
+    r.authoritative();
+    r.body(cname);
+    const std::string_view external = zone.external_target(node);
+    if (q.qtype == kTypeCNAME) return reply(r);
+    if (!external.empty()) {
+        Outcome o = reply(r);
+        if (t.upstream) {
+            o.action = Action::Chase;
+            o.chase_name.assign(external);
+            o.chase_type = q.qtype;
+        }
+        return o;
+    }
+    // The target is ours: its records follow (found by decoding the CNAME we wrote).
+    std::string target;
+    {
+        std::string msg(kHeaderSize, '\0');
+        msg.append(q.wire_name());
+        msg.append(4, '\0');
+        const size_t start = msg.size();
+        msg.append(reinterpret_cast<const char*>(cname.bytes), cname.an_len);
+        size_t pos = start;
+        std::string owner;
+        if (read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, owner)) {
+            pos += 10;
+            read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, target);
+        }
+    }
+    std::string more;
+    uint16_t n = 0;
+    if (!target.empty() && chase_in_zone(zone, target, q.qtype, more, n, 1)) r.records(more, n, &Reply::an_);
+    return reply(r);
+}
+
+}  // namespace
+
+size_t max_reply_size(const Query& q, const Transport& transport) {
+    if (transport.tcp) return kMaxMessage;
+    if (!q.edns) return kClassicUdpSize;
+    return q.udp_size < kMaxUdpSize ? q.udp_size : kMaxUdpSize;
+}
+
+Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
+    Query q;
+    switch (parse_query(msg, len, q)) {
+        case ParseResult::Drop: return {};
+        case ParseResult::FormErr: return header_error(msg, q, kFormErr, out);
+        case ParseResult::NotImp: return header_error(msg, q, kNotImp, out);
+        case ParseResult::Ok: break;
+    }
+    Reply r(out, msg, q, max_reply_size(q, transport));
+    r.recursion_available(transport.upstream);
+    if (q.edns && q.edns_version != 0) {  // RFC 6891 6.1.3
+        r.rcode(kBadVers);
+        return reply(r);
+    }
+    if (q.qclass != kClassIN) {
+        r.rcode(kRefused);
+        return reply(r);
+    }
+    if (!zone) {
+        r.rcode(kServFail);
+        return reply(r);
+    }
+    size_t apex_at = 0;
+    const ZoneKind kind = zone->zone_of(q, &apex_at);
+    if (kind == ZoneKind::Outside) {
+        if (transport.upstream) return {Action::Forward, 0, {}, 0};
+        r.rcode(kRefused);
+        return reply(r);
+    }
+    if (q.qtype == kTypeAXFR || q.qtype == kTypeIXFR) {
+        r.rcode(kRefused);
+        return reply(r);
+    }
+    if (const Zone::Node* node = zone->find(q)) {
+        Body b;
+        if (zone->body(node, q.qtype, &b)) {
+            r.authoritative();
+            r.body(b);
+            return reply(r);
+        }
+        Body cname;
+        if (zone->body(node, kTypeCNAME, &cname)) return cname_answer(r, *zone, node, q, transport);
+        return negative(r, *zone, kind, apex_at, node->only_its_types ? kNXDomain : kNoError);
+    }
+    IPAddr pod;
+    if (kind == ZoneKind::Cluster && zone->options().pods == DnsPodMode::Insecure && insecure_pod(*zone, q, apex_at, &pod)) {
+        r.authoritative();
+        const uint16_t want = pod.is_v4() ? kTypeA : kTypeAAAA;
+        if (q.qtype != want) return negative(r, *zone, kind, apex_at, kNoError);
+        std::string rr;
+        put_pointer(rr, kHeaderSize);
+        put16(rr, want);
+        put16(rr, kClassIN);
+        put32(rr, zone->options().ttl);
+        put16(rr, static_cast<uint16_t>(pod.size()));
+        rr.append(reinterpret_cast<const char*>(pod.bytes.data()), pod.size());
+        r.records(rr, 1, &Reply::an_);
+        return reply(r);
+    }
+    // Reverse names of addresses that are not ours go on (CoreDNS's
+    // `fallthrough in-addr.arpa ip6.arpa`) when there is somewhere to go.
+    if (kind != ZoneKind::Cluster && transport.upstream) return {Action::Forward, 0, {}, 0};
+    return negative(r, *zone, kind, apex_at, kNXDomain);
+}
+
+size_t servfail(const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
+    Query q;
+    if (parse_query(msg, len, q) != ParseResult::Ok) return 0;
+    Reply r(out, msg, q, max_reply_size(q, transport));
+    r.recursion_available(transport.upstream);
+    r.rcode(kServFail);
+    return r.finish();
+}
+
+std::string chase_query(uint16_t id, std::string_view name, uint16_t type) {
+    std::string q;
+    put16(q, id);
+    put16(q, kFlagRD);
+    put16(q, 1);
+    put16(q, 0);
+    put16(q, 0);
+    put16(q, 1);
+    q.append(name);
+    put16(q, type);
+    put16(q, kClassIN);
+    q.push_back('\0');  // OPT: root owner
+    put16(q, kTypeOPT);
+    put16(q, kMaxUdpSize);
+    put32(q, 0);
+    put16(q, 0);
+    return q;
+}
+
+bool copy_records(const uint8_t* msg, size_t len, size_t* pos, uint16_t count, std::string& out) {
+    std::string name;
+    for (uint16_t i = 0; i < count; ++i) {
+        if (!read_name(msg, len, pos, name)) return false;
+        if (*pos + 10 > len) return false;
+        const uint16_t type = get16(msg + *pos);
+        const size_t rdlen = get16(msg + *pos + 8);
+        const size_t rdata = *pos + 10;
+        if (rdata + rdlen > len) return false;
+        out += name;
+        out.append(reinterpret_cast<const char*>(msg + *pos), 8);  // type, class, TTL
+        const size_t rdlen_at = out.size();
+        put16(out, 0);
+        size_t p = rdata;
+        auto copy = [&](size_t n) {
+            if (p + n > rdata + rdlen) return false;
+            out.append(reinterpret_cast<const char*>(msg + p), n);
+            p += n;
+            return true;
+        };
+        auto copy_name = [&]() {
+            if (!read_name(msg, len, &p, name) || p > rdata + rdlen) return false;
+            out += name;
+            return true;
+        };
+        bool ok = true;
+        switch (type) {
+            case kTypeCNAME:
+            case kTypeNS:
+            case kTypePTR: ok = copy_name(); break;
+            case kTypeMX: ok = copy(2) && copy_name(); break;
+            case kTypeSRV: ok = copy(6) && copy_name(); break;
+            case kTypeSOA: ok = copy_name() && copy_name() && copy(20); break;
+            default: ok = copy(rdlen); break;
+        }
+        if (!ok || p != rdata + rdlen) return false;
+        const size_t written = out.size() - rdlen_at - 2;
+        if (written > 0xFFFF) return false;
+        out[rdlen_at] = static_cast<char>(written >> 8);
+        out[rdlen_at + 1] = static_cast<char>(written & 0xFF);
+        *pos = rdata + rdlen;
+    }
+    return true;
+}
+
+size_t append_chased(uint8_t* reply, size_t reply_len, size_t max_size, const uint8_t* upstream, size_t upstream_len) {
+    if (upstream_len < kHeaderSize || (get16(upstream + 2) & 0x0F) != kNoError) return reply_len;
+    const uint16_t qd = get16(upstream + 4), an = get16(upstream + 6);
+    size_t pos = kHeaderSize;
+    std::string skip;
+    for (uint16_t i = 0; i < qd; ++i) {
+        if (!read_name(upstream, upstream_len, &pos, skip)) return reply_len;
+        pos += 4;
+    }
+    std::string records;
+    if (!copy_records(upstream, upstream_len, &pos, an, records)) return reply_len;
+    // The reply ends with the OPT record when the client sent one: insert
+    // before it. Its header counts say where the answer section ends.
+    const uint16_t ar = get16(reply + 10);
+    const size_t opt = ar ? kOptSize : 0;
+    if (reply_len + records.size() > max_size) {
+        set16(reply + 2, static_cast<uint16_t>(get16(reply + 2) | kFlagTC));
+        return reply_len;
+    }
+    std::memmove(reply + reply_len - opt + records.size(), reply + reply_len - opt, opt);
+    std::memcpy(reply + reply_len - opt, records.data(), records.size());
+    set16(reply + 6, static_cast<uint16_t>(get16(reply + 6) + an));
+    return reply_len + records.size();
+}
+
+}  // namespace svcnat::dns

@@ -1,0 +1,246 @@
+#include "server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "responder.hpp"
+
+namespace svcnat::dns {
+namespace {
+
+constexpr int kBatch = 32;
+constexpr size_t kMaxQuery = 4096;  // a UDP query larger than this is no query we answer
+constexpr int kTcpIdleMs = 10000;   // RFC 7766 6.2.3 suggests seconds; Knot and CoreDNS use 10 s
+
+socklen_t sockaddr_of(const SocketAddress& a, sockaddr_storage& ss) {
+    std::memset(&ss, 0, sizeof ss);
+    if (a.ip.is_v4()) {
+        auto* s = reinterpret_cast<sockaddr_in*>(&ss);
+        s->sin_family = AF_INET;
+        s->sin_port = htons(a.port);
+        std::memcpy(&s->sin_addr, a.ip.bytes.data(), 4);
+        return sizeof(sockaddr_in);
+    }
+    auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons(a.port);
+    std::memcpy(&s->sin6_addr, a.ip.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+}
+
+uint16_t port_of(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    return ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                         : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+int bound_socket(const SocketAddress& a, int type) {
+    const int family = a.ip.is_v4() ? AF_INET : AF_INET6;
+    const int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("dns: socket for " + a.str() + ": " + std::strerror(errno));
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (type == SOCK_DGRAM) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // [::]:53 next to 0.0.0.0:53: each family its own socket.
+    if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    sockaddr_storage ss;
+    const socklen_t len = sockaddr_of(a, ss);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        const int e = errno;
+        close(fd);
+        throw std::runtime_error("dns: cannot listen on " + a.str() + (type == SOCK_DGRAM ? "/udp: " : "/tcp: ") +
+                                 std::strerror(e));
+    }
+    return fd;
+}
+
+bool write_all(int fd, const uint8_t* p, size_t n) {
+    while (n > 0) {
+        const ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+}  // namespace
+
+Server::Server(const ServerOptions& options) : forwarder_(options.upstream) {
+    try {
+        for (SocketAddress a : options.bind) {
+            // UDP first: with port 0 it picks the port that TCP then shares.
+            std::vector<int> udp;
+            for (int i = 0; i < std::max(1, options.udp_workers); ++i) {
+                const int fd = bound_socket(a, SOCK_DGRAM);
+                fds_.push_back(fd);
+                udp.push_back(fd);
+                if (a.port == 0) a.port = port_of(fd);
+            }
+            const int tcp = bound_socket(a, SOCK_STREAM);
+            fds_.push_back(tcp);
+            if (listen(tcp, 128) != 0) throw std::runtime_error("dns: listen on " + a.str() + ": " + std::strerror(errno));
+            bound_.push_back(a);
+            timeval tv{0, 200 * 1000};  // wake up to see stop requests
+            for (int fd : udp) {
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                threads_.emplace_back([this, fd] { udp_worker(fd); });
+            }
+            threads_.emplace_back([this, tcp] { tcp_listener(tcp); });
+        }
+    } catch (...) {
+        stopping_ = true;
+        for (auto& t : threads_) t.join();
+        for (int fd : fds_) close(fd);
+        throw;
+    }
+}
+
+Server::~Server() {
+    stopping_ = true;
+    for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+    {
+        std::lock_guard lock(tcp_mu_);
+        for (int fd : tcp_fds_) shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : threads_) t.join();
+    while (tcp_active_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int fd : fds_) close(fd);
+}
+
+void Server::count_reply(const uint8_t* reply, size_t len) {
+    if (len < kHeaderSize) return;
+    const uint8_t rcode = reply[3] & 0x0F;
+    if (rcode < 6) stats_.rcodes[rcode].fetch_add(1, std::memory_order_relaxed);
+    if (reply[2] & (kFlagTC >> 8)) stats_.truncated.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Server::udp_worker(int fd) {
+    struct Slot {
+        uint8_t in[kMaxQuery];
+        uint8_t out[kMaxUdpReply];
+        sockaddr_storage from;
+    };
+    std::vector<Slot> slots(kBatch);
+    mmsghdr rx[kBatch], tx[kBatch];
+    iovec rx_iov[kBatch], tx_iov[kBatch];
+    const Transport udp = transport(false);
+    while (!stopping_.load(std::memory_order_relaxed)) {
+        for (int i = 0; i < kBatch; ++i) {
+            rx_iov[i] = {slots[i].in, kMaxQuery};
+            rx[i].msg_hdr = {};
+            rx[i].msg_hdr.msg_name = &slots[i].from;
+            rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            rx[i].msg_hdr.msg_iov = &rx_iov[i];
+            rx[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int n = recvmmsg(fd, rx, kBatch, MSG_WAITFORONE, nullptr);
+        if (n <= 0) continue;  // timeout (see stopping_) or a transient error
+        stats_.udp_queries.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        const std::shared_ptr<const Zone> zone = zone_.load();
+        int replies = 0;
+        for (int i = 0; i < n; ++i) {
+            Slot& s = slots[i];
+            if (rx[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any query we answer
+            const Outcome o = respond(zone.get(), s.in, rx[i].msg_len, udp, s.out);
+            if (o.action == Action::Forward || o.action == Action::Chase) {
+                forwarder_.submit(fd, s.from, rx[i].msg_hdr.msg_namelen, s.in, rx[i].msg_len, o, s.out);
+                continue;
+            }
+            if (o.action != Action::Reply) {
+                stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            count_reply(s.out, o.len);
+            tx_iov[replies] = {s.out, o.len};
+            tx[replies].msg_hdr = {};
+            tx[replies].msg_hdr.msg_name = &s.from;
+            tx[replies].msg_hdr.msg_namelen = rx[i].msg_hdr.msg_namelen;
+            tx[replies].msg_hdr.msg_iov = &tx_iov[replies];
+            tx[replies].msg_hdr.msg_iovlen = 1;
+            ++replies;
+        }
+        for (int sent = 0; sent < replies;) {
+            const int k = sendmmsg(fd, tx + sent, static_cast<unsigned>(replies - sent), 0);
+            if (k <= 0) break;  // the rest are lost, as a full socket buffer loses them
+            sent += k;
+        }
+    }
+}
+
+void Server::tcp_listener(int fd) {
+    while (!stopping_.load()) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 200) != 1) continue;
+        const int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        if (tcp_active_.load() >= kMaxTcpConnections) {
+            stats_.tcp_refused.fetch_add(1, std::memory_order_relaxed);
+            close(c);
+            continue;
+        }
+        stats_.tcp_connections.fetch_add(1, std::memory_order_relaxed);
+        ++tcp_active_;
+        {
+            std::lock_guard lock(tcp_mu_);
+            tcp_fds_.push_back(c);
+        }
+        std::thread([this, c] { tcp_connection(c); }).detach();
+    }
+}
+
+void Server::tcp_connection(int fd) {
+    std::vector<uint8_t> in;
+    std::vector<uint8_t> out(65535 + 2);
+    uint8_t buf[16384];
+    const Transport tcp = transport(true);
+    bool open = true;
+    while (open && !stopping_.load()) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, kTcpIdleMs) != 1) break;  // idle: close, as RFC 7766 allows
+        const ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        // Every complete message, in order (pipelining).
+        size_t pos = 0;
+        while (open && in.size() - pos >= 2) {
+            const size_t len = static_cast<size_t>(in[pos] << 8 | in[pos + 1]);
+            if (in.size() - pos - 2 < len) break;
+            const uint8_t* msg = in.data() + pos + 2;
+            stats_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
+            const Outcome o = respond(zone_.load().get(), msg, len, tcp, out.data() + 2);
+            size_t reply_len = o.len;
+            if (o.action == Action::Forward || o.action == Action::Chase) {
+                const std::string r = forwarder_.resolve_tcp(msg, len, o, out.data() + 2);
+                std::memcpy(out.data() + 2, r.data(), r.size());
+                reply_len = r.size();
+            } else if (o.action == Action::Drop) {
+                open = false;  // not a query: the stream is out of step
+                break;
+            }
+            count_reply(out.data() + 2, reply_len);
+            out[0] = static_cast<uint8_t>(reply_len >> 8);
+            out[1] = static_cast<uint8_t>(reply_len & 0xFF);
+            open = write_all(fd, out.data(), reply_len + 2);
+            pos += 2 + len;
+        }
+        in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(pos));
+    }
+    {
+        std::lock_guard lock(tcp_mu_);
+        std::erase(tcp_fds_, fd);
+    }
+    close(fd);
+    --tcp_active_;
+}
+
+}  // namespace svcnat::dns
