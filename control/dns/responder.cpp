@@ -1,6 +1,7 @@
 #include "responder.hpp"
 
 #include <cstring>
+#include <vector>
 
 namespace svcnat::dns {
 namespace {
@@ -35,20 +36,15 @@ public:
         return need >= limit_ ? 0 : limit_ - need;
     }
 
-    // A body from the zone: all of it, or without the additional section
-    // (RFC 2181 9: dropping additional data needs no TC), or TC=1 with no
-    // records when even the answer does not fit.
-    void body(const Body& b) {
-        const size_t main = b.an_len + b.ns_len;
-        if (main + b.ar_len <= room()) {
-            append(b.bytes, main + b.ar_len);
-            an_ += b.an, ns_ += b.ns, ar_ += b.ar;
-        } else if (main <= room()) {
-            append(b.bytes, main);
-            an_ += b.an, ns_ += b.ns;
-        } else {
-            flags_ |= kFlagTC;
-        }
+    // The zone's answer for `qtype` at `node` (see Zone::render: all of
+    // it, without the additional section, or TC=1 and no records).
+    bool render(const Zone& zone, const Zone::Node* node, uint16_t qtype) {
+        Rendered r;
+        if (!zone.render(node, qtype, out_, len_, room(), &r)) return false;
+        if (r.truncated) flags_ |= kFlagTC;
+        len_ += r.len;
+        an_ += r.an, ns_ += r.ns, ar_ += r.ar;
+        return true;
     }
 
     bool records(const std::string& bytes, uint16_t count, uint16_t Reply::*section) {
@@ -89,6 +85,8 @@ public:
     }
 
     uint16_t an_ = 0, ns_ = 0, ar_ = 0;
+    size_t length() const { return len_; }
+    const uint8_t* data() const { return out_; }
 
 private:
     void append(const uint8_t* p, size_t n) {
@@ -161,6 +159,9 @@ bool insecure_pod(const Zone& zone, const Query& q, size_t apex_at, IPAddr* ip) 
 
 // The records of an in-zone CNAME target for `qtype`, decoded from the
 // target's own body so they can follow the CNAME in this reply.
+// The answer records of `qtype` at the in-zone `target`, decoded (from a
+// rendering of the target's own question) so they can follow a CNAME in
+// this reply. Another in-zone CNAME is followed, at most kMaxChain deep.
 bool chase_in_zone(const Zone& zone, std::string_view target, uint16_t qtype, std::string& out, uint16_t& count,
                    int depth) {
     if (depth >= kMaxChain) return false;
@@ -170,35 +171,28 @@ bool chase_in_zone(const Zone& zone, std::string_view target, uint16_t qtype, st
     t.hash = name_hash(t.wire_name());
     const Zone::Node* node = zone.find(t);
     if (!node) return false;
-    Body b;
-    const bool direct = zone.body(node, qtype, &b);
-    if (!direct && !zone.body(node, kTypeCNAME, &b)) return false;
-    // The body's pointers refer to a question of the target's name at
-    // offset 12: decode it inside such a message.
-    std::string msg(kHeaderSize, '\0');
-    msg.append(target);
-    msg.append(4, '\0');
-    const size_t start = msg.size();
-    msg.append(reinterpret_cast<const char*>(b.bytes), b.an_len);
+    const bool direct = zone.has(node, qtype);
+    if (!direct && !zone.has(node, kTypeCNAME)) return false;
+    std::vector<uint8_t> msg(kMaxMessage);
+    const size_t start = kHeaderSize + target.size() + 4;
+    std::memcpy(msg.data() + kHeaderSize, target.data(), target.size());
+    Rendered r;
+    zone.render(node, direct ? qtype : uint16_t{kTypeCNAME}, msg.data(), start, kMaxMessage - start, &r);
     size_t pos = start;
-    if (!copy_records(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, b.an, out)) return false;
-    count = static_cast<uint16_t>(count + b.an);
-    if (direct || zone.external_target(node).size()) return true;
-    // Another CNAME inside the zone: follow it.
+    if (r.truncated || !copy_records(msg.data(), start + r.len, &pos, r.an, out)) return false;
+    count = static_cast<uint16_t>(count + r.an);
+    if (direct || !zone.external_target(node).empty()) return true;
+    std::string owner, next;
     size_t rd = start;
-    std::string next;
-    if (!read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &rd, next)) return true;
-    rd += 10;  // type, class, TTL, RDLENGTH
-    if (!read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &rd, next)) return true;
-    chase_in_zone(zone, next, qtype, out, count, depth + 1);
+    if (read_name(msg.data(), start + r.len, &rd, owner) && (rd += 10, read_name(msg.data(), start + r.len, &rd, next)))
+        chase_in_zone(zone, next, qtype, out, count, depth + 1);
     return true;
 }
 
 Outcome cname_answer(Reply& r, const Zone& zone, const Zone::Node* node, const Query& q, const Transport& t) {
-    Body cname;
-    zone.body(node, kTypeCNAME, &cname);
     r.authoritative();
-    r.body(cname);
+    const size_t before = r.length();
+    r.render(zone, node, kTypeCNAME);
     const std::string_view external = zone.external_target(node);
     if (q.qtype == kTypeCNAME) return reply(r);
     if (!external.empty()) {
@@ -210,24 +204,15 @@ Outcome cname_answer(Reply& r, const Zone& zone, const Zone::Node* node, const Q
         }
         return o;
     }
-    // The target is ours: its records follow (found by decoding the CNAME we wrote).
-    std::string target;
-    {
-        std::string msg(kHeaderSize, '\0');
-        msg.append(q.wire_name());
-        msg.append(4, '\0');
-        const size_t start = msg.size();
-        msg.append(reinterpret_cast<const char*>(cname.bytes), cname.an_len);
-        size_t pos = start;
-        std::string owner;
-        if (read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, owner)) {
-            pos += 10;
-            read_name(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, target);
-        }
+    // The target is ours: its records follow. Its name is the CNAME's data.
+    std::string owner, target;
+    size_t pos = before;
+    const uint8_t* msg = r.data();
+    if (read_name(msg, r.length(), &pos, owner) && (pos += 10, read_name(msg, r.length(), &pos, target))) {
+        std::string more;
+        uint16_t n = 0;
+        if (chase_in_zone(zone, target, q.qtype, more, n, 1)) r.records(more, n, &Reply::an_);
     }
-    std::string more;
-    uint16_t n = 0;
-    if (!target.empty() && chase_in_zone(zone, target, q.qtype, more, n, 1)) r.records(more, n, &Reply::an_);
     return reply(r);
 }
 
@@ -273,14 +258,12 @@ Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transpor
         return reply(r);
     }
     if (const Zone::Node* node = zone->find(q)) {
-        Body b;
-        if (zone->body(node, q.qtype, &b)) {
+        if (zone->has(node, q.qtype)) {
             r.authoritative();
-            r.body(b);
+            r.render(*zone, node, q.qtype);
             return reply(r);
         }
-        Body cname;
-        if (zone->body(node, kTypeCNAME, &cname)) return cname_answer(r, *zone, node, q, transport);
+        if (zone->has(node, kTypeCNAME)) return cname_answer(r, *zone, node, q, transport);
         return negative(r, *zone, kind, apex_at, node->only_its_types ? kNXDomain : kNoError);
     }
     IPAddr pod;

@@ -10,9 +10,7 @@ namespace {
 
 constexpr uint32_t kVersionTtl = 28800;  // CoreDNS's TTL for dns-version
 constexpr const char* kSchemaVersion = "1.1.0";
-// A reply body must fit a TCP message with the header, a 255-byte question
-// and an OPT record; records past this are left out.
-constexpr size_t kMaxBody = 65535 - kHeaderSize - kMaxNameWire - 4 - 11;
+constexpr size_t kRRHeader = 10;  // type, class, TTL, RDLENGTH
 
 std::string_view proto_label(Protocol p) {
     switch (p) {
@@ -43,32 +41,36 @@ void for_each_suffix(std::string_view wire, F f) {
     }
 }
 
-// Writes reply bodies for one question name: names are compressed against
-// the question and against what this body wrote before, where RFC 3597
-// allows it (not in SRV targets).
+inline void set16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v & 0xFF);
+}
+inline void set32(uint8_t* p, uint32_t v) {
+    set16(p, static_cast<uint16_t>(v >> 16));
+    set16(p + 2, static_cast<uint16_t>(v & 0xFFFF));
+}
+
+// Writes the byte bodies of the few answers that carry names (SOA, NS,
+// CNAME): names compressed against the question and what this body wrote.
 class BodyWriter {
 public:
     BodyWriter(std::string_view qname, std::string& out) : out_(out), base_(out.size()) {
-        // The body starts right after the question (header, name, type, class).
-        start_ = kHeaderSize + qname.size() + 4;
+        start_ = kHeaderSize + qname.size() + 4;  // the body starts right after the question
         for_each_suffix(qname, [&](std::string_view s, size_t at) {
             seen_.emplace(s, kHeaderSize + at);
             return false;
         });
     }
-
     size_t offset() const { return start_ + (out_.size() - base_); }
 
-    void name(std::string_view wire, bool compress = true) {
+    void name(std::string_view wire) {
         size_t pos = 0;
         while (pos < wire.size() && wire[pos] != 0) {
             const std::string_view rest = wire.substr(pos);
-            if (compress) {
-                auto it = seen_.find(rest);
-                if (it != seen_.end() && it->second < 0x4000) {
-                    put_pointer(out_, it->second);
-                    return;
-                }
+            auto it = seen_.find(rest);
+            if (it != seen_.end() && it->second < 0x4000) {
+                put_pointer(out_, it->second);
+                return;
             }
             if (offset() < 0x4000) seen_.emplace(rest, offset());
             const size_t n = 1 + static_cast<uint8_t>(wire[pos]);
@@ -77,7 +79,6 @@ public:
         }
         out_.push_back('\0');
     }
-
     // Owner, type, class, TTL; returns where RDLENGTH goes (filled by end_rr).
     size_t begin_rr(std::string_view owner, uint16_t type, uint32_t ttl) {
         name(owner);
@@ -98,24 +99,18 @@ public:
 private:
     std::string& out_;
     size_t base_ = 0, start_ = 0;
-    // Names must outlive the writer: they are the question or wire strings
-    // owned by the caller for the body's lifetime.
+    // Views of the question and of names owned by the caller for the
+    // writer's lifetime.
     std::unordered_map<std::string_view, size_t> seen_;
 };
 
-struct Srv {
-    uint16_t priority = 0, weight = 0, port = 0;
-    std::string target;  // wire
-};
-
-// Everything one name answers, before it becomes bodies.
+// Everything one name answers, before it goes into the table.
 struct NameRecords {
     std::string name;  // wire
     uint32_t ttl = 0;  // 0: the zone's TTL
     std::vector<IPAddr> addrs;  // A and AAAA
-    std::vector<Srv> srv;
-    std::vector<std::pair<std::string, IPAddr>> srv_extra;  // additional: target, address
-    std::vector<std::string> ptr;                           // wire targets
+    std::vector<std::pair<uint32_t, uint16_t>> srv;  // (target node, port); weights from `srv_found`
+    size_t srv_found = 0;  // CoreDNS divides the weight 100 among what it found
     std::vector<std::string> txt;
     std::string cname;  // wire target
     bool cname_external = false;
@@ -145,7 +140,7 @@ public:
             // CoreDNS answers <ns>.pod.<zone> only when pod records are on.
             if (o_.pods != DnsPodMode::Disabled) empty_node(prepend(ns, pod_));
         }
-        for (const auto& s : state.services) service(s, state);
+        for (const auto& s : state.services) service(s);
         pods(state);
         reverse();
         index();
@@ -179,81 +174,67 @@ private:
     }
 
     // -- services
-    void service(const DiscoveredService& s, const DiscoveryState&) {
+    void service(const DiscoveredService& s) {
         const std::string name = prepend(s.name, prepend(s.ns, svc_));
         if (s.kind == DiscoveryKind::ExternalName) {
             external_name(s, name);
             return;
         }
-        // Backends by DNS hostname (a dual-stack pod has one name, two addresses).
+        // Backends by DNS hostname (a dual-stack pod has one name, two
+        // addresses); their names first, so that the service's SRV records
+        // can point at them.
         std::map<std::string, std::vector<const DiscoveryBackend*>> by_host;
         for (const auto& b : s.backends) by_host[b.hostname.empty() ? dashed(b.ip) : b.hostname].push_back(&b);
-        std::map<std::string, std::string> host_names;  // hostname -> wire name
-        for (const auto& [host, backends] : by_host) host_names[host] = prepend(host, name);
-
-        if (s.kind == DiscoveryKind::ClusterIP) cluster_ip_names(s, name);
-        else headless_names(s, name, by_host, host_names);
-
-        // Endpoint names, for every kind of service (CoreDNS answers
-        // <endpoint>.<service> also for ClusterIP services).
+        std::map<std::string, uint32_t> host_node;
         for (const auto& [host, backends] : by_host) {
-            const std::string& hname = host_names[host];
             NameRecords r;
-            r.name = hname;
+            r.name = prepend(host, name);
+            const uint32_t self = static_cast<uint32_t>(z_.nodes_.size());
             for (const auto* b : backends) {
                 r.addrs.push_back(b->ip);
-                for (const auto& p : b->ports) {
-                    r.srv.push_back({0, 0, p.port, hname});
-                    r.srv_extra.push_back({hname, b->ip});
-                }
-                ptrs_.push_back({b->ip, hname});
+                for (const auto& p : b->ports) r.srv.push_back({self, p.port});
+                ptrs_.push_back({b->ip, self});
             }
-            srv_weights(r.srv, r.srv.size());
-            emit(r);
+            r.srv_found = r.srv.size();
+            host_node[host] = emit(r);
         }
+        if (s.kind == DiscoveryKind::ClusterIP) cluster_ip_names(s, name);
+        else headless_names(s, name, by_host, host_node);
     }
 
     void cluster_ip_names(const DiscoveredService& s, const std::string& name) {
         NameRecords r;
         r.name = name;
         r.addrs = s.clusterIPs;
-        for (const auto& ip : s.clusterIPs) ptrs_.push_back({ip, name});
-        for (const auto& p : s.ports) {
-            r.srv.push_back({0, 0, p.port, name});
-            for (const auto& ip : s.clusterIPs) r.srv_extra.push_back({name, ip});
-        }
+        const uint32_t self = static_cast<uint32_t>(z_.nodes_.size());
+        for (const auto& ip : s.clusterIPs) ptrs_.push_back({ip, self});
+        for (const auto& p : s.ports) r.srv.push_back({self, p.port});
         // CoreDNS divides 100 among every (port, address) pair it found.
-        srv_weights(r.srv, s.ports.size() * s.clusterIPs.size());
+        r.srv_found = s.ports.size() * s.clusterIPs.size();
         emit(r);
         for (const auto& p : s.ports) {
             if (p.name.empty()) continue;
             NameRecords pr;
             pr.name = prepend("_" + p.name, prepend(proto_label(p.protocol), name));
             pr.addrs = s.clusterIPs;
-            pr.srv.push_back({0, 0, p.port, name});
-            for (const auto& ip : s.clusterIPs) pr.srv_extra.push_back({name, ip});
-            srv_weights(pr.srv, s.clusterIPs.size());
+            pr.srv.push_back({self, p.port});
+            pr.srv_found = s.clusterIPs.size();
             emit(pr);
         }
     }
 
     void headless_names(const DiscoveredService& s, const std::string& name,
                         const std::map<std::string, std::vector<const DiscoveryBackend*>>& by_host,
-                        std::map<std::string, std::string>& host_names) {
+                        const std::map<std::string, uint32_t>& host_node) {
         if (s.backends.empty()) return;  // NXDOMAIN, as CoreDNS answers a headless service without endpoints
         NameRecords r;
         r.name = name;
-        size_t pairs = 0;
         for (const auto& [host, backends] : by_host)
             for (const auto* b : backends) {
                 r.addrs.push_back(b->ip);
-                for (const auto& p : b->ports) {
-                    r.srv.push_back({0, 0, p.port, host_names[host]});
-                    r.srv_extra.push_back({host_names[host], b->ip});
-                    ++pairs;
-                }
+                for (const auto& p : b->ports) r.srv.push_back({host_node.at(host), p.port});
             }
-        srv_weights(r.srv, pairs);
+        r.srv_found = r.srv.size();
         emit(r);
         for (const auto& sp : s.ports) {
             if (sp.name.empty()) continue;
@@ -264,11 +245,10 @@ private:
                     for (const auto& p : b->ports) {
                         if (p.name != sp.name || p.protocol != sp.protocol) continue;
                         pr.addrs.push_back(b->ip);
-                        pr.srv.push_back({0, 0, p.port, host_names[host]});
-                        pr.srv_extra.push_back({host_names[host], b->ip});
+                        pr.srv.push_back({host_node.at(host), p.port});
                     }
             if (pr.srv.empty()) continue;  // no endpoint serves it: NXDOMAIN
-            srv_weights(pr.srv, pr.srv.size());
+            pr.srv_found = pr.srv.size();
             emit(pr);
         }
     }
@@ -291,19 +271,6 @@ private:
         return found;
     }
 
-    // CoreDNS's SRV weight: 100 shared among the records it found, floor, at least 1.
-    static void srv_weights(std::vector<Srv>& srv, size_t found) {
-        const uint16_t w = static_cast<uint16_t>(found ? std::max<size_t>(1, 100 / found) : 100);
-        for (auto& s : srv) s.weight = w;
-        // Duplicates (one port, two addresses of one target) count once.
-        std::sort(srv.begin(), srv.end(), [](const Srv& a, const Srv& b) {
-            return std::tie(a.target, a.port) < std::tie(b.target, b.port);
-        });
-        srv.erase(std::unique(srv.begin(), srv.end(),
-                              [](const Srv& a, const Srv& b) { return a.target == b.target && a.port == b.port; }),
-                  srv.end());
-    }
-
     // -- pods (verified mode: the manifests' pods; insecure ones are synthesized at query time)
     void pods(const DiscoveryState& state) {
         if (o_.pods != DnsPodMode::Verified) return;
@@ -317,25 +284,39 @@ private:
         for (auto& [n, r] : names) emit(r);
     }
 
-    // -- PTRs for ClusterIPs and endpoints
+    // -- PTRs for ClusterIPs and endpoints, pointing at their names
     void reverse() {
-        std::sort(ptrs_.begin(), ptrs_.end());
+        std::sort(ptrs_.begin(), ptrs_.end(), [&](const auto& a, const auto& b) {
+            return a.first != b.first ? a.first < b.first : z_.name_of(a.second) < z_.name_of(b.second);
+        });
         ptrs_.erase(std::unique(ptrs_.begin(), ptrs_.end()), ptrs_.end());
         for (size_t i = 0; i < ptrs_.size();) {
-            NameRecords r;
-            r.name = to_wire(reverse_name(ptrs_[i].first));
             size_t j = i;
-            for (; j < ptrs_.size() && ptrs_[j].first == ptrs_[i].first; ++j) r.ptr.push_back(ptrs_[j].second);
-            emit(r);
+            while (j < ptrs_.size() && ptrs_[j].first == ptrs_[i].first) ++j;
+            Zone::Node node;
+            const std::string name = to_wire(reverse_name(ptrs_[i].first));
+            node.name_off = static_cast<uint32_t>(z_.arena_.size());
+            node.name_len = static_cast<uint8_t>(name.size());
+            z_.arena_ += name;
+            node.first = static_cast<uint32_t>(z_.answers_.size());
+            Zone::Answer a;
+            a.qtype = kTypePTR;
+            a.kind = Zone::Kind::Ptr;
+            a.off = static_cast<uint32_t>(z_.ptr_.size());
+            a.an = static_cast<uint16_t>(j - i);
+            for (size_t k = i; k < j; ++k) z_.ptr_.push_back(ptrs_[k].second);
+            z_.answers_.push_back(a);
+            node.count = 1;
+            z_.nodes_.push_back(node);
             i = j;
         }
-        ptrs_.clear();
-        ptrs_.shrink_to_fit();
+        ptrs_ = {};
     }
 
-    // -- turning records into bodies
-    void emit(NameRecords& r) {
-        if (r.name.empty() || r.name.size() > kMaxNameWire) return;
+    // -- turning records into the table; returns the node's index
+    uint32_t emit(NameRecords& r) {
+        const uint32_t index = static_cast<uint32_t>(z_.nodes_.size());
+        if (r.name.empty() || r.name.size() > kMaxNameWire) return index;
         if (r.ttl == 0) r.ttl = o_.ttl;
         std::sort(r.addrs.begin(), r.addrs.end());
         r.addrs.erase(std::unique(r.addrs.begin(), r.addrs.end()), r.addrs.end());
@@ -344,106 +325,12 @@ private:
         node.name_len = static_cast<uint8_t>(r.name.size());
         z_.arena_ += r.name;
         node.first = static_cast<uint32_t>(z_.answers_.size());
-        auto add = [&](uint16_t qtype, auto&& write) {
-            Zone::Answer a;
-            a.qtype = qtype;
-            a.off = static_cast<uint32_t>(z_.arena_.size());
-            write(a);
-            if (a.an + a.ns + a.ar > 0) z_.answers_.push_back(a);
-            else z_.arena_.resize(a.off);
-        };
-        add(kTypeA, [&](Zone::Answer& a) { addresses(r, IPFamily::IPv4, a); });
-        add(kTypeAAAA, [&](Zone::Answer& a) { addresses(r, IPFamily::IPv6, a); });
-        if (!r.srv.empty()) add(kTypeSRV, [&](Zone::Answer& a) { srv(r, a); });
-        if (!r.ptr.empty()) add(kTypePTR, [&](Zone::Answer& a) { ptr(r, a); });
-        if (!r.txt.empty()) add(kTypeTXT, [&](Zone::Answer& a) { txt(r, a); });
-        if (!r.cname.empty()) add(kTypeCNAME, [&](Zone::Answer& a) { cname(r, a); });
-        if (r.apex) {
-            add(kTypeSOA, [&](Zone::Answer& a) { soa(r, a); });
-            add(kTypeNS, [&](Zone::Answer& a) { ns(r, a); });
-        }
-        node.count = static_cast<uint16_t>(z_.answers_.size() - node.first);
         node.only_its_types = r.only_its_types;
-        if (r.cname_external) {
-            node.target_off = static_cast<uint32_t>(z_.arena_.size());
-            node.target_len = static_cast<uint8_t>(r.cname.size());
-            z_.arena_ += r.cname;
-        }
-        z_.nodes_.push_back(node);
-    }
-
-    // Each section writer appends to the arena and fills the counts.
-    template <typename F>
-    uint32_t section(const std::string& qname, uint16_t& count, F f) {
-        std::string& out = z_.arena_;
-        const size_t before = out.size();
-        BodyWriter w(qname, out);
-        count = static_cast<uint16_t>(f(w));
-        return static_cast<uint32_t>(out.size() - before);
-    }
-
-    void addresses(const NameRecords& r, IPFamily fam, Zone::Answer& a) {
-        a.an_len = section(r.name, a.an, [&](BodyWriter& w) {
-            size_t n = 0;
-            for (const auto& ip : r.addrs) {
-                if (ip.family != fam || w.raw().size() - a.off > kMaxBody) continue;
-                const size_t at = w.begin_rr(r.name, ip.is_v4() ? kTypeA : kTypeAAAA, r.ttl);
-                w.raw().append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
-                w.end_rr(at);
-                ++n;
-            }
-            return n;
-        });
-    }
-
-    void srv(const NameRecords& r, Zone::Answer& a) {
-        // One writer for both sections: additional owners point at the SRV
-        // targets written in the answer.
-        std::string& out = z_.arena_;
-        BodyWriter w(r.name, out);
-        size_t n = 0;
-        for (const auto& s : r.srv) {
-            if (out.size() - a.off > kMaxBody) break;
-            const size_t at = w.begin_rr(r.name, kTypeSRV, r.ttl);
-            put16(out, s.priority);
-            put16(out, s.weight);
-            put16(out, s.port);
-            w.name(s.target, /*compress=*/false);
-            w.end_rr(at);
-            ++n;
-        }
-        a.an = static_cast<uint16_t>(n);
-        a.an_len = static_cast<uint32_t>(out.size() - a.off);
-        auto extra = r.srv_extra;
-        std::sort(extra.begin(), extra.end());
-        extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
-        size_t m = 0;
-        for (const auto& [target, ip] : extra) {
-            if (out.size() - a.off > kMaxBody) break;
-            const size_t at = w.begin_rr(target, ip.is_v4() ? kTypeA : kTypeAAAA, r.ttl);
-            out.append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
-            w.end_rr(at);
-            ++m;
-        }
-        a.ar = static_cast<uint16_t>(m);
-        a.ar_len = static_cast<uint32_t>(out.size() - a.off - a.an_len);
-    }
-
-    void ptr(const NameRecords& r, Zone::Answer& a) {
-        a.an_len = section(r.name, a.an, [&](BodyWriter& w) {
-            size_t n = 0;
-            for (const auto& t : r.ptr) {
-                const size_t at = w.begin_rr(r.name, kTypePTR, o_.ttl);
-                w.name(t);
-                w.end_rr(at);
-                ++n;
-            }
-            return n;
-        });
-    }
-
-    void txt(const NameRecords& r, Zone::Answer& a) {
-        a.an_len = section(r.name, a.an, [&](BodyWriter& w) {
+        node.external_cname = r.cname_external;
+        addresses(r, IPFamily::IPv4);
+        addresses(r, IPFamily::IPv6);
+        if (!r.srv.empty()) srv(r);
+        if (!r.txt.empty()) bytes(r, kTypeTXT, [&](BodyWriter& w) {
             for (const auto& t : r.txt) {
                 const size_t at = w.begin_rr(r.name, kTypeTXT, r.ttl);
                 w.raw().push_back(static_cast<char>(t.size()));
@@ -452,39 +339,98 @@ private:
             }
             return r.txt.size();
         });
-    }
-
-    void cname(const NameRecords& r, Zone::Answer& a) {
-        a.an_len = section(r.name, a.an, [&](BodyWriter& w) {
-            const size_t at = w.begin_rr(r.name, kTypeCNAME, o_.ttl);
+        if (!r.cname.empty()) bytes(r, kTypeCNAME, [&](BodyWriter& w) {
+            const size_t at = w.begin_rr(r.name, kTypeCNAME, r.ttl);
             w.name(r.cname);
             w.end_rr(at);
             return 1;
         });
+        if (r.apex) {
+            bytes(r, kTypeSOA, [&](BodyWriter& w) {
+                write_soa(w, r.name);
+                return 1;
+            });
+            ns(r);
+        }
+        node.count = static_cast<uint8_t>(z_.answers_.size() - node.first);
+        if (r.cname_external) {
+            z_.external_targets_.push_back({index, static_cast<uint32_t>(z_.arena_.size())});
+            z_.arena_ += r.cname;
+        }
+        z_.nodes_.push_back(node);
+        return index;
     }
 
-    void soa(const NameRecords& r, Zone::Answer& a) {
-        a.an_len = section(r.name, a.an, [&](BodyWriter& w) {
-            write_soa(w, r.name);
-            return 1;
+    // A byte body with one answer section written by `f` (returns the count).
+    template <typename F>
+    void bytes(const NameRecords& r, uint16_t qtype, F f) {
+        Zone::Answer a;
+        a.qtype = qtype;
+        a.off = static_cast<uint32_t>(z_.arena_.size());
+        BodyWriter w(r.name, z_.arena_);
+        a.an = static_cast<uint16_t>(f(w));
+        a.an_len = static_cast<uint16_t>(z_.arena_.size() - a.off);
+        z_.answers_.push_back(a);
+    }
+
+    // A and AAAA: owner is the question (a pointer), so the body is fixed
+    // per name. At most what fits a TCP message.
+    void addresses(const NameRecords& r, IPFamily fam) {
+        Zone::Answer a;
+        a.qtype = fam == IPFamily::IPv4 ? kTypeA : kTypeAAAA;
+        a.off = static_cast<uint32_t>(z_.arena_.size());
+        std::string& out = z_.arena_;
+        for (const auto& ip : r.addrs) {
+            if (ip.family != fam || out.size() - a.off + 28 > 65000) continue;
+            put_pointer(out, kHeaderSize);
+            put16(out, a.qtype);
+            put16(out, kClassIN);
+            put32(out, r.ttl);
+            put16(out, static_cast<uint16_t>(ip.size()));
+            out.append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
+            ++a.an;
+        }
+        a.an_len = static_cast<uint16_t>(out.size() - a.off);
+        if (a.an) z_.answers_.push_back(a);
+    }
+
+    void srv(NameRecords& r) {
+        const uint16_t weight = static_cast<uint16_t>(r.srv_found ? std::max<size_t>(1, 100 / r.srv_found) : 100);
+        // Duplicates (one port, two addresses of one target) count once.
+        std::sort(r.srv.begin(), r.srv.end(), [&](const auto& a, const auto& b) {
+            const auto na = a.first == b.first ? std::string_view() : z_.name_of(a.first);
+            const auto nb = a.first == b.first ? std::string_view() : z_.name_of(b.first);
+            return na != nb ? na < nb : a.second < b.second;
         });
+        r.srv.erase(std::unique(r.srv.begin(), r.srv.end()), r.srv.end());
+        Zone::Answer a;
+        a.qtype = kTypeSRV;
+        a.kind = Zone::Kind::Srv;
+        a.off = static_cast<uint32_t>(z_.srv_.size());
+        a.an = static_cast<uint16_t>(std::min<size_t>(r.srv.size(), 2000));
+        for (size_t i = 0; i < a.an; ++i) z_.srv_.push_back({r.srv[i].first, r.srv[i].second, weight});
+        z_.answers_.push_back(a);
     }
 
-    void ns(const NameRecords& r, Zone::Answer& a) {
+    void ns(const NameRecords& r) {
+        Zone::Answer a;
+        a.qtype = kTypeNS;
+        a.off = static_cast<uint32_t>(z_.arena_.size());
         std::string& out = z_.arena_;
         BodyWriter w(r.name, out);
         const size_t at = w.begin_rr(r.name, kTypeNS, o_.ttl);
         w.name(ns_dns_);
         w.end_rr(at);
         a.an = 1;
-        a.an_len = static_cast<uint32_t>(out.size() - a.off);
+        a.an_len = static_cast<uint16_t>(out.size() - a.off);
         for (const auto& ip : o_.ns_addresses) {
             const size_t g = w.begin_rr(ns_dns_, ip.is_v4() ? kTypeA : kTypeAAAA, o_.ttl);
             out.append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
             w.end_rr(g);
             ++a.ar;
         }
-        a.ar_len = static_cast<uint32_t>(out.size() - a.off - a.an_len);
+        a.ar_len = static_cast<uint16_t>(out.size() - a.off - a.an_len);
+        z_.answers_.push_back(a);
     }
 
     // CoreDNS's SOA: ns.dns.<zone>, hostmaster.<zone>, 7200/1800/86400,
@@ -504,8 +450,7 @@ private:
         put32(out, o_.ttl);
     }
 
-    // The SOA after its owner, per zone, for negative answers: uncompressed
-    // names (the owner pointer differs per question).
+    // The SOA after its owner, per zone, for negative answers.
     void soa_tails() {
         const std::string zones[3] = {apex_, to_wire("in-addr.arpa"), to_wire("ip6.arpa")};
         for (int i = 0; i < 3; ++i) {
@@ -520,32 +465,28 @@ private:
         }
     }
 
+    // The hash table. A name produced twice keeps its first node; the second
+    // stays in nodes_ (indices are referenced) but is never found.
     void index() {
         size_t cap = 16;
         while (cap < z_.nodes_.size() * 2) cap <<= 1;
         z_.slots_.assign(cap, 0);
         z_.mask_ = cap - 1;
-        std::vector<Zone::Node> kept;
-        kept.reserve(z_.nodes_.size());
-        for (const auto& n : z_.nodes_) {
-            const std::string_view name(z_.arena_.data() + n.name_off, n.name_len);
+        for (uint32_t n = 0; n < z_.nodes_.size(); ++n) {
+            const std::string_view name = z_.name_of(n);
             uint64_t i = name_hash(name) & z_.mask_;
             bool duplicate = false;
-            while (z_.slots_[i] != 0) {
-                const auto& other = kept[z_.slots_[i] - 1];
-                if (std::string_view(z_.arena_.data() + other.name_off, other.name_len) == name) {
-                    duplicate = true;  // a name two generators produced: the first wins
+            for (; z_.slots_[i] != 0; i = (i + 1) & z_.mask_)
+                if (z_.name_of(z_.slots_[i] - 1) == name) {
+                    duplicate = true;
                     break;
                 }
-                i = (i + 1) & z_.mask_;
-            }
-            if (duplicate) continue;
-            kept.push_back(n);
-            z_.slots_[i] = static_cast<uint32_t>(kept.size());
+            if (!duplicate) z_.slots_[i] = n + 1;
         }
-        z_.nodes_ = std::move(kept);
         z_.nodes_.shrink_to_fit();
         z_.answers_.shrink_to_fit();
+        z_.srv_.shrink_to_fit();
+        z_.ptr_.shrink_to_fit();
         z_.arena_.shrink_to_fit();
     }
 
@@ -553,7 +494,7 @@ private:
     const ZoneOptions& o_;
     // Names the body writers point into: they live as long as the builder.
     std::string apex_, svc_, pod_, ns_dns_, hostmaster_;
-    std::vector<std::pair<IPAddr, std::string>> ptrs_;
+    std::vector<std::pair<IPAddr, uint32_t>> ptrs_;  // address -> the node its PTR names
 };
 
 std::shared_ptr<const Zone> Zone::build(const DiscoveryState& state, const ZoneOptions& options) {
@@ -588,18 +529,123 @@ const Zone::Node* Zone::find(const Query& q) const {
     }
 }
 
-bool Zone::body(const Node* node, uint16_t qtype, Body* out) const {
-    for (uint32_t i = node->first; i < node->first + node->count; ++i) {
-        const Answer& a = answers_[i];
-        if (a.qtype != qtype) continue;
-        *out = {a.an, a.ns, a.ar, a.an_len, a.ns_len, a.ar_len, reinterpret_cast<const uint8_t*>(arena_.data() + a.off)};
-        return true;
+const Zone::Answer* Zone::answer(const Node* node, uint16_t qtype) const {
+    for (uint32_t i = node->first; i < node->first + node->count; ++i)
+        if (answers_[i].qtype == qtype) return &answers_[i];
+    return nullptr;
+}
+
+bool Zone::has(const Node* node, uint16_t qtype) const { return answer(node, qtype) != nullptr; }
+
+bool Zone::render(const Node* node, uint16_t qtype, uint8_t* msg, size_t at, size_t room, Rendered* out) const {
+    *out = {};
+    const Answer* a = answer(node, qtype);
+    if (!a) return false;
+    if (a->kind == Kind::Srv) return render_srv(*a, msg, at, room, out);
+    if (a->kind == Kind::Ptr) return render_ptr(*a, msg, at, room, out);
+    const size_t main = a->an_len + a->ns_len;
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(arena_.data() + a->off);
+    if (main + a->ar_len <= room) {
+        std::memcpy(msg + at, bytes, main + a->ar_len);
+        *out = {a->an, a->ns, a->ar, main + a->ar_len, false};
+    } else if (main <= room) {
+        std::memcpy(msg + at, bytes, main);
+        *out = {a->an, a->ns, 0, main, false};
+    } else {
+        out->truncated = true;
     }
-    return false;
+    return true;
+}
+
+// SRV records point at names of the table: the target is written out (no
+// compression in SRV data), and the additional section gives each target's
+// addresses with owners pointing at those targets.
+bool Zone::render_srv(const Answer& a, uint8_t* msg, size_t at, size_t room, Rendered* out) const {
+    const SrvRecord* recs = srv_.data() + a.off;
+    size_t pos = at;
+    for (uint16_t i = 0; i < a.an; ++i) {
+        const std::string_view target = name_of(recs[i].target);
+        if (pos - at + 2 + kRRHeader + 6 + target.size() > room) {
+            *out = {};
+            out->truncated = true;
+            return true;
+        }
+        uint8_t* p = msg + pos;
+        set16(p, 0xC000 | kHeaderSize);
+        set16(p + 2, kTypeSRV);
+        set16(p + 4, kClassIN);
+        set32(p + 6, options_.ttl);
+        set16(p + 10, static_cast<uint16_t>(6 + target.size()));
+        set16(p + 12, 0);  // priority
+        set16(p + 14, recs[i].weight);
+        set16(p + 16, recs[i].port);
+        std::memcpy(p + 18, target.data(), target.size());
+        pos += 18 + target.size();
+    }
+    out->an = a.an;
+    // Additional: each distinct target's A and AAAA records, owners as
+    // pointers to its first spelling above.
+    size_t target_at = at;
+    for (uint16_t i = 0; i < a.an; ++i) {
+        const uint32_t t = recs[i].target;
+        const size_t here = target_at + 18;
+        target_at += 18 + nodes_[t].name_len;
+        bool seen = false;
+        for (uint16_t k = 0; k < i && !seen; ++k) seen = recs[k].target == t;
+        if (seen || here >= 0x4000) continue;
+        for (uint16_t type : {kTypeA, kTypeAAAA}) {
+            const Answer* addrs = answer(&nodes_[t], type);
+            if (!addrs) continue;
+            const uint8_t* rr = reinterpret_cast<const uint8_t*>(arena_.data() + addrs->off);
+            const size_t rr_len = 2 + kRRHeader + (type == kTypeA ? 4 : 16);
+            for (uint16_t k = 0; k < addrs->an; ++k, rr += rr_len) {
+                if (pos - at + rr_len > room) {
+                    out->len = pos - at;
+                    return true;  // the rest of the additional data does not fit: left out
+                }
+                set16(msg + pos, static_cast<uint16_t>(0xC000 | here));
+                std::memcpy(msg + pos + 2, rr + 2, rr_len - 2);
+                pos += rr_len;
+                ++out->ar;
+            }
+        }
+    }
+    out->len = pos - at;
+    return true;
+}
+
+bool Zone::render_ptr(const Answer& a, uint8_t* msg, size_t at, size_t room, Rendered* out) const {
+    size_t pos = at;
+    for (uint16_t i = 0; i < a.an; ++i) {
+        const std::string_view target = name_of(ptr_[a.off + i]);
+        if (pos - at + 2 + kRRHeader + target.size() > room) {
+            *out = {};
+            out->truncated = true;
+            return true;
+        }
+        uint8_t* p = msg + pos;
+        set16(p, 0xC000 | kHeaderSize);
+        set16(p + 2, kTypePTR);
+        set16(p + 4, kClassIN);
+        set32(p + 6, options_.ttl);
+        set16(p + 10, static_cast<uint16_t>(target.size()));
+        std::memcpy(p + 12, target.data(), target.size());
+        pos += 12 + target.size();
+    }
+    *out = {a.an, 0, 0, pos - at, false};
+    return true;
 }
 
 std::string_view Zone::external_target(const Node* node) const {
-    return node->target_len ? std::string_view(arena_.data() + node->target_off, node->target_len) : std::string_view();
+    if (!node->external_cname) return {};
+    const uint32_t index = static_cast<uint32_t>(node - nodes_.data());
+    // Pushed in node order: sorted by index.
+    auto it = std::lower_bound(external_targets_.begin(), external_targets_.end(), std::pair<uint32_t, uint32_t>{index, 0});
+    if (it == external_targets_.end() || it->first != index) return {};
+    const std::string_view rest(arena_.data() + it->second, arena_.size() - it->second);
+    size_t len = 0;
+    while (len < rest.size() && rest[len] != 0) len += 1 + static_cast<uint8_t>(rest[len]);
+    return rest.substr(0, len + 1);
 }
 
 void Zone::negative_authority(ZoneKind zone, size_t apex_at, std::string& out) const {
@@ -610,6 +656,7 @@ void Zone::negative_authority(ZoneKind zone, size_t apex_at, std::string& out) c
 
 size_t Zone::bytes() const {
     return arena_.capacity() + nodes_.capacity() * sizeof(Node) + answers_.capacity() * sizeof(Answer) +
+           srv_.capacity() * sizeof(SrvRecord) + ptr_.capacity() * sizeof(uint32_t) +
            slots_.capacity() * sizeof(uint32_t);
 }
 

@@ -1,15 +1,19 @@
-// The cluster DNS answer table: every name svcnat answers for, with the
-// reply to each question type precomputed, built from the discovery view of
-// the model (control/model/discovery.hpp) by one pure function. Names and
-// records follow the Kubernetes DNS-Based Service Discovery specification
-// 1.1.0, with CoreDNS's kubernetes plugin where the spec leaves room (SRV
-// weights, endpoint names of ClusterIP services, PTRs for endpoints).
+// The cluster DNS answer table: every name svcnat answers for, with what it
+// answers to each question type, built from the discovery view of the model
+// (control/model/discovery.hpp) by one pure function. Names and records
+// follow the Kubernetes DNS-Based Service Discovery specification 1.1.0,
+// with CoreDNS's kubernetes plugin where the spec leaves room (SRV weights,
+// endpoint names of ClusterIP services, PTRs for endpoints).
 //
-// A reply body (answer, authority and additional sections) is stored as the
-// bytes that follow the question, with compression pointers into the
-// question: every query for a name has the same question length whatever
-// its case, so the pointers are valid for all of them, and answering is a
-// lookup and a memcpy. An immutable Zone is swapped whole on reload.
+// Most answers are stored as the reply bytes that follow the question, with
+// compression pointers into the question: every query for a name has the
+// same question length whatever its case, so the pointers hold for all of
+// them, and answering is a lookup and a memcpy. SRV and PTR answers are
+// stored as records that point at other names of the table and written per
+// query: their targets may not be compressed (RFC 2782, 3597), and spelling
+// them out in every body cost 2/3 of the table at 50,000 headless services
+// x 10 endpoints (290 MB against 125 MB; bench-dns). An immutable Zone is
+// swapped whole on reload.
 #pragma once
 
 #include <cstdint>
@@ -34,15 +38,15 @@ struct ZoneOptions {
     uint32_t serial = 1;  // SOA serial: when the model was loaded (Unix seconds)
 };
 
-// A precomputed reply body for one question type at one name.
-struct Body {
-    uint16_t an = 0, ns = 0, ar = 0;  // record counts of the three sections
-    uint32_t an_len = 0, ns_len = 0, ar_len = 0;
-    const uint8_t* bytes = nullptr;  // an_len + ns_len + ar_len bytes
-};
-
 // The zones a name can belong to.
 enum class ZoneKind { Cluster, ReverseV4, ReverseV6, Outside };
+
+// What render() wrote after the question.
+struct Rendered {
+    uint16_t an = 0, ns = 0, ar = 0;
+    size_t len = 0;
+    bool truncated = false;  // the answer did not fit: TC=1, nothing written
+};
 
 class Zone {
 public:
@@ -53,12 +57,26 @@ public:
     // within the name (an offset into q.name).
     ZoneKind zone_of(const Query& q, size_t* apex_offset) const;
 
-    struct Node;
+    struct Node {
+        uint32_t name_off = 0;  // in arena_
+        uint32_t first = 0;     // first of `count` entries in answers_
+        uint8_t name_len = 0;
+        uint8_t count = 0;
+        // Other question types get NXDOMAIN rather than NODATA (CoreDNS's
+        // dns-version.<zone>, which is not a name of its Service schema).
+        bool only_its_types = false;
+        bool external_cname = false;  // a CNAME whose target is outside our zones
+    };
     const Node* find(const Query& q) const;
-    // The body for `qtype` at `node`, or false (no such records: NODATA).
-    bool body(const Node* node, uint16_t qtype, Body* out) const;
-    // An ExternalName's target outside our zones (for an upstream chase):
-    // the CNAME body is then what body() returns for kTypeCNAME. "" if not.
+    bool has(const Node* node, uint16_t qtype) const;
+
+    // Writes the answer to `qtype` at `node` into `msg` at `at` (just past
+    // the question, whose name has `node`'s length), in at most `room` bytes:
+    // all of it, or without the additional section (RFC 2181 9), or nothing
+    // and `truncated`. False when the name has no such records (NODATA).
+    bool render(const Node* node, uint16_t qtype, uint8_t* msg, size_t at, size_t room, Rendered* out) const;
+
+    // An ExternalName's target outside our zones (wire), for an upstream chase.
     std::string_view external_target(const Node* node) const;
 
     // The SOA record of a zone as authority for a negative answer, with its
@@ -67,40 +85,45 @@ public:
     void negative_authority(ZoneKind zone, size_t apex_at, std::string& out) const;
 
     // The zone's records as an RFC 1035 master file (SOA first), decoded
-    // from the reply bodies: what `svcnat dns --print-zone` shows and what
-    // the benchmark loads into Knot and NSD, so both serve the same data.
+    // from what render() writes: what `svcnat dns --print-zone` shows and
+    // what the benchmark loads into Knot and NSD, so both serve the same data.
     std::string master_file(ZoneKind kind) const;
 
     // Statistics, for logs and the memory benchmark.
     size_t names() const { return nodes_.size(); }
     size_t bytes() const;
 
-    struct Node {
-        uint32_t name_off = 0;     // in arena_
-        uint8_t name_len = 0;
-        uint32_t first = 0;        // first of `count` entries in answers_
-        uint16_t count = 0;
-        uint32_t target_off = 0;   // external CNAME target (wire) in arena_, when target_len > 0
-        uint8_t target_len = 0;
-        // Other question types get NXDOMAIN rather than NODATA (CoreDNS's
-        // dns-version.<zone>, which is not a name of its Service schema).
-        bool only_its_types = false;
-    };
-
 private:
+    enum class Kind : uint8_t { Bytes, Srv, Ptr };
     struct Answer {
         uint16_t qtype = 0;
-        uint16_t an = 0, ns = 0, ar = 0;
-        uint32_t off = 0;  // in arena_
-        uint32_t an_len = 0, ns_len = 0, ar_len = 0;
+        Kind kind = Kind::Bytes;
+        uint16_t an = 0, ns = 0, ar = 0;  // Srv, Ptr: an = number of records
+        uint32_t off = 0;                 // Bytes: in arena_; Srv: in srv_; Ptr: in ptr_
+        uint16_t an_len = 0, ns_len = 0, ar_len = 0;  // Bytes
+    };
+    struct SrvRecord {
+        uint32_t target = 0;  // node index (its name is the target, its A/AAAA the additional data)
+        uint16_t port = 0, weight = 0;
     };
     friend class ZoneBuilder;
+
+    const Answer* answer(const Node* node, uint16_t qtype) const;
+    std::string_view name_of(uint32_t node) const {
+        const Node& n = nodes_[node];
+        return {arena_.data() + n.name_off, n.name_len};
+    }
+    bool render_srv(const Answer& a, uint8_t* msg, size_t at, size_t room, Rendered* out) const;
+    bool render_ptr(const Answer& a, uint8_t* msg, size_t at, size_t room, Rendered* out) const;
 
     ZoneOptions options_;
     std::string cluster_wire_;  // the domain in wire form
     std::string arena_;         // names and reply bodies
     std::vector<Node> nodes_;
     std::vector<Answer> answers_;
+    std::vector<SrvRecord> srv_;
+    std::vector<uint32_t> ptr_;  // target node indices
+    std::vector<std::pair<uint32_t, uint32_t>> external_targets_;  // node index -> arena offset of the target
     std::vector<uint32_t> slots_;  // open addressing: node index + 1, 0 = empty
     uint64_t mask_ = 0;
     std::string soa_tail_[3];  // per zone kind: the SOA record after its owner

@@ -108,25 +108,26 @@ std::string Zone::master_file(ZoneKind kind) const {
         if (copy_records(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, 1, rr)) records_text(rr, 1, head);
         head += to_text(apex) + " " + std::to_string(options_.ttl) + " IN NS ns.dns." + options_.domain + ".\n";
     }
-    for (const auto& n : nodes_) {
-        const std::string_view name(arena_.data() + n.name_off, n.name_len);
+    std::vector<uint8_t> msg(65535);
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+        const Node& n = nodes_[i];
+        const std::string_view name = name_of(i);
         Query q;
         std::memcpy(q.name, name.data(), name.size());
         q.name_len = n.name_len;
+        q.hash = name_hash(name);
         size_t at = 0;
-        if (zone_of(q, &at) != kind) continue;
-        for (uint32_t i = n.first; i < n.first + n.count; ++i) {
-            const Answer& a = answers_[i];
-            std::string msg(kHeaderSize, '\0');
-            msg.append(name);
-            msg.append(4, '\0');
-            const size_t start = msg.size();
-            msg.append(arena_.data() + a.off, a.an_len);
+        if (zone_of(q, &at) != kind || find(q) != &n) continue;  // another zone, or a duplicate name
+        std::memcpy(msg.data() + kHeaderSize, name.data(), name.size());
+        const size_t start = kHeaderSize + name.size() + 4;
+        for (uint32_t k = n.first; k < n.first + n.count; ++k) {
+            Rendered r;
+            render(&n, answers_[k].qtype, msg.data(), start, msg.size() - start, &r);
             size_t pos = start;
             std::string rr, text;
-            if (!copy_records(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), &pos, a.an, rr)) continue;
-            records_text(rr, a.an, text);
-            (a.qtype == kTypeSOA ? head : body) += text;
+            if (r.truncated || !copy_records(msg.data(), start + r.len, &pos, r.an, rr)) continue;
+            records_text(rr, r.an, text);
+            (answers_[k].qtype == kTypeSOA ? head : body) += text;
         }
     }
     return head + body;

@@ -58,7 +58,7 @@ TEST_F(Protocol, AdditionalRecordsAreDroppedBeforeTruncating) {
     const Decoded d = ask(z.get(), make_query("big.default.svc.cluster.local", 33, {.edns = true, .udp_size = 1232}));
     EXPECT_FALSE(d.tc);
     EXPECT_EQ(d.answer.size(), 18u);
-    EXPECT_TRUE(d.additional.empty());
+    EXPECT_LT(d.additional.size(), 18u);  // as many as fit; no TC for additional data
     const Decoded tcp = ask(z.get(), make_query("big.default.svc.cluster.local", 33), true);
     EXPECT_EQ(tcp.additional.size(), 18u);
 }
