@@ -1,5 +1,8 @@
 #include "encode.hpp"
 
+#include "netlink/tables.hpp"
+#include "table_mark.hpp"
+
 // glibc first: it tells the kernel headers which definitions it already made.
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -359,6 +362,7 @@ NftnlPtr<nftnl_table> make_table(IPFamily family, const std::string& name) {
     NftnlPtr<nftnl_table> t(nftnl_table_alloc());
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
     nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, nfproto(family));
+    netlink::set_table_comment(t.get(), kTableMark);  // svcnat's mark: see table_ownership.hpp
     return t;
 }
 

@@ -13,6 +13,8 @@
 #include "builder.hpp"
 #include "diff.hpp"
 #include "kernel_syncer.hpp"
+
+#include "table_ownership.hpp"
 #include "encode.hpp"
 #include "change_planner.hpp"
 #include "nft/netlink/conntrack.hpp"
@@ -234,6 +236,18 @@ SyncReport KernelSyncer::sync_rebuilt(const ServiceState& desired, bool full, st
         report.seconds = seconds_since(start);
         return report;
     }
+    if (full && !settings_.force_table) {
+        // Replacing a table is only for svcnat's own (see table_ownership.hpp).
+        std::vector<IPFamily> families;
+        for (const auto& t : next->tables) families.push_back(t.family);
+        const auto foreign = foreign_tables(socket(), settings_.table, families);
+        if (!foreign.empty()) {
+            for (const auto& f : foreign) report.errors.push_back({f.table, f.message});
+            need_full_ = true;
+            report.seconds = seconds_since(start);
+            return report;
+        }
+    }
     const auto encode_start = Clock::now();
     netlink::Batch batch;
     if (full) encode_full(batch, *next);
@@ -307,6 +321,13 @@ void KernelSyncer::forget_stale_udp(const ServiceState& desired, SyncReport& rep
 
 bool KernelSyncer::cleanup(std::string* error) {
     try {
+        if (!settings_.force_table) {
+            const auto foreign = foreign_tables(socket(), settings_.table, {IPFamily::IPv4, IPFamily::IPv6});
+            if (!foreign.empty()) {
+                if (error) *error = foreign.front().table + " " + foreign.front().message;
+                return false;
+            }
+        }
         std::vector<netlink::TableId> ids{{nfproto(IPFamily::IPv4), settings_.table},
                                           {nfproto(IPFamily::IPv6), settings_.table}};
         auto r = netlink::delete_tables(socket(), ids);

@@ -1,5 +1,7 @@
 #include "render.hpp"
 
+#include "table_mark.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -212,6 +214,7 @@ std::string render_rule(IPFamily family, const Rule& r) {
 
 std::string render_table(const Table& t) {
     std::string out = "table " + std::string(family_keyword(t.family)) + " " + t.name + " {\n";
+    out += "\tcomment \"" + std::string(kTableMark) + "\"\n";
     bool first = true;
     for (const auto& [name, set] : t.sets) {
         if (!first) out += "\n";

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # svcnat in five minutes: the kubia example of conf/examples served by
 # `svcnat run` on a lab node (network namespaces), reached from a pod and from
-# an external client; then a pod is added and one removed by editing the
-# watched manifest directory.
+# an external client, and by name through svcnat's cluster DNS (kubia, the
+# headless myapp, the ExternalName my-service); then a pod is added and one
+# removed by editing the watched manifest directory.
 #
 #   sudo scripts/setup.sh && sudo scripts/demo.sh
 #
@@ -60,6 +61,14 @@ run "$LAB_SH" up "$LAB"
 for i in 1 2 3; do
     run "$LAB_SH" add-pod "$LAB" "kubia-$i" "10.244.1.1$i" --http 8080 --udp "" --echo "" --sctp ""
 done
+for i in 1 2 3; do  # behind the headless myapp-headless
+    run "$LAB_SH" add-pod "$LAB" "my-nginx-$i" "10.244.1.3$i" --http 80 --udp "" --echo "" --sctp ""
+done
+# The pods' resolver, as kubelet writes it: the kube-dns ClusterIP, the search path.
+run "$LAB_SH" resolv "$LAB" kubia-1 10.96.0.10 default.svc.cluster.local svc.cluster.local cluster.local
+# An upstream DNS server on the external client, for names outside the cluster.
+run "$LAB_SH" spawn "$LAB" client upstream -- dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+    --bind-interfaces --listen-address=203.0.113.100 --pid-file= --address=/www.example.com/192.0.2.80 >/dev/null
 
 # The manifests, one file per pod so that a pod can be removed by deleting
 # its file: the Nodes and the kubernetes Service (cluster.yaml), the four
@@ -67,7 +76,7 @@ done
 WORK=$(mktemp -d /tmp/svcnat-demo-XXXXXX)
 MANIFESTS=$WORK/manifests
 mkdir -p "$MANIFESTS"
-cp conf/examples/cluster.yaml "$MANIFESTS/"
+cp conf/examples/cluster.yaml conf/examples/myapp.yaml conf/examples/external-name.yaml "$MANIFESTS/"
 python3 - conf/examples/kubia.yaml "$MANIFESTS" <<'EOF'
 import re, sys
 src, out = sys.argv[1], sys.argv[2]
@@ -95,7 +104,8 @@ apply_change() {  # without the daemon, program the kernel again by hand
 if ((DAEMON)); then
     step "4. Start svcnat run in the node namespace"
     start_daemon=("$LAB_SH" spawn "$LAB" node svcnat -- "$SVCNAT" run "${NODE_FLAGS[@]}"
-        --lock-dir "$WORK/lock" --min-sync-period 200ms "$MANIFESTS")
+        --min-sync-period 200ms
+        --dns-bind-address 203.0.113.1 --dns-upstream 203.0.113.100 "$MANIFESTS")
     show "${start_daemon[@]}"
     pid=$("${start_daemon[@]}")
     note "svcnat run is PID $pid; its log: /run/svcnat-lab/$LAB/logs/svcnat.log"
@@ -139,6 +149,22 @@ ten_requests client "http://203.0.113.1:$NODE_PORT/"
 step "8. LoadBalancer ingress $LB_IP from the external client"
 ten_requests client "http://$LB_IP/"
 
+if ((DAEMON)); then
+    step "9. By name: cluster DNS from the same manifests (pod kubia-1, resolv.conf -> 10.96.0.10)"
+    note "kube-dns (10.96.0.10) is an ordinary Service in cluster.yaml: svcnat's own rules DNAT it to the"
+    note "node's svcnat, which answers from the model it programs (svcnat run --dns-bind-address 203.0.113.1)"
+    run_sh kubia-1 "cat /etc/resolv.conf"
+    run_sh kubia-1 "getent hosts kubia"
+    ten_requests kubia-1 "http://kubia/"
+    run_sh kubia-1 "curl -s --max-time 2 http://kubia.default.svc.cluster.local/"
+    note "the headless myapp-headless: the pods' own addresses"
+    run_sh kubia-1 "dig +short myapp-headless.default.svc.cluster.local"
+    run_sh kubia-1 "dig +short _http._tcp.myapp-headless.default.svc.cluster.local SRV"
+    run_sh kubia-1 "curl -s --max-time 2 http://myapp-headless/"
+    note "the ExternalName my-service: a CNAME to www.example.com, completed by the upstream"
+    run_sh kubia-1 "dig +noall +answer my-service.default.svc.cluster.local"
+fi
+
 # Polls (at most 10 s) until 20 requests from the client to the NodePort
 # satisfy the check: "with POD" or "without POD".
 wait_for_pods() {
@@ -155,7 +181,7 @@ wait_for_pods() {
 }
 
 # ---------------------------------------------------------------------------
-step "9. Scale up: a fourth pod"
+step "10. Scale up: a fourth pod"
 run "$LAB_SH" add-pod "$LAB" kubia-4 10.244.1.14 --http 8080 --udp "" --echo "" --sctp ""
 cat >"$WORK/kubia-4.yaml" <<'EOF'
 apiVersion: v1
@@ -188,7 +214,7 @@ apply_change
 wait_for_pods with kubia-4
 ten_requests client "http://203.0.113.1:$NODE_PORT/"
 
-step "10. Scale down: kubia-2 goes away"
+step "11. Scale down: kubia-2 goes away"
 run rm "$MANIFESTS/kubia-2.yaml"
 apply_change
 wait_for_pods without kubia-2
@@ -197,7 +223,7 @@ run "$LAB_SH" del-pod "$LAB" kubia-2
 run "$SVCNAT" get endpoints -f "$MANIFESTS"
 
 if ((DAEMON)); then
-    step "11. What the daemon did"
+    step "12. What the daemon did"
     run_sh node "curl -s http://127.0.0.1:10249/metrics | grep '^svcnat_' | head -n 15"
 fi
 step "Done"

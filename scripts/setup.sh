@@ -15,6 +15,9 @@ packages=(
   # labs, tests, demo and benchmarks
   nftables iproute2 conntrack iputils-ping procps python3 socat curl ethtool
   prometheus gnuplot-nox wrk nginx-light time
+  # cluster DNS: clients and an independent decoder for the tests, and the
+  # servers and load generator of scripts/bench-dns
+  bind9-dnsutils knot-dnsutils python3-dnspython dnsmasq-base knot nsd dnsperf
 )
 
 missing=()
@@ -27,8 +30,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx-light and prometheus start services on install where an init
-  # system runs them; the project never uses those instances.
-  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus 2>/dev/null || true
+  # nginx-light, prometheus, knot and nsd start services on install where an
+  # init system runs them; the project never uses those instances (the
+  # benchmark starts its own, inside its namespace).
+  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd 2>/dev/null || true
 fi
 echo "setup: all packages present"

@@ -1,5 +1,5 @@
 // `svcnat run`: the long-running daemon (kube-proxy's role). Wires the real
-// pieces together: settings from --config and flags, the instance lock,
+// pieces together: settings from --config and flags, the instance guard,
 // kernel mode's syncer, load_state(), and the daemon's event loop.
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -16,7 +16,7 @@
 #include "control/state/state.hpp"
 #include "nft/kernel_syncer.hpp"
 #include "control/daemon/daemon.hpp"
-#include "control/daemon/instance_lock.hpp"
+#include "control/daemon/instance_guard.hpp"
 #include "control/daemon/logging.hpp"
 #include "control/dns/dns_syncer.hpp"
 #include "control/sync/syncer_set.hpp"
@@ -91,9 +91,9 @@ int run_run(int argc, const char* const* argv) {
     // Before any thread exists, so that only the event loop's signalfd sees them.
     block_daemon_signals();
 
-    std::optional<InstanceLock> lock;
+    std::optional<InstanceGuard> guard;
     try {
-        lock.emplace(settings.lock_dir, settings.table);
+        guard.emplace(settings.table);
     } catch (const LockError& e) {
         spdlog::error("{}", e.what());
         return 1;

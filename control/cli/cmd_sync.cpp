@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "cli_common.hpp"
+#include "control/daemon/instance_guard.hpp"
 #include "control/state/state.hpp"
 #include "nft/kernel_syncer.hpp"
 
@@ -31,6 +33,14 @@ int run_sync(int argc, const char* const* argv) {
     // freeing (0.02–0.06 s less at 10,000 services, measured).
     const ServiceState state = std::move(loaded.state);
     loaded = {};
+    // Not while another svcnat programs this table in this namespace.
+    std::optional<InstanceGuard> guard;
+    try {
+        guard.emplace(cmd.settings.table);
+    } catch (const LockError& e) {
+        std::cerr << "svcnat sync: " << e.what() << "\n";
+        return 1;
+    }
     nft::KernelSyncer syncer(cmd.settings, nft::SyncerMode::OneShot);
     const auto report = syncer.sync(state, true);
     const auto& stats = syncer.last_stats();
@@ -40,7 +50,8 @@ int run_sync(int argc, const char* const* argv) {
                   << (e.object.empty() || e.message.rfind(e.object, 0) == 0 ? "" : e.object + ": ") << e.message
                   << "\n";
     if (!report.ok) {
-        std::cerr << "svcnat sync: the kernel refused the ruleset; nothing was changed\n";
+        std::cerr << (report.sent ? "svcnat sync: the kernel refused the ruleset; nothing was changed\n"
+                                  : "svcnat sync: nothing was changed\n");
         return 1;
     }
     std::printf("synced %zu service ports into table %s: %zu messages, %zu bytes, %.3f s\n", state.ports.size(),

@@ -68,9 +68,13 @@ po::options_description common_options() {
         ("metrics-bind-address", str()->value_name("IP:PORT"),
          "metrics server address, \"\" disables (default: 127.0.0.1:10249)")
         ("table", str()->value_name("NAME"), "nftables table name (default: svcnat)")
+        ("force-table", str()->implicit_value("true")->value_name("BOOL"),
+         "replace (and on cleanup delete) a table of that name that svcnat did not make (default: false)")
         ("cleanup-on-exit", str()->implicit_value("true")->value_name("BOOL"),
          "remove the nftables table when the daemon exits (default: false)")
-        ("lock-dir", str()->value_name("DIR"), "directory of the instance lock file (default: /run/svcnat)")
+        ("lock-dir", str()->value_name("DIR"),
+         "ignored: one svcnat per table and network namespace is now guarded without files (accepted so that "
+         "older config files load)")
         ("v,v", str()->value_name("LEVEL"), "log verbosity (default: 0)")
         ("cluster-domain", str()->value_name("DOMAIN"), "cluster DNS domain (default: cluster.local)")
         ("dns-bind-address", list()->value_name("IP[:PORT]"),
@@ -84,6 +88,8 @@ po::options_description common_options() {
          "manifests) (default: disabled)")
         ("dns-upstream", list()->value_name("RESOLV.CONF|IP[:PORT]"),
          "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)")
+        ("max-manifest-size", str()->value_name("SIZE"),
+         "largest manifest file read, e.g. 256Mi, 1Gi or bytes (default: 256Mi)")
         ("manifests", list()->value_name("PATH"),
          "manifest files or directories (positional arguments; INI: `manifests = DIR`, repeatable)");
     return d;
@@ -303,6 +309,13 @@ struct Converter {
 
     void daemon() {
         if (has("cleanup-on-exit")) s.cleanup_on_exit = boolean("cleanup-on-exit");
+        if (has("force-table")) s.force_table = boolean("force-table");
+        if (has("max-manifest-size")) {
+            auto bytes = cv::parse_size(get("max-manifest-size"));
+            if (!bytes || *bytes == 0)
+                o.fail("max-manifest-size", get("max-manifest-size"), "expected a size such as 256Mi, 1Gi or 1048576");
+            s.max_manifest_bytes = *bytes;
+        }
         for (const char* key : {"healthz-bind-address", "metrics-bind-address"}) {
             if (!has(key)) continue;
             const std::string v = trim(get(key));
@@ -315,11 +328,6 @@ struct Converter {
                        "expected an nftables name: a letter or \"_\", then letters, digits, \"_\", \"-\", \".\" or "
                        "\"/\", at most 255 characters");
             s.table = get("table");
-        }
-        if (has("lock-dir")) {
-            const std::string v = get("lock-dir");
-            if (v.empty() || v.front() != '/') o.fail("lock-dir", v, "expected an absolute path");
-            s.lock_dir = v;
         }
         if (has("v")) s.verbosity = small_number("v", 99, "expected a log level 0..99");
     }

@@ -64,10 +64,11 @@ struct Settings {
     std::string healthz_bind_address = "0.0.0.0:10256";  // --healthz-bind-address ("" disables)
     std::string metrics_bind_address = "127.0.0.1:10249";  // --metrics-bind-address ("" disables)
     std::string table = "svcnat";        // --table
+    bool force_table = false;            // --force-table: take over a table svcnat did not make
     std::vector<std::string> manifests;  // positional / `manifests =`
+    uint64_t max_manifest_bytes = uint64_t{256} << 20;  // --max-manifest-size
     bool cleanup_on_exit = false;        // --cleanup-on-exit
     int verbosity = 0;                   // -v / --v
-    std::string lock_dir = "/run/svcnat";  // --lock-dir
     DnsSettings dns;
 
     bool dns_enabled() const { return !dns.bind_addresses.empty(); }

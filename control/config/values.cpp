@@ -187,4 +187,19 @@ std::vector<SocketAddress> read_resolv_conf_nameservers(const std::string& path,
     return out;
 }
 
+std::optional<uint64_t> parse_size(std::string_view text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == 0 || digits > 15) return std::nullopt;
+    uint64_t n = 0;
+    std::from_chars(text.data(), text.data() + digits, n);
+    const std::string_view unit = text.substr(digits);
+    static const std::pair<std::string_view, uint64_t> units[] = {
+        {"", 1},        {"Ki", 1ull << 10}, {"Mi", 1ull << 20}, {"Gi", 1ull << 30}, {"k", 1000},
+        {"K", 1000},    {"M", 1000000},     {"G", 1000000000}};
+    for (const auto& [u, f] : units)
+        if (unit == u) return n * f;
+    return std::nullopt;
+}
+
 }  // namespace svcnat::config_values

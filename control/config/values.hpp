@@ -19,6 +19,10 @@ std::optional<double> parse_duration(std::string_view text);
 // "30000-32767" (first <= last, both 1..65535).
 std::optional<PortRange> parse_port_range(std::string_view text);
 
+// A size as Kubernetes quantities write it: "1048576", "512Ki", "256Mi",
+// "1Gi" (binary suffixes), "100M" (decimal).
+std::optional<uint64_t> parse_size(std::string_view text);
+
 // true/false, 1/0, yes/no, on/off (case-insensitive), like pflag's bools.
 std::optional<bool> parse_bool(std::string_view text);
 

@@ -77,7 +77,6 @@ void warn_immutable(const Settings& old_s, const Settings& new_s) {
         if (a != b) spdlog::warn("{} changed from '{}' to '{}': takes effect after a restart", flag, a, b);
     };
     warn("--table", old_s.table, new_s.table);
-    warn("--lock-dir", old_s.lock_dir, new_s.lock_dir);
     warn("--healthz-bind-address", old_s.healthz_bind_address, new_s.healthz_bind_address);
     warn("--metrics-bind-address", old_s.metrics_bind_address, new_s.metrics_bind_address);
 }
@@ -141,7 +140,6 @@ void Daemon::run_job(const SyncJob& job) {
             Settings next = reload_settings_();
             warn_immutable(settings_, next);
             next.table = settings_.table;
-            next.lock_dir = settings_.lock_dir;
             next.healthz_bind_address = settings_.healthz_bind_address;
             next.metrics_bind_address = settings_.metrics_bind_address;
             // The syncer keeps the settings it was made with (node IPs,

@@ -13,6 +13,26 @@ namespace svcnat::manifest {
 
 namespace {
 
+// Kinds of Kubernetes and its common extensions that a manifest directory
+// or a cluster export may hold and svcnat does not use.
+bool is_known_kubernetes_kind(std::string_view kind) {
+    static constexpr std::string_view kKnown[] = {
+        "APIService", "Binding", "CSIDriver", "CSINode", "CSIStorageCapacity", "Certificate",
+        "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus", "ConfigMap",
+        "ControllerRevision", "CronJob", "CustomResourceDefinition", "DaemonSet", "Deployment", "Event",
+        "FlowSchema", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute", "HorizontalPodAutoscaler", "IPAddress",
+        "Ingress", "IngressClass", "Issuer", "Job", "Lease", "LimitRange", "MutatingWebhookConfiguration",
+        "Namespace", "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim", "PodDisruptionBudget",
+        "PodTemplate", "PriorityClass", "PriorityLevelConfiguration", "ReferenceGrant", "ReplicaSet",
+        "ReplicationController", "ResourceQuota", "Role", "RoleBinding", "RuntimeClass", "Secret",
+        "ServiceAccount", "StatefulSet", "StorageClass", "TCPRoute", "TLSRoute", "UDPRoute",
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
+        "VolumeAttachment", "VolumeSnapshot", "VolumeSnapshotClass", "VolumeSnapshotContent"};
+    for (auto k : kKnown)
+        if (k == kind) return true;
+    return false;
+}
+
 struct KindInfo {
     std::string_view kind;
     std::string_view api_version;
@@ -101,7 +121,12 @@ private:
             if (k.kind == kind) info = &k;
         if (!info) {
             std::string name = peek_name(d, root);
-            d.notice(obj.line, "skipping " + kind + (name.empty() ? "" : " " + name) + ": not used by svcnat");
+            const std::string what = kind + (name.empty() ? "" : " " + name);
+            // Kubernetes kinds svcnat has no use for are expected in a
+            // manifest directory: a notice (-v). Anything else is likely a
+            // typo (`kind: Servce`): a warning, shown by default.
+            if (is_known_kubernetes_kind(kind)) d.notice(obj.line, "skipping " + what + ": not used by svcnat");
+            else d.warning(obj.line, FieldPath(), "skipping " + what + ": \"" + kind + "\" is not a Kubernetes kind svcnat knows");
             return;
         }
         if (!api_version.empty() && api_version != info->api_version && api_version != info->older_api_version)

@@ -17,6 +17,7 @@ void read(Decoder& d, uint32_t n, const FieldPath& p, Field<std::string>& f) {
 void read(Decoder& d, uint32_t n, const FieldPath& p, Field<int64_t>& f) {
     f.line = d.line(n);
     f.set = d.read_int(n, p, f.value);
+    f.mistyped = !f.set && !d.is_null(n);
 }
 void read(Decoder& d, uint32_t n, const FieldPath& p, Field<bool>& f) {
     f.line = d.line(n);

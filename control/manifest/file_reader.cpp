@@ -14,8 +14,27 @@ namespace svcnat::manifest {
 
 FileStamp stamp_of(const struct stat& st) { return FileStamp{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim}; }
 
-bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std::string& error) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+const char* kind_of(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+std::string too_big(uint64_t limit) {
+    return "larger than the limit of " + std::to_string(limit) + " bytes per manifest file (--max-manifest-size)";
+}
+
+}  // namespace
+
+bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std::string& error, uint64_t max_bytes) {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer forever. Regular files ignore it.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         error = std::strerror(errno);
         return false;
@@ -26,11 +45,30 @@ bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std:
         ::close(fd);
         return false;
     }
+    // Devices (/dev/zero never ends), FIFOs (block), sockets: not manifests.
+    if (!S_ISREG(st.st_mode)) {
+        error = std::string(kind_of(st.st_mode)) + ", not a regular file";
+        ::close(fd);
+        return false;
+    }
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+        error = std::to_string(st.st_size) + " bytes, " + too_big(max_bytes);
+        ::close(fd);
+        return false;
+    }
     stamp = stamp_of(st);
     out.resize(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
     size_t got = 0;
     for (;;) {
-        if (got == out.size()) out.resize(out.size() + 65536);  // grew since fstat (or /proc-like)
+        if (got == out.size()) {
+            // Grew since fstat (a file being written, or /proc-like): still bounded.
+            if (got >= max_bytes) {
+                error = "growing while read, " + too_big(max_bytes);
+                ::close(fd);
+                return false;
+            }
+            out.resize(std::min<uint64_t>(out.size() + 65536, max_bytes + 1));
+        }
         ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
@@ -71,17 +109,29 @@ std::vector<PathEntry> expand_paths(const std::vector<std::string>& paths) {
         // not its subdirectories; hidden entries (editor swap files,
         // Kubernetes' ..data ConfigMap links) are skipped.
         std::vector<fs::path> files;
+        std::vector<PathEntry> links;  // broken symbolic links: reported, not read
         for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
             const fs::path& p = it->path();
             if (!is_manifest_file_name(p.filename().string())) continue;
             std::error_code fec;
-            if (fs::is_regular_file(it->status(fec))) files.push_back(p);
+            const auto st = it->status(fec);  // follows symbolic links
+            if (fec && it->is_symlink()) {
+                Diagnostic d = file_error(p.string(), fec == std::errc::too_many_symbolic_link_levels
+                                                          ? "symbolic link loop: skipped"
+                                                          : "dangling symbolic link: skipped");
+                d.severity = Severity::Warning;
+                links.push_back({p.string(), std::move(d)});
+                continue;
+            }
+            if (fs::is_regular_file(st)) files.push_back(p);
         }
         if (ec) {
             out.push_back({path, file_error(path, "cannot read directory: " + ec.message())});
             continue;
         }
         std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+        std::sort(links.begin(), links.end(), [](const PathEntry& a, const PathEntry& b) { return a.file < b.file; });
+        for (auto& l : links) out.push_back(std::move(l));
         for (auto& f : files) out.push_back({f.string(), std::nullopt});
     }
     return out;

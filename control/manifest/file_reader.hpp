@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,15 +31,18 @@ struct FileStamp {
 FileStamp stamp_of(const struct stat& st);
 
 // Reads the whole file through one descriptor, so that the stamp describes
-// exactly the bytes read. False with `error` set when it cannot.
-bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std::string& error);
+// exactly the bytes read. Only regular files (a FIFO would block, a device
+// like /dev/zero never end) of at most `max_bytes`. False with `error` set
+// when it cannot.
+bool read_file(const std::string& path, std::string& out, FileStamp& stamp, std::string& error, uint64_t max_bytes);
 
 // A diagnostic about a path itself ("cannot read: ...").
 Diagnostic file_error(const std::string& path, const std::string& what);
 
 // The files `paths` name, in reading order: files as given, the manifest
 // files of directories sorted by name. Each entry is a file to read or a
-// problem with a path, where it occurs in the order.
+// problem with a path, where it occurs in the order (a broken symbolic link
+// in a directory is a warning; the daemon reports a warning once).
 struct PathEntry {
     std::string file;
     std::optional<Diagnostic> error;

@@ -32,7 +32,7 @@ std::shared_ptr<ParsedFile> parse_file(const std::string& path, const Settings& 
                                        size_t pieces = 1) {
     auto parsed = std::make_shared<ParsedFile>();
     std::string text, error;
-    if (!manifest::read_file(path, text, stamp, error)) {
+    if (!manifest::read_file(path, text, stamp, error, settings.max_manifest_bytes)) {
         parsed->readable = false;
         parsed->diagnostics.push_back(manifest::file_error(path, "cannot read: " + error));
         return parsed;

@@ -19,6 +19,7 @@ struct Field {
     T value{};
     bool set = false;
     uint32_t line = 0;
+    bool mistyped = false;  // present with a value of the wrong type (reported when read)
 };
 
 struct StringList {

@@ -207,9 +207,13 @@ private:
             if (auto p = parse_protocol(rp.protocol.value)) sp.protocol = *p;
             else d_.error(rp.protocol.line, pp.child("protocol"), unsupported(rp.protocol.value, {"SCTP", "TCP", "UDP"}));
         }
-        if (!rp.port.set || rp.port.value < 1 || rp.port.value > 65535)
-            d_.error(rp.port.set ? rp.port.line : rp.line, pp.child("port"),
-                     invalid(std::to_string(rp.port.value), kPortRangeMessage));
+        // Absent or null: the API server would see 0 and call it invalid;
+        // saying it is required is what the user needs to hear.
+        if (!rp.port.set) {
+            if (!rp.port.mistyped) d_.error(rp.port.line ? rp.port.line : rp.line, pp.child("port"), required());
+        }
+        else if (rp.port.value < 1 || rp.port.value > 65535)
+            d_.error(rp.port.line, pp.child("port"), invalid(std::to_string(rp.port.value), kPortRangeMessage));
         else
             sp.port = static_cast<uint16_t>(rp.port.value);
         target_port(rp, pp, sp);

@@ -7,7 +7,9 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
@@ -54,6 +56,25 @@ std::string talk(NetlinkSocket& socket, uint16_t nft_msg_type, uint16_t family, 
     return "dump interrupted by concurrent changes " + std::to_string(kDumpAttempts) + " times";
 }
 
+int comment_cb(const nftnl_udata* attr, void* data) {
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT) {
+        const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
+        const uint8_t len = nftnl_udata_len(attr);
+        // nft writes it NUL-terminated; take what is there either way.
+        static_cast<std::string*>(data)->assign(text, strnlen(text, len));
+    }
+    return MNL_CB_OK;
+}
+
+std::string comment_of(const nftnl_table* t) {
+    if (!nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)) return {};
+    uint32_t len = 0;
+    const void* udata = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+    std::string comment;
+    if (udata) nftnl_udata_parse(udata, len, comment_cb, &comment);
+    return comment;
+}
+
 int table_cb(const nlmsghdr* nlh, void* data) {
     auto* out = static_cast<std::vector<TableInfo>*>(data);
     nftnl_table* t = nftnl_table_alloc();
@@ -65,6 +86,7 @@ int table_cb(const nlmsghdr* nlh, void* data) {
         info.flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
         info.use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
         info.handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
+        info.comment = comment_of(t);
         out->push_back(std::move(info));
     }
     nftnl_table_free(t);
@@ -96,6 +118,45 @@ ListTablesResult find_tables(NetlinkSocket& socket, std::string_view name, std::
         }
     }
     return result;
+}
+
+namespace {
+
+struct ChainDump {
+    std::string_view table;
+    std::vector<std::string>* out;
+};
+
+int chain_cb(const nlmsghdr* nlh, void* data) {
+    auto* d = static_cast<ChainDump*>(data);
+    nftnl_chain* c = nftnl_chain_alloc();
+    if (c == nullptr) return MNL_CB_ERROR;
+    if (nftnl_chain_nlmsg_parse(nlh, c) == 0) {
+        const char* table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+        const char* name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+        if (table && name && d->table == table) d->out->emplace_back(name);
+    }
+    nftnl_chain_free(c);
+    return MNL_CB_OK;
+}
+
+}  // namespace
+
+ListChainsResult list_chain_names(NetlinkSocket& socket, uint16_t family, std::string_view table) {
+    ListChainsResult result;
+    ChainDump d{table, &result.chains};
+    result.error = talk(socket, NFT_MSG_GETCHAIN, family, NLM_F_DUMP, chain_cb, &d, [&result] { result.chains.clear(); });
+    result.ok = result.error.empty();
+    return result;
+}
+
+void set_table_comment(nftnl_table* table, std::string_view comment) {
+    nftnl_udata_buf* buf = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    if (!buf) return;
+    const std::string text(comment);
+    if (nftnl_udata_put_strz(buf, NFTNL_UDATA_TABLE_COMMENT, text.c_str()))
+        nftnl_table_set_data(table, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(buf), nftnl_udata_buf_len(buf));
+    nftnl_udata_buf_free(buf);
 }
 
 void append_delete_tables(Batch& batch, std::span<const TableId> tables, std::string_view owner) {

@@ -21,6 +21,7 @@ struct TableInfo {
     uint32_t flags = 0;    // NFT_TABLE_F_*
     uint32_t use = 0;      // objects (chains, sets...) in the table
     uint64_t handle = 0;
+    std::string comment;   // the table's comment (user data), as `nft list` shows it
 };
 
 struct TableId {
@@ -40,6 +41,17 @@ ListTablesResult list_tables(NetlinkSocket& socket);
 // The tables called `name` in the given families (NFPROTO_*) that exist.
 ListTablesResult find_tables(NetlinkSocket& socket, std::string_view name,
                              std::span<const uint16_t> families);
+
+// The names of the chains of one table (a GETCHAIN dump of the family).
+struct ListChainsResult {
+    bool ok = false;
+    std::vector<std::string> chains;
+    std::string error;
+};
+ListChainsResult list_chain_names(NetlinkSocket& socket, uint16_t family, std::string_view table);
+
+// The comment a table carries in its user data, as nft(8) writes and reads it.
+void set_table_comment(nftnl_table* table, std::string_view comment);
 
 // Appends "add table (create if absent); delete table" for each table: after
 // the commit the tables are gone whether or not they existed, so a missing

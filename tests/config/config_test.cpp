@@ -62,7 +62,6 @@ TEST(Settings, DefaultsLikeKubeProxy) {
     EXPECT_EQ(s.healthz_bind_address, "0.0.0.0:10256");
     EXPECT_EQ(s.metrics_bind_address, "127.0.0.1:10249");
     EXPECT_EQ(s.table, "svcnat");
-    EXPECT_EQ(s.lock_dir, "/run/svcnat");
     EXPECT_FALSE(p.help);
 }
 
@@ -93,7 +92,6 @@ TEST(Settings, EveryOptionFromTheCommandLine) {
     EXPECT_EQ(s.metrics_bind_address, "");
     EXPECT_EQ(s.table, "svcnat_test");
     EXPECT_TRUE(s.cleanup_on_exit);
-    EXPECT_EQ(s.lock_dir, "/tmp/svcnat-lock");
     EXPECT_EQ(s.verbosity, 4);
     EXPECT_EQ(s.manifests, (std::vector<std::string>{"a.yaml", "dir/"}));
     EXPECT_EQ(p.positionals, s.manifests);
@@ -155,7 +153,6 @@ TEST(Settings, BadValuesNameTheOptionAndTheValue) {
               "--metrics-bind-address: invalid value \"127.0.0.1\": expected IP:PORT, [IPv6]:PORT or \"\" to disable");
     EXPECT_EQ(error_of({"--table=1abc"}).rfind("--table: invalid value \"1abc\": expected an nftables name", 0), 0u);
     EXPECT_EQ(error_of({"--table=a b"}).rfind("--table: invalid value \"a b\"", 0), 0u);
-    EXPECT_EQ(error_of({"--lock-dir=run/svcnat"}), "--lock-dir: invalid value \"run/svcnat\": expected an absolute path");
     EXPECT_EQ(error_of({"--v=high"}), "--v: invalid value \"high\": expected a log level 0..99");
     EXPECT_EQ(error_of({"--node-name="}), "--node-name: invalid value \"\": must not be empty");
 }
@@ -272,7 +269,6 @@ TEST(Settings, ShippedConfigFileParsesToTheDefaults) {
     EXPECT_EQ(s.metrics_bind_address, d.metrics_bind_address);
     EXPECT_EQ(s.table, d.table);
     EXPECT_EQ(s.cleanup_on_exit, d.cleanup_on_exit);
-    EXPECT_EQ(s.lock_dir, d.lock_dir);
     EXPECT_EQ(s.verbosity, d.verbosity);
 }
 

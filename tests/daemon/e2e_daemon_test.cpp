@@ -195,7 +195,7 @@ protected:
     }
 
     std::unique_ptr<DaemonProcess> start_daemon(const std::vector<std::string>& more = {}) {
-        std::vector<std::string> args{"--config", work_ + "/svcnat.conf", "--lock-dir", work_ + "/run",
+        std::vector<std::string> args{"--config", work_ + "/svcnat.conf",
                                       "--healthz-bind-address", "0.0.0.0:10256",
                                       "--metrics-bind-address", "127.0.0.1:10249", "-v", "1"};
         args.insert(args.end(), more.begin(), more.end());
@@ -342,18 +342,32 @@ TEST_F(DaemonE2E, SighupReloadsConfigAndResyncsFull) {
     EXPECT_EQ(answers["You've hit pod1"] + answers["You've hit pod2"], 6) << show(answers);
 }
 
-TEST_F(DaemonE2E, SecondInstanceOnTheSameTableRefuses) {
+// The guard is "one svcnat per table and network namespace": a second
+// daemon in the namespace is refused whatever its (now ignored) --lock-dir,
+// and a daemon in another namespace runs even when it names the same one.
+TEST_F(DaemonE2E, SecondInstanceOnTheSameTableAndNamespaceRefuses) {
     ASSERT_NO_FATAL_FAILURE(start_and_wait_healthy());
     auto second = std::make_unique<DaemonProcess>(
         lab_->ns("node"),
-        std::vector<std::string>{"--config", work_ + "/svcnat.conf", "--lock-dir", work_ + "/run",
+        std::vector<std::string>{"--config", work_ + "/svcnat.conf", "--lock-dir", work_ + "/elsewhere",
                                  "--healthz-bind-address", "0.0.0.0:10266", "--metrics-bind-address", ""},
         work_ + "/second.log");
     EXPECT_EQ(second->wait_exit(10000ms), 1);
     const std::string log = second->log();
-    EXPECT_NE(log.find("already managing nftables table 'svcnat'"), std::string::npos) << log;
+    EXPECT_NE(log.find("already programs nftables table 'svcnat' in network namespace net:["), std::string::npos)
+        << log;
     EXPECT_NE(log.find("pid "), std::string::npos) << log;
     EXPECT_EQ(healthz_status(), 200);  // the first one is unaffected
+
+    // Another namespace (the lab's client), same table name and lock directory: runs.
+    auto elsewhere = std::make_unique<DaemonProcess>(
+        lab_->ns("client"),
+        std::vector<std::string>{"--config", work_ + "/svcnat.conf", "--lock-dir", work_ + "/run",
+                                 "--healthz-bind-address", "", "--metrics-bind-address", "", "--cleanup-on-exit"},
+        work_ + "/elsewhere.log");
+    EXPECT_EQ(elsewhere->wait_exit(2000ms), -1) << elsewhere->log();
+    elsewhere->signal(SIGTERM);
+    EXPECT_EQ(elsewhere->wait_exit(), 0) << elsewhere->log();
 }
 
 TEST_F(DaemonE2E, SigtermLeavesRulesCleanupOnExitRemovesThem) {

@@ -47,7 +47,7 @@ protected:
                 if (f.path().extension() == ".yaml") std::filesystem::copy_file(f.path(), manifests_->path() + "/" + f.path().filename().string());
             lab_->spawn("node", "svcnat",
                         {svcnat_binary(), "run", "--node-name", "node-a", "--cluster-cidr", "10.244.0.0/16",
-                         "--lock-dir", "/run/svcnat-lab/" + lab_->name(), "--healthz-bind-address=",
+                         "--healthz-bind-address=",
                          "--metrics-bind-address=", "--dns-bind-address", "203.0.113.1", "--dns-upstream",
                          "203.0.113.100", "--dns-pods", "insecure", manifests_->path()});
             // Each pod's resolver, as kubelet writes it for namespace default.

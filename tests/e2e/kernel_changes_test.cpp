@@ -60,10 +60,9 @@ TEST_F(Changes, UdpFlowMovesWhenItsEndpointIsRemovedUnderTheDaemon) {
     pods[0].labels.push_back({"dns", "yes"});
     pods[1].labels.push_back({"dns", "yes"});
     write_manifests(kDnsService, pods);
-    ManifestDir lock_dir;
     auto started = run_command({"/bin/bash", lab_script(), "spawn", lab().name(), "node", "svcnat-run", "--",
                                 svcnat_binary(), "run", "--node-name", "node-a", "--cluster-cidr", "10.244.0.0/16",
-                                "--min-sync-period", "100ms", "--lock-dir", lock_dir.path(), manifests_->path()},
+                                "--min-sync-period", "100ms", manifests_->path()},
                                20);
     ASSERT_TRUE(started.ok()) << started.describe();
     struct StopDaemon {
