@@ -18,6 +18,8 @@ packages=(
   # cluster DNS: clients and an independent decoder for the tests, and the
   # servers and load generator of scripts/bench-dns
   bind9-dnsutils knot-dnsutils python3-dnspython dnsmasq-base knot nsd dnsperf
+  # fuzzing (scripts/fuzz, and a short run in scripts/test.sh): clang's libFuzzer
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

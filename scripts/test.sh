@@ -32,6 +32,19 @@ if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
   [ $release = pass ] || tail -30 "$build/meson-logs/release-build.txt"
 fi
 
-python3 scripts/test_summary.py --check "release build=$release" \
+# Fuzzing: each libFuzzer target on its seed corpus, bounded (15 s or
+# 1,000,000 runs each), so that a crash on bad input fails CI
+# (SKIP_FUZZ=1 to leave it out while iterating; scripts/fuzz runs longer).
+fuzz_checks=()
+if [ -z "${SKIP_FUZZ:-}" ]; then
+  fuzz_out=$(scripts/fuzz --seconds 15 --runs 1000000 2>&1)
+  echo "$fuzz_out" | grep -E '^fuzz_' || echo "$fuzz_out" | tail -20
+  for t in fuzz_manifest fuzz_dns fuzz_frame; do
+    if echo "$fuzz_out" | grep -qE "^$t +ok"; then fuzz_checks+=(--check "$t=pass")
+    else fuzz_checks+=(--check "$t=fail"); fi
+  done
+fi
+
+python3 scripts/test_summary.py --check "release build=$release" "${fuzz_checks[@]}" \
   "$build/meson-logs/testlog.junit.xml" "$build/meson-logs/e2e.junit.xml"
-[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $release = pass ]
+[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $release = pass ] && ! printf '%s\n' "${fuzz_checks[@]}" | grep -q '=fail$' 

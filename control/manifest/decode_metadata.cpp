@@ -99,6 +99,13 @@ void decode_metadata(Decoder& d, uint32_t meta_node, uint32_t meta_line, NameRul
     }
     validate_labels(d, labels_line, path.child("labels"), meta.labels);
     const FieldPath annotations_path = path.child("annotations");
+    // The API server's ValidateAnnotationsSize: keys and values together.
+    constexpr size_t kTotalAnnotationSizeLimit = 256 * 1024;
+    size_t annotation_bytes = 0;
+    for (const auto& [key, value] : meta.annotations) annotation_bytes += key.size() + value.size();
+    if (annotation_bytes > kTotalAnnotationSizeLimit)
+        d.error(annotations_line, annotations_path,
+                "Too long: must have at most " + std::to_string(kTotalAnnotationSizeLimit) + " bytes");
     for (const auto& [key, value] : meta.annotations) {
         (void)value;
         std::string lower(key);

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
+#include <filesystem>
 #include <vector>
 
 namespace {
@@ -49,6 +51,7 @@ Result run(const std::vector<std::string>& args) {
         dup2(out_fd, 1);
         dup2(err_fd, 2);
         if (chdir(root.c_str()) != 0) _exit(126);
+        alarm(30);  // a hang (a FIFO read, an endless device) fails the test instead of blocking it
         std::vector<char*> argv{const_cast<char*>(bin.c_str())};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -223,6 +226,76 @@ TEST_F(Cli, Help) {
     auto check = run({"check", "--help"});
     EXPECT_EQ(check.status, 0);
     EXPECT_NE(check.out.find("--masquerade-bit"), std::string::npos);
+}
+
+// Hostile files named on the command line or met in a directory: refused
+// with a reason, quickly, never read without bound or waited on.
+class HostileFiles : public Cli {
+protected:
+    void SetUp() override {
+        Cli::SetUp();
+        char tmpl[] = "/tmp/svcnat-cli-hostile-XXXXXX";
+        dir_ = mkdtemp(tmpl);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+    void write(const std::string& name, const std::string& text) const { std::ofstream(path(name)) << text; }
+    std::string dir_;
+};
+
+const char* kService = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n";
+
+TEST_F(HostileFiles, DevicesAndFifosAreNotRead) {
+    auto zero = run({"check", "/dev/zero", "--node-name", "n"});
+    EXPECT_EQ(zero.status, 1);
+    EXPECT_NE(zero.err.find("/dev/zero: cannot read: a character device, not a regular file"), std::string::npos)
+        << zero.err;
+    ASSERT_EQ(mkfifo(path("pipe.yaml").c_str(), 0600), 0);
+    auto fifo = run({"check", path("pipe.yaml"), "--node-name", "n"});
+    EXPECT_EQ(fifo.status, 1);
+    EXPECT_NE(fifo.err.find("pipe.yaml: cannot read: a FIFO, not a regular file"), std::string::npos) << fifo.err;
+}
+
+TEST_F(HostileFiles, FilesOverTheSizeLimitAreRefused) {
+    write("big.yaml", std::string(kService) + "# " + std::string(2000, 'x') + "\n");
+    auto r = run({"check", path("big.yaml"), "--node-name", "n", "--max-manifest-size", "1Ki"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("larger than the limit of 1024 bytes per manifest file (--max-manifest-size)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(run({"check", path("big.yaml"), "--node-name", "n"}).status, 0);  // the default is generous
+}
+
+TEST_F(HostileFiles, BrokenSymbolicLinksInADirectoryAreReported) {
+    write("web.yaml", kService);
+    std::filesystem::create_symlink(path("gone.yaml"), path("dangling.yaml"));
+    std::filesystem::create_symlink(path("loop-b.yaml"), path("loop-a.yaml"));
+    std::filesystem::create_symlink(path("loop-a.yaml"), path("loop-b.yaml"));
+    auto r = run({"check", dir_, "--node-name", "n"});
+    EXPECT_EQ(r.status, 0) << r.err;  // warnings: the rest of the directory loads
+    EXPECT_NE(r.err.find("dangling.yaml: warning: dangling symbolic link: skipped"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("loop-a.yaml: warning: symbolic link loop: skipped"), std::string::npos) << r.err;
+}
+
+TEST_F(HostileFiles, UnknownKindsAreWarnedKnownUnusedOnesStayQuiet) {
+    write("typo.yaml", "apiVersion: v1\nkind: Servce\nmetadata: {name: web}\n---\napiVersion: apps/v1\n"
+                       "kind: Deployment\nmetadata: {name: web}\n");
+    auto r = run({"check", path("typo.yaml"), "--node-name", "n"});
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE(r.err.find("typo.yaml:2: warning: skipping Servce web: \"Servce\" is not a Kubernetes kind svcnat knows"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("Deployment"), std::string::npos) << r.err;
+}
+
+TEST_F(HostileFiles, AnnotationsOverTheApiServersLimitAreRefused) {
+    write("big.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    note: \"" +
+                          std::string(300 * 1024, 'a') + "\"\nspec: {ports: [{port: 80}]}\n");
+    auto r = run({"check", path("big.yaml"), "--node-name", "n"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("big.yaml:5: metadata.annotations: Too long: must have at most 262144 bytes"),
+              std::string::npos)
+        << r.err;
 }
 
 }  // namespace

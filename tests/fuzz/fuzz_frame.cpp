@@ -1,0 +1,74 @@
+// Any bytes as an Ethernet frame through the gateway's packet path: parse,
+// then for what the gateway forwards, the full-NAT rewrite and the TTL/hop
+// limit decrement. The invariant of the data path: a frame is either
+// counted as a drop (a DropReason), or forwarded with checksums that are
+// valid whenever they were valid on arrival (recomputed from scratch here;
+// routers keep a bad checksum bad, they never make a good one bad).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "dpdk/core/checksum.hpp"
+#include "dpdk/core/nat.hpp"
+#include "dpdk/core/parse.hpp"
+
+namespace {
+
+using namespace svcnat::dpdk;
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// The header's checksum field equals the checksum computed from scratch.
+bool ipv4_header_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
+    const std::span<const uint8_t> h(f.data() + p.l3_offset, p.l3_header_len);
+    return ipv4_header_checksum(h) == be16(h.data() + 10);
+}
+
+bool l4_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
+    if (p.l4_proto != kProtoTcp && p.l4_proto != kProtoUdp) return true;
+    const std::span<const uint8_t> l4(f.data() + p.l4_offset, p.l4_len);
+    const size_t at = p.l4_proto == kProtoTcp ? 16 : 6;
+    if (l4.size() < at + 2) return true;
+    const uint16_t stored = be16(l4.data() + at);
+    if (p.l4_proto == kProtoUdp && p.l3 == L3Kind::IPv4 && stored == 0) return true;  // no checksum
+    uint16_t sum = p.l3 == L3Kind::IPv4 ? l4_checksum_v4(p.src_ip4, p.dst_ip4, p.l4_proto, l4, at)
+                                        : l4_checksum_v6(p.src_ip6, p.dst_ip6, p.l4_proto, l4, at);
+    if (p.l4_proto == kProtoUdp && sum == 0) sum = 0xffff;  // UDP sends a computed 0 as 0xffff
+    return sum == stored;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    std::vector<uint8_t> frame(data, data + size);
+    const ParseResult r = parse_frame(frame);
+    if (!r.ok()) return 0;  // counted as a drop
+    ParsedPacket pkt = r.pkt;
+    if (pkt.l3 != L3Kind::IPv4 && pkt.l3 != L3Kind::IPv6) return 0;
+    if (pkt.l4_proto != kProtoTcp && pkt.l4_proto != kProtoUdp) return 0;
+    // Offsets must stay inside the frame.
+    if (pkt.l4_offset + pkt.l4_len > frame.size() || pkt.l3_offset + pkt.l3_header_len > frame.size()) std::abort();
+    const bool l3_was_ok = pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt);
+    const bool l4_was_ok = l4_ok(frame, pkt);
+    if (pkt.l3 == L3Kind::IPv4) {
+        if (decrement_ipv4_ttl(frame, pkt) != DropReason::None) return 0;
+        rewrite_ipv4_tuple(frame, pkt, Ipv4Tuple{0x0a000001u, 0xc6336401u, 0x1234, 0x5678});
+        if (l3_was_ok && !ipv4_header_ok(frame, pkt)) std::abort();
+    } else {
+        if (decrement_ipv6_hop_limit(frame, pkt) != DropReason::None) return 0;
+        Ipv6Tuple to;
+        to.src_ip[0] = 0xfd;
+        to.dst_ip[15] = 1;
+        to.src_port = 0x1234;
+        to.dst_port = 0x5678;
+        rewrite_ipv6_tuple(frame, pkt, to);
+    }
+    if (l4_was_ok && !l4_ok(frame, pkt)) std::abort();
+    // The rewritten frame parses to the tuple it was given.
+    const ParseResult again = parse_frame(frame);
+    if (!again.ok()) std::abort();
+    return 0;
+}
