@@ -6,11 +6,6 @@ namespace svcnat::dpdk {
 
 namespace {
 
-uint16_t fold(uint64_t sum) noexcept {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
-
 uint64_t raw_sum(std::span<const uint8_t> bytes) noexcept {
     uint64_t sum = 0;
     size_t i = 0;
@@ -29,11 +24,11 @@ uint64_t sum_without_field(std::span<const uint8_t> segment, size_t checksum_off
 }  // namespace
 
 uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial) noexcept {
-    return fold(raw_sum(bytes) + initial);
+    return checksum_fold(raw_sum(bytes) + initial);
 }
 
 uint16_t ipv4_header_checksum(std::span<const uint8_t> header) noexcept {
-    return static_cast<uint16_t>(~fold(sum_without_field(header, 10)));
+    return static_cast<uint16_t>(~checksum_fold(sum_without_field(header, 10)));
 }
 
 uint16_t l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto,
@@ -45,7 +40,7 @@ uint16_t l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto,
     pseudo[9] = proto;
     store_be16(pseudo + 10, static_cast<uint16_t>(segment.size()));
     const uint64_t sum = raw_sum(pseudo) + sum_without_field(segment, checksum_offset);
-    return static_cast<uint16_t>(~fold(sum));
+    return static_cast<uint16_t>(~checksum_fold(sum));
 }
 
 uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
@@ -55,21 +50,7 @@ uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uin
     store_be32(tail, static_cast<uint32_t>(segment.size()));
     const uint64_t sum = raw_sum(src) + raw_sum(dst) + raw_sum(tail) +
                          sum_without_field(segment, checksum_offset);
-    return static_cast<uint16_t>(~fold(sum));
-}
-
-uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept {
-    // RFC 1624 eqn. 3; eqn. 2 (HC' = HC - ~m - m') can produce 0xffff where
-    // a from-scratch computation gives 0x0000 — eqn. 3 cannot.
-    const uint32_t sum = static_cast<uint16_t>(~csum) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) +
-                         new_word;
-    return static_cast<uint16_t>(~fold(sum));
-}
-
-uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value) noexcept {
-    csum = checksum_update16(csum, static_cast<uint16_t>(old_value >> 16),
-                             static_cast<uint16_t>(new_value >> 16));
-    return checksum_update16(csum, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
+    return static_cast<uint16_t>(~checksum_fold(sum));
 }
 
 }  // namespace svcnat::dpdk

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstddef>
 #include <span>
 
 namespace svcnat::dpdk {
@@ -35,12 +36,43 @@ uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uin
                         uint8_t next_header, std::span<const uint8_t> segment,
                         size_t checksum_offset) noexcept;
 
-// RFC 1624 incremental update of checksum field `csum` when a 16-bit word
-// changes from `old_word` to `new_word`.
-uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept;
-// Same for a 32-bit field (an IPv4 address). `csum`, `old_value` and
-// `new_value` must all be loaded big-endian (load_be16/load_be32), i.e. the
-// numeric value of the field, not a raw memcpy of network-order bytes.
-uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value) noexcept;
+// RFC 1624 incremental updates of checksum field `csum` when a 16-bit word
+// changes from `old_word` to `new_word` (eqn. 3; eqn. 2, HC' = HC - ~m - m',
+// can produce 0xffff where a from-scratch computation gives 0x0000). For a
+// 32-bit field (an IPv4 address), `csum`, `old_value` and `new_value` must
+// all be loaded big-endian (load_be16/load_be32), i.e. the numeric value of
+// the field, not a raw memcpy of network-order bytes.
+//
+// Inline: they run several times per forwarded packet, and as out-of-line
+// calls they cost the default (non-LTO) build a measurable part of its
+// established-flow rate (scripts/bench-gateway, docs/BENCHMARKS.md).
+inline uint16_t checksum_fold(uint64_t sum) noexcept {
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(sum);
+}
+inline uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept {
+    const uint32_t sum = static_cast<uint16_t>(~csum) +
+                         static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
+    return static_cast<uint16_t>(~checksum_fold(sum));
+}
+inline uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t new_value) noexcept {
+    csum = checksum_update16(csum, static_cast<uint16_t>(old_value >> 16),
+                             static_cast<uint16_t>(new_value >> 16));
+    return checksum_update16(csum, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
+}
+// The same for a run of bytes as raw network order (an IPv6 address: eight
+// words, one fold). `n` even.
+inline uint16_t checksum_update_bytes(uint16_t csum, const uint8_t* old_bytes, const uint8_t* new_bytes,
+                                      size_t n) noexcept {
+    uint64_t sum = static_cast<uint16_t>(~csum);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += static_cast<uint16_t>(~((old_bytes[i] << 8) | old_bytes[i + 1]));
+        sum += static_cast<uint32_t>((new_bytes[i] << 8) | new_bytes[i + 1]);
+    }
+    return static_cast<uint16_t>(~checksum_fold(sum));
+}
 
 }  // namespace svcnat::dpdk

@@ -1,6 +1,7 @@
 // Fixed-size flow keys, ready to be rte_hash keys: plain structs with
-// explicit padding (always zero, set by the make_* helpers), so that hashing
-// and comparing the raw bytes is the same as comparing the fields.
+// explicit padding (always zero, set by make_flow_key), so that hashing and
+// comparing the raw bytes is the same as comparing the fields. One template
+// for both families (inet.hpp): FlowKey4 is 16 bytes, FlowKey6 40.
 //
 // Two keys describe one full-NAT flow:
 //   client side: as received from the client   client ip:port → VIP:port
@@ -9,70 +10,73 @@
 // building a key is then a few loads, no byte swaps.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <type_traits>
 
+#include "inet.hpp"
 #include "parse.hpp"
 
 namespace svcnat::dpdk {
 
-struct FlowKey4 {
-    uint32_t src_ip;     // network order
-    uint32_t dst_ip;     // network order
+template <typename Addr>
+struct FlowKey {
+    Addr src_ip;         // network order
+    Addr dst_ip;         // network order
     uint16_t src_port;   // network order
     uint16_t dst_port;   // network order
     uint8_t proto;       // kProtoTcp / kProtoUdp
     uint8_t pad[3];      // always zero
 
-    bool operator==(const FlowKey4& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
+    bool operator==(const FlowKey& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
 };
+using FlowKey4 = FlowKey<Ip4>;
+using FlowKey6 = FlowKey<Ip6>;
 static_assert(sizeof(FlowKey4) == 16);
-static_assert(std::is_trivially_copyable_v<FlowKey4>);
-static_assert(std::has_unique_object_representations_v<FlowKey4>, "no padding holes");
-
-struct FlowKey6 {
-    std::array<uint8_t, 16> src_ip;
-    std::array<uint8_t, 16> dst_ip;
-    uint16_t src_port;   // network order
-    uint16_t dst_port;   // network order
-    uint8_t proto;
-    uint8_t pad[3];      // always zero
-
-    bool operator==(const FlowKey6& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
-};
 static_assert(sizeof(FlowKey6) == 40);
 static_assert(std::is_trivially_copyable_v<FlowKey6>);
+static_assert(std::has_unique_object_representations_v<FlowKey4>, "no padding holes");
 static_assert(std::has_unique_object_representations_v<FlowKey6>, "no padding holes");
 
+template <typename Addr>
+inline FlowKey<Addr> make_flow_key(const Addr& src_ip, const Addr& dst_ip, uint16_t src_port,
+                                   uint16_t dst_port, uint8_t proto) noexcept {
+    return FlowKey<Addr>{src_ip, dst_ip, src_port, dst_port, proto, {0, 0, 0}};
+}
 inline FlowKey4 make_flow_key4(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
                                uint16_t dst_port, uint8_t proto) noexcept {
-    return FlowKey4{src_ip, dst_ip, src_port, dst_port, proto, {0, 0, 0}};
+    return make_flow_key<Ip4>(src_ip, dst_ip, src_port, dst_port, proto);
 }
 
-// The key of a parsed IPv4 TCP/UDP packet as it travels (src → dst).
-inline FlowKey4 flow_key4_of(const ParsedPacket& p) noexcept {
-    return make_flow_key4(p.src_ip4, p.dst_ip4, p.src_port, p.dst_port, p.l4_proto);
+// The key of a parsed TCP/UDP packet of family F as it travels (src → dst).
+template <typename F>
+inline FlowKey<typename F::Addr> flow_key_of(const ParsedPacket& p) noexcept {
+    return make_flow_key(F::src(p), F::dst(p), p.src_port, p.dst_port, p.l4_proto);
 }
+inline FlowKey4 flow_key4_of(const ParsedPacket& p) noexcept { return flow_key_of<Inet4>(p); }
 
 // The key to look up for an ICMP error quoting a packet
 // (pkt.icmp_quotes_packet): the quote is a packet the gateway SENT, so the
 // flow's key as RECEIVED is the quote reversed. An error arriving from the
 // pod network (quote: SNAT → backend) matches a reply-side key; one arriving
 // from the client side (quote: VIP → client) matches a client-side key.
+template <typename F>
+inline FlowKey<typename F::Addr> icmp_quoted_flow_key(const ParsedPacket& p) noexcept {
+    return make_flow_key(F::inner_dst(p), F::inner_src(p), p.inner_dst_port, p.inner_src_port,
+                         p.inner_proto);
+}
 inline FlowKey4 icmp_quoted_flow_key4(const ParsedPacket& p) noexcept {
-    return make_flow_key4(p.inner_dst_ip4, p.inner_src_ip4, p.inner_dst_port, p.inner_src_port,
-                          p.inner_proto);
+    return icmp_quoted_flow_key<Inet4>(p);
 }
 
 // The same flow seen from the other direction.
-inline FlowKey4 reversed(const FlowKey4& k) noexcept {
-    return make_flow_key4(k.dst_ip, k.src_ip, k.dst_port, k.src_port, k.proto);
+template <typename Addr>
+inline FlowKey<Addr> reversed(const FlowKey<Addr>& k) noexcept {
+    return make_flow_key(k.dst_ip, k.src_ip, k.dst_port, k.src_port, k.proto);
 }
 
-// Deterministic hash of a key (XXH3 with lb::kFlowHashSeed over the 16 key
+// Deterministic hash of a key (XXH3 with lb::kFlowHashSeed over the key
 // bytes). Used for Maglev backend selection, so every gateway picks the same
 // backend for the same client flow. The byte image is in network order, so
 // the value is the same on any host.
@@ -81,9 +85,9 @@ uint64_t flow_hash(const FlowKey6& k) noexcept;
 
 }  // namespace svcnat::dpdk
 
-template <>
-struct std::hash<svcnat::dpdk::FlowKey4> {
-    size_t operator()(const svcnat::dpdk::FlowKey4& k) const noexcept {
+template <typename Addr>
+struct std::hash<svcnat::dpdk::FlowKey<Addr>> {
+    size_t operator()(const svcnat::dpdk::FlowKey<Addr>& k) const noexcept {
         return static_cast<size_t>(svcnat::dpdk::flow_hash(k));
     }
 };

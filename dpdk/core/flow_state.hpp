@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "parse.hpp"
+
 namespace svcnat::dpdk {
 
 enum class FlowState : uint8_t {
@@ -63,17 +65,57 @@ struct TcpTracker {
     uint8_t fin_seen = 0;  // bit (1 << Direction): that side sent FIN
 };
 
+// The three below are inline: they run per forwarded packet (see nat.hpp on
+// the default build).
+
 // May a TCP packet with these flags, arriving from the client with no flow
 // entry, create one? Only a clean SYN (no ACK/FIN/RST), like IPVS without
 // sloppy_tcp: a mid-stream packet would reach a backend that has never seen
 // the connection and only provoke a RST.
-bool tcp_opens_flow(uint8_t tcp_flags) noexcept;
+inline bool tcp_opens_flow(uint8_t f) noexcept {
+    return (f & (kTcpSyn | kTcpAck | kTcpFin | kTcpRst)) == kTcpSyn;
+}
 
 // Nonsensical flag combinations (SYN+FIN, SYN+RST, no flags at all) that are
 // dropped even on an existing flow (DropReason::BadTcpFlags).
-bool tcp_flags_invalid(uint8_t tcp_flags) noexcept;
+inline bool tcp_flags_invalid(uint8_t f) noexcept {
+    const bool syn = f & kTcpSyn;
+    if (syn && (f & (kTcpFin | kTcpRst))) return true;
+    // Every legitimate segment carries SYN, ACK or RST; a FIN-only or
+    // flagless segment is a scan (RFC 9293: ACK is always set once
+    // synchronised).
+    return (f & (kTcpSyn | kTcpAck | kTcpRst)) == 0;
+}
 
 // Advances `t` for a packet with `tcp_flags` travelling in `dir`.
-void tcp_track(TcpTracker& t, Direction dir, uint8_t tcp_flags) noexcept;
+inline void tcp_track(TcpTracker& t, Direction dir, uint8_t f) noexcept {
+    const uint8_t side = static_cast<uint8_t>(1u << static_cast<uint8_t>(dir));
+    if (f & kTcpRst) {
+        t.state = FlowState::Close;
+        return;
+    }
+    if (f & kTcpSyn) {
+        if (!(f & kTcpAck)) {
+            // A client SYN on a finished flow: the tuple is being reused by
+            // a new connection (e.g. a client with a small port range).
+            if (dir == Direction::FromClient &&
+                (t.state == FlowState::Close || t.state == FlowState::TimeWait)) {
+                t.state = FlowState::SynSent;
+                t.fin_seen = 0;
+            }
+        } else if (dir == Direction::FromBackend && t.state == FlowState::SynSent) {
+            t.state = FlowState::SynRecv;
+        }
+        return;
+    }
+    if (f & kTcpFin) {
+        t.fin_seen |= side;
+        if (t.state != FlowState::Close && t.state != FlowState::TimeWait)
+            t.state = t.fin_seen == 0x3 ? FlowState::TimeWait : FlowState::FinWait;
+        return;
+    }
+    if ((f & kTcpAck) && t.state == FlowState::SynRecv && dir == Direction::FromClient)
+        t.state = FlowState::Established;
+}
 
 }  // namespace svcnat::dpdk

@@ -1,4 +1,5 @@
-// Full-NAT rewrites on a frame in place, with incremental checksum updates.
+// Full-NAT rewrites on a frame in place, with incremental checksum updates,
+// written once for both families (inet.hpp).
 //
 // Each function takes the frame bytes and the ParsedPacket that parse_frame()
 // returned for exactly those bytes; it rewrites fields and patches the IPv4
@@ -7,77 +8,174 @@
 // A UDP checksum of 0 means "none" (RFC 768) and stays 0; an updated UDP
 // checksum that comes out as 0 is sent as 0xffff.
 //
+// The per-packet rewrites are inline: the default (non-LTO) build pays a
+// call per packet otherwise (scripts/bench-gateway: 0.30× testpmd with the
+// calls, see docs/BENCHMARKS.md).
+//
 // Preconditions (checked with assertions in debug builds only, because the
-// fast path has already checked them): the packet parsed OK, is IPv4, and
-// its L4 is TCP or UDP for rewrite_ipv4_tuple().
+// fast path has already checked them): the packet parsed OK, is of the
+// tuple's family, and its L4 is TCP or UDP for rewrite_tuple().
 #pragma once
 
-#include <array>
+#include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
+#include "bytes.hpp"
+#include "checksum.hpp"
 #include "drop_reason.hpp"
+#include "inet.hpp"
 #include "parse.hpp"
 
 namespace svcnat::dpdk {
 
 // The new addressing of a packet after NAT. All values network order.
-struct Ipv4Tuple {
-    uint32_t src_ip = 0;
-    uint32_t dst_ip = 0;
+template <typename Addr>
+struct L4Tuple {
+    Addr src_ip{};
+    Addr dst_ip{};
     uint16_t src_port = 0;
     uint16_t dst_port = 0;
-    bool operator==(const Ipv4Tuple&) const = default;
+    bool operator==(const L4Tuple&) const = default;
 };
+using Ipv4Tuple = L4Tuple<Ip4>;
+using Ipv6Tuple = L4Tuple<Ip6>;
 
-// Rewrites source and destination address and port of an IPv4 TCP/UDP packet
-// (DNAT + SNAT in one step) and updates both checksums incrementally.
-// Also updates `pkt`'s address/port fields so it keeps describing the frame.
-void rewrite_ipv4_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const Ipv4Tuple& to) noexcept;
-
-// IPv6 counterpart of rewrite_ipv4_tuple(): IPv6 has no header checksum,
-// so only the TCP/UDP checksum (whose pseudo-header holds both 128-bit
-// addresses) is patched. For a future dual-stack data path; the gateway
-// forwards IPv4 today.
-struct Ipv6Tuple {
-    std::array<uint8_t, 16> src_ip{};
-    std::array<uint8_t, 16> dst_ip{};
-    uint16_t src_port = 0;  // network order
-    uint16_t dst_port = 0;  // network order
-    bool operator==(const Ipv6Tuple&) const = default;
+// An ICMP error about a packet of a NATed flow, translated: the outer
+// addresses become outer_src → outer_dst, the quoted packet's addressing
+// becomes `quoted` (the packet as the error's new recipient sent it).
+template <typename Addr>
+struct IcmpErrorRewriteOf {
+    Addr outer_src{};
+    Addr outer_dst{};
+    L4Tuple<Addr> quoted;
+    bool operator==(const IcmpErrorRewriteOf&) const = default;
 };
-void rewrite_ipv6_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const Ipv6Tuple& to) noexcept;
+using IcmpErrorRewrite = IcmpErrorRewriteOf<Ip4>;
+using IcmpErrorRewrite6 = IcmpErrorRewriteOf<Ip6>;
 
-// Decrements the IPv6 hop limit (no checksum to patch); TtlExpired at ≤ 1.
-DropReason decrement_ipv6_hop_limit(std::span<uint8_t> frame, ParsedPacket& pkt) noexcept;
+namespace nat_detail {
 
-// Decrements the IPv4 TTL and patches the header checksum (RFC 1624).
-// Returns DropReason::TtlExpired, leaving the frame untouched, when TTL ≤ 1:
-// the packet would expire on this hop (the caller counts it and may send an
-// ICMP time exceeded).
-DropReason decrement_ipv4_ttl(std::span<uint8_t> frame, ParsedPacket& pkt) noexcept;
+inline constexpr size_t kIpv4ChecksumOffset = 10;
+inline constexpr size_t kTcpChecksumOffset = 16;
+inline constexpr size_t kUdpChecksumOffset = 6;
 
-// Translates an IPv4 ICMP error that quotes a packet of a NATed flow
+inline uint16_t value16(uint16_t raw) noexcept {
+    return load_be16(reinterpret_cast<const uint8_t*>(&raw));
+}
+// A checksum updated for one address changing (any family).
+inline uint16_t update_addr(uint16_t c, const Ip4& old_a, const Ip4& new_a) noexcept {
+    return checksum_update32(c, load_be32(reinterpret_cast<const uint8_t*>(&old_a)),
+                             load_be32(reinterpret_cast<const uint8_t*>(&new_a)));
+}
+inline uint16_t update_addr(uint16_t c, const Ip6& old_a, const Ip6& new_a) noexcept {
+    return checksum_update_bytes(c, old_a.data(), new_a.data(), 16);
+}
+// A checksum updated for a whole L4 tuple changing.
+template <typename Addr>
+inline uint16_t update_tuple(uint16_t c, const L4Tuple<Addr>& from, const L4Tuple<Addr>& to) noexcept {
+    c = update_addr(c, from.src_ip, to.src_ip);
+    c = update_addr(c, from.dst_ip, to.dst_ip);
+    c = checksum_update16(c, value16(from.src_port), value16(to.src_port));
+    return checksum_update16(c, value16(from.dst_port), value16(to.dst_port));
+}
+
+}  // namespace nat_detail
+
+// Rewrites source and destination address and port of a TCP/UDP packet
+// (DNAT + SNAT in one step) and updates the checksums incrementally: the
+// IPv4 header checksum, and the TCP/UDP checksum whose pseudo-header holds
+// both addresses (for IPv6 the only one). Also updates `pkt`'s address and
+// port fields so it keeps describing the frame.
+template <typename Addr>
+inline void rewrite_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const L4Tuple<Addr>& to) noexcept {
+    using F = typename FamilyOf<Addr>::type;
+    using namespace nat_detail;
+    assert(pkt.l3 == F::kL3);
+    assert(pkt.l4_proto == kProtoTcp || pkt.l4_proto == kProtoUdp);
+    assert(pkt.l4_offset + pkt.l4_header_len <= frame.size());
+    uint8_t* ip = frame.data() + pkt.l3_offset;
+    uint8_t* l4 = frame.data() + pkt.l4_offset;
+    const L4Tuple<Addr> from{F::src(pkt), F::dst(pkt), pkt.src_port, pkt.dst_port};
+
+    if constexpr (F::kHeaderChecksum) {
+        uint16_t ip_csum = load_be16(ip + kIpv4ChecksumOffset);
+        ip_csum = update_addr(ip_csum, from.src_ip, to.src_ip);
+        ip_csum = update_addr(ip_csum, from.dst_ip, to.dst_ip);
+        store_be16(ip + kIpv4ChecksumOffset, ip_csum);
+    }
+    std::memcpy(ip + F::kSrcOffset, &to.src_ip, sizeof(Addr));
+    std::memcpy(ip + F::kDstOffset, &to.dst_ip, sizeof(Addr));
+
+    const bool udp = pkt.l4_proto == kProtoUdp;
+    uint8_t* csum_field = l4 + (udp ? kUdpChecksumOffset : kTcpChecksumOffset);
+    const uint16_t old_l4 = load_be16(csum_field);
+    // RFC 768: a zero UDP checksum means "not computed"; it must stay zero
+    // or the receiver would verify a checksum nobody computed. (Invalid for
+    // IPv6, RFC 8200, but not the gateway's to fix.)
+    if (!(udp && old_l4 == 0)) {
+        uint16_t c = update_tuple(old_l4, from, to);
+        if (udp && c == 0) c = 0xffff;  // 0 would mean "none": send its other form
+        store_be16(csum_field, c);
+    }
+    std::memcpy(l4, &to.src_port, 2);
+    std::memcpy(l4 + 2, &to.dst_port, 2);
+
+    F::src(pkt) = to.src_ip;
+    F::dst(pkt) = to.dst_ip;
+    pkt.src_port = to.src_port;
+    pkt.dst_port = to.dst_port;
+}
+
+// Decrements the IPv4 TTL and patches the header checksum (RFC 1624), or
+// the IPv6 hop limit (no checksum). Returns DropReason::TtlExpired, leaving
+// the frame untouched, when it is ≤ 1: the packet would expire on this hop
+// (the caller counts it and may send an ICMP time exceeded).
+template <typename F>
+inline DropReason decrement_ttl(std::span<uint8_t> frame, ParsedPacket& pkt) noexcept {
+    assert(pkt.l3 == F::kL3);
+    uint8_t* ip = frame.data() + pkt.l3_offset;
+    constexpr size_t kTtlOffset = F::kHeaderChecksum ? 8 : 7;
+    const uint8_t ttl = ip[kTtlOffset];
+    if (ttl <= 1) return DropReason::TtlExpired;
+    if constexpr (F::kHeaderChecksum) {
+        // TTL is the high byte of the 16-bit word it shares with the protocol.
+        const uint16_t old_word = load_be16(ip + kTtlOffset);
+        ip[kTtlOffset] = static_cast<uint8_t>(ttl - 1);
+        const uint16_t new_word = load_be16(ip + kTtlOffset);
+        store_be16(ip + nat_detail::kIpv4ChecksumOffset,
+                   checksum_update16(load_be16(ip + nat_detail::kIpv4ChecksumOffset), old_word, new_word));
+    } else {
+        ip[kTtlOffset] = static_cast<uint8_t>(ttl - 1);
+    }
+    pkt.ttl = static_cast<uint8_t>(ttl - 1);
+    return DropReason::None;
+}
+
+// Translates an ICMP error that quotes a packet of a NATed flow
 // (pkt.icmp_quotes_packet): the outer addresses become `outer_src` →
 // `outer_dst`, and the quoted packet's addresses and ports become `quoted`,
-// i.e. the packet as the error's new recipient sent it. Patches the outer
-// IPv4 header checksum, the quoted IPv4 header checksum, the quoted TCP/UDP
-// checksum when the quote reaches it (always for UDP; for TCP when at least
-// 18 bytes of the segment are quoted) and the ICMP checksum (which covers
-// the quote), all incrementally — so the recipient sees exactly the header
-// it sent. See FlowEntry::icmp_error_to_client() and
+// i.e. the packet as the error's new recipient sent it. Patches, all
+// incrementally: the outer IPv4 header checksum; the quoted IPv4 header
+// checksum; the quoted TCP/UDP checksum when the quote reaches it (always
+// for UDP; for TCP when at least 18 bytes of the segment are quoted); and
+// the ICMP checksum, which covers the quote (and for ICMPv6 also the outer
+// addresses, through its pseudo-header). The recipient sees exactly the
+// header it sent. ICMPv6 Packet Too Big keeps its MTU: full NAT does not
+// change packet sizes. See FlowEntry::icmp_error_to_client() and
 // icmp_error_to_backend() for the values.
-struct IcmpErrorRewrite {
-    uint32_t outer_src = 0;  // network order
-    uint32_t outer_dst = 0;  // network order
-    Ipv4Tuple quoted;        // the quoted packet after translation
-    bool operator==(const IcmpErrorRewrite&) const = default;
-};
-void rewrite_icmp_error_v4(std::span<uint8_t> frame, ParsedPacket& pkt,
-                           const IcmpErrorRewrite& to) noexcept;
+void rewrite_icmp_error(std::span<uint8_t> frame, ParsedPacket& pkt, const IcmpErrorRewrite& to) noexcept;
+void rewrite_icmp_error(std::span<uint8_t> frame, ParsedPacket& pkt, const IcmpErrorRewrite6& to) noexcept;
 
-// Sets the Ethernet source and destination MAC (next hop resolved by ARP).
-void rewrite_macs(std::span<uint8_t> frame, ParsedPacket& pkt, const MacAddr& src,
-                  const MacAddr& dst) noexcept;
+// Sets the Ethernet source and destination MAC (next hop resolved by ARP/ND).
+inline void rewrite_macs(std::span<uint8_t> frame, ParsedPacket& pkt, const MacAddr& src,
+                         const MacAddr& dst) noexcept {
+    assert(frame.size() >= kEthHeaderLen);
+    std::memcpy(frame.data(), dst.data(), 6);
+    std::memcpy(frame.data() + 6, src.data(), 6);
+    pkt.dst_mac = dst;
+    pkt.src_mac = src;
+}
 
 }  // namespace svcnat::dpdk

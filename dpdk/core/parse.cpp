@@ -74,6 +74,8 @@ void parse_icmp_quote(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
     pkt.inner_dst_port = raw16(ip + ihl + 2);
 }
 
+void parse_icmpv6_quote(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept;
+
 // L4 parsing shared by both IP versions; `l4` spans exactly the L4 bytes
 // that the IP length announces.
 DropReason parse_l4(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
@@ -114,7 +116,10 @@ DropReason parse_l4(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
                                   : (p[0] == kIcmpv6EchoRequest || p[0] == kIcmpv6EchoReply);
             if (echo) pkt.icmp_echo_id = raw16(p + 4);
             pkt.l4_header_len = kIcmpHeader;
-            if (pkt.l4_proto == kProtoIcmp) parse_icmp_quote(l4, pkt);
+            if (pkt.l4_proto == kProtoIcmp)
+                parse_icmp_quote(l4, pkt);
+            else
+                parse_icmpv6_quote(l4, pkt);
             break;
         }
         default:
@@ -154,15 +159,66 @@ DropReason parse_ipv4(std::span<const uint8_t> frame, ParsedPacket& pkt,
     return parse_l4(frame.subspan(pkt.l4_offset, pkt.l4_len), pkt);
 }
 
-bool is_ipv6_extension_header(uint8_t nh) noexcept {
-    // Hop-by-hop, Routing, Fragment, ESP, AH, Destination options, Mobility,
-    // HIP, Shim6 (RFC 7045's list) — and 59, "no next header".
-    switch (nh) {
-        case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140:
-        case 59:
-            return true;
-        default:
-            return false;
+// IPv6 extension headers, walked defensively (RFC 8200 §4, RFC 7045):
+//   Hop-by-Hop Options (0), Destination Options (60): skipped, options not
+//       interpreted (the gateway is neither their destination nor a router
+//       that acts on them); a jumbogram (payload length 0) is dropped;
+//   Routing (43) with Segments Left 0: skipped (the destination is final);
+//       with Segments Left > 0: dropped, the VIP is not the final
+//       destination and full NAT cannot rewrite the route;
+//   Fragment (44): an atomic fragment (offset 0, M clear, RFC 6946) is
+//       skipped; real fragments are dropped as DropReason::Fragment (the
+//       non-first ones carry no ports), as for IPv4;
+//   ESP, AH (NAT breaks AH anyway), Mobility, HIP, Shim6, No Next Header
+//       and anything unknown: dropped (Ipv6ExtensionHeader / the protocol).
+// At most kMaxIpv6Extensions headers, each bounded by `end`.
+constexpr int kMaxIpv6Extensions = 8;
+
+struct Ipv6Chain {
+    uint8_t proto = 0;      // the upper-layer protocol
+    size_t l4_at = 0;       // its offset in the buffer
+    DropReason drop = DropReason::None;
+};
+
+Ipv6Chain walk_ipv6_extensions(const uint8_t* base, size_t at, size_t end, uint8_t next) noexcept {
+    Ipv6Chain c;
+    for (int n = 0;; ++n) {
+        if (next != 0 && next != 43 && next != 44 && next != 60) {
+            switch (next) {
+                case 50: case 51: case 59: case 135: case 139: case 140: case 253: case 254:
+                    c.drop = DropReason::Ipv6ExtensionHeader;
+                    return c;
+                default:
+                    c.proto = next;
+                    c.l4_at = at;
+                    return c;
+            }
+        }
+        if (n == kMaxIpv6Extensions || at + 8 > end) {
+            c.drop = n == kMaxIpv6Extensions ? DropReason::Ipv6ExtensionHeader : DropReason::Truncated;
+            return c;
+        }
+        const uint8_t* h = base + at;
+        size_t len = 8;
+        if (next == 44) {
+            const uint16_t off_flags = load_be16(h + 2);
+            if ((off_flags & 0xfff9) != 0) {  // offset ≠ 0 or M set: a real fragment
+                c.drop = DropReason::Fragment;
+                return c;
+            }
+        } else {
+            len = (size_t{h[1]} + 1) * 8;
+            if (next == 43 && h[3] != 0) {
+                c.drop = DropReason::Ipv6ExtensionHeader;
+                return c;
+            }
+        }
+        if (at + len > end) {
+            c.drop = DropReason::Truncated;
+            return c;
+        }
+        next = h[0];
+        at += len;
     }
 }
 
@@ -172,20 +228,44 @@ DropReason parse_ipv6(std::span<const uint8_t> frame, ParsedPacket& pkt) noexcep
     const uint8_t* ip = frame.data() + pkt.l3_offset;
     if ((ip[0] >> 4) != 6) return DropReason::BadIpVersion;
     const size_t payload = load_be16(ip + 4);
-    // Jumbograms (payload length 0 + hop-by-hop option) are extension
-    // headers too, dropped below.
     if (kIpv6Header + payload > avail) return DropReason::BadTotalLength;
     pkt.l3 = L3Kind::IPv6;
-    pkt.l3_header_len = kIpv6Header;
     pkt.l3_total_len = static_cast<uint16_t>(kIpv6Header + payload);
-    pkt.l4_proto = ip[6];
     pkt.ttl = ip[7];
     std::memcpy(pkt.src_ip6.data(), ip + 8, 16);
     std::memcpy(pkt.dst_ip6.data(), ip + 24, 16);
-    if (is_ipv6_extension_header(pkt.l4_proto)) return DropReason::Ipv6ExtensionHeader;
-    pkt.l4_offset = static_cast<uint16_t>(pkt.l3_offset + kIpv6Header);
-    pkt.l4_len = static_cast<uint16_t>(payload);
+    if (payload == 0 && ip[6] == 0) return DropReason::Ipv6ExtensionHeader;  // jumbogram
+    const Ipv6Chain chain = walk_ipv6_extensions(ip, kIpv6Header, kIpv6Header + payload, ip[6]);
+    pkt.l4_proto = chain.drop == DropReason::None ? chain.proto : ip[6];
+    if (chain.drop != DropReason::None) return chain.drop;
+    pkt.l3_header_len = static_cast<uint16_t>(chain.l4_at);
+    pkt.ipv6_has_extensions = chain.l4_at > kIpv6Header;
+    pkt.l4_offset = static_cast<uint16_t>(pkt.l3_offset + chain.l4_at);
+    pkt.l4_len = static_cast<uint16_t>(kIpv6Header + payload - chain.l4_at);
     return parse_l4(frame.subspan(pkt.l4_offset, pkt.l4_len), pkt);
+}
+
+// The packet quoted by an ICMPv6 error (RFC 4443: destination unreachable,
+// packet too big, time exceeded, parameter problem): IPv6 header, extension
+// headers walked as above, and the 8 bytes carrying the ports.
+void parse_icmpv6_quote(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
+    if (pkt.icmp_type < kIcmpv6DestUnreachable || pkt.icmp_type > kIcmpv6ParameterProblem) return;
+    const std::span<const uint8_t> quote = l4.subspan(kIcmpHeader);
+    if (quote.size() < kIpv6Header) return;
+    const uint8_t* ip = quote.data();
+    if ((ip[0] >> 4) != 6) return;
+    const Ipv6Chain chain = walk_ipv6_extensions(ip, kIpv6Header, quote.size(), ip[6]);
+    if (chain.drop != DropReason::None) return;
+    if (chain.proto != kProtoTcp && chain.proto != kProtoUdp) return;
+    if (quote.size() < chain.l4_at + 8) return;
+    pkt.icmp_quotes_packet = true;
+    pkt.inner_l3_offset = static_cast<uint16_t>(pkt.l4_offset + kIcmpHeader);
+    pkt.inner_l4_offset = static_cast<uint16_t>(pkt.inner_l3_offset + chain.l4_at);
+    pkt.inner_proto = chain.proto;
+    std::memcpy(pkt.inner_src_ip6.data(), ip + 8, 16);
+    std::memcpy(pkt.inner_dst_ip6.data(), ip + 24, 16);
+    pkt.inner_src_port = raw16(ip + chain.l4_at);
+    pkt.inner_dst_port = raw16(ip + chain.l4_at + 2);
 }
 
 }  // namespace

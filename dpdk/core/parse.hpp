@@ -11,14 +11,17 @@
 //            ARP (Ethernet/IPv4 only);
 //            IPv4 with or without options (options are skipped: L4 is found
 //            through IHL; the gateway never interprets or rewrites them);
-//            IPv6 whose next header is directly TCP/UDP/ICMPv6;
+//            IPv6 with TCP/UDP/ICMPv6 after at most 8 extension headers
+//            (which ones are skipped and which dropped: parse.cpp,
+//            walk_ipv6_extensions);
 //            TCP (data offset 5..15 within the packet), UDP (length ≥ 8 and
 //            within the packet), ICMP/ICMPv6 (≥ 8 bytes: type, code,
 //            checksum, and for echo the identifier and sequence; for IPv4
 //            ICMP errors also the quoted packet's addressing, see below).
-// Dropped:   IPv4 fragments (the non-first fragments carry no ports, so full
-//            NAT cannot map them; reassembly is out of scope), IPv6 extension
-//            headers (including the Fragment header), other L4 protocols.
+// Dropped:   IPv4 and IPv6 fragments (the non-first fragments carry no
+//            ports, so full NAT cannot map them; reassembly is out of scope),
+//            IPv6 Routing headers with segments left, ESP/AH and other
+//            extension headers, other L4 protocols.
 #pragma once
 
 #include <array>
@@ -71,11 +74,12 @@ struct ParsedPacket {
 
     L3Kind l3 = L3Kind::None;
     uint16_t l3_offset = 0;
-    uint16_t l3_header_len = 0;  // IPv4: IHL·4; IPv6: 40
+    uint16_t l3_header_len = 0;  // IPv4: IHL·4; IPv6: 40 + extension headers
     uint16_t l3_total_len = 0;   // IPv4 total length; IPv6: 40 + payload length
     uint8_t ttl = 0;             // IPv4 TTL / IPv6 hop limit
     uint8_t l4_proto = 0;        // IP protocol / IPv6 next header
     bool ipv4_has_options = false;
+    bool ipv6_has_extensions = false;
 
     // IPv4 addresses, network order (as stored in the packet).
     uint32_t src_ip4 = 0;
@@ -97,17 +101,20 @@ struct ParsedPacket {
 
     ArpView arp;
 
-    // IPv4 ICMP errors (destination unreachable incl. "fragmentation needed",
-    // time exceeded, parameter problem) that quote a TCP/UDP packet: the
-    // quoted packet's addressing, so full NAT can find its flow and
-    // translate the error (nat.hpp rewrite_icmp_error_v4). Set only when the
-    // quote holds a full IPv4 header (any IHL) plus the 8 bytes carrying the
-    // ports, and is not a non-first fragment. Addresses/ports network order.
+    // ICMP errors (IPv4: destination unreachable incl. "fragmentation
+    // needed", time exceeded, parameter problem; ICMPv6: the same plus
+    // packet too big) that quote a TCP/UDP packet: the quoted packet's
+    // addressing, so full NAT can find its flow and translate the error
+    // (nat.hpp rewrite_icmp_error). Set only when the quote holds a full IP
+    // header (any IHL; IPv6 with its extension headers) plus the 8 bytes
+    // carrying the ports, and is not a non-first fragment. Network order.
     bool icmp_quotes_packet = false;
     uint16_t inner_l3_offset = 0;
     uint16_t inner_l4_offset = 0;
     uint32_t inner_src_ip4 = 0;
     uint32_t inner_dst_ip4 = 0;
+    std::array<uint8_t, 16> inner_src_ip6{};  // ICMPv6 errors
+    std::array<uint8_t, 16> inner_dst_ip6{};
     uint16_t inner_src_port = 0;
     uint16_t inner_dst_port = 0;
     uint8_t inner_proto = 0;
@@ -116,6 +123,10 @@ struct ParsedPacket {
 inline constexpr uint8_t kIcmpDestUnreachable = 3;
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
 inline constexpr uint8_t kIcmpParameterProblem = 12;
+inline constexpr uint8_t kIcmpv6DestUnreachable = 1;
+inline constexpr uint8_t kIcmpv6PacketTooBig = 2;
+inline constexpr uint8_t kIcmpv6TimeExceeded = 3;
+inline constexpr uint8_t kIcmpv6ParameterProblem = 4;
 
 struct ParseOptions {
     // Verify the IPv4 header checksum in software. Off by default: NICs with

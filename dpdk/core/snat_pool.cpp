@@ -8,12 +8,8 @@
 
 namespace svcnat::dpdk {
 
-uint16_t owner_lcore(const FlowKey4& reply_side, uint16_t n_lcores) noexcept {
-    return owner_lcore_of_port(load_be16(reinterpret_cast<const uint8_t*>(&reply_side.dst_port)),
-                               n_lcores);
-}
-
-SnatPool::SnatPool(const SnatPoolConfig& config) : config_(config) {
+template <typename Addr>
+SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
     if (config.addrs.empty()) throw std::invalid_argument("snat pool: no SNAT address");
     auto sorted = config.addrs;
     std::sort(sorted.begin(), sorted.end());
@@ -38,16 +34,19 @@ SnatPool::SnatPool(const SnatPoolConfig& config) : config_(config) {
     for (auto& p : parts_) p.count = static_cast<uint32_t>(p.ring.size());
 }
 
-uint32_t SnatPool::lease_id(uint32_t addr_index, uint16_t port) const noexcept {
+template <typename Addr>
+uint32_t SnatPool<Addr>::lease_id(uint32_t addr_index, uint16_t port) const noexcept {
     return addr_index * ports_in_range_ + (port - config_.port_first);
 }
 
-SnatLease SnatPool::lease_of(uint32_t id) const noexcept {
-    return SnatLease{config_.addrs[id / ports_in_range_],
+template <typename Addr>
+SnatLease<Addr> SnatPool<Addr>::lease_of(uint32_t id) const noexcept {
+    return Lease{config_.addrs[id / ports_in_range_],
                      static_cast<uint16_t>(config_.port_first + id % ports_in_range_)};
 }
 
-std::optional<SnatLease> SnatPool::allocate(uint16_t lcore) noexcept {
+template <typename Addr>
+std::optional<SnatLease<Addr>> SnatPool<Addr>::allocate(uint16_t lcore) noexcept {
     if (lcore >= parts_.size()) return std::nullopt;
     Partition& p = parts_[lcore];
     if (p.count == 0) {
@@ -61,7 +60,8 @@ std::optional<SnatLease> SnatPool::allocate(uint16_t lcore) noexcept {
     return lease_of(id);
 }
 
-bool SnatPool::release(uint16_t lcore, const SnatLease& lease) noexcept {
+template <typename Addr>
+bool SnatPool<Addr>::release(uint16_t lcore, const Lease& lease) noexcept {
     if (lcore >= parts_.size()) return false;
     if (lease.port < config_.port_first || lease.port > config_.port_last) return false;
     if (owner_lcore_of_port(lease.port, n_lcores()) != lcore) return false;
@@ -79,16 +79,22 @@ bool SnatPool::release(uint16_t lcore, const SnatLease& lease) noexcept {
     return true;
 }
 
-uint32_t SnatPool::available(uint16_t lcore) const noexcept {
+template <typename Addr>
+uint32_t SnatPool<Addr>::available(uint16_t lcore) const noexcept {
     return lcore < parts_.size() ? parts_[lcore].count : 0;
 }
 
-uint32_t SnatPool::capacity(uint16_t lcore) const noexcept {
+template <typename Addr>
+uint32_t SnatPool<Addr>::capacity(uint16_t lcore) const noexcept {
     return lcore < parts_.size() ? static_cast<uint32_t>(parts_[lcore].ring.size()) : 0;
 }
 
-uint64_t SnatPool::exhausted(uint16_t lcore) const noexcept {
+template <typename Addr>
+uint64_t SnatPool<Addr>::exhausted(uint16_t lcore) const noexcept {
     return lcore < parts_.size() ? parts_[lcore].exhausted : 0;
 }
+
+template class SnatPool<Ip4>;
+template class SnatPool<Ip6>;
 
 }  // namespace svcnat::dpdk

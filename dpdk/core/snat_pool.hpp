@@ -17,6 +17,9 @@
 // n_addrs × ports_in_range, so a gateway adds SNAT addresses to scale (each
 // adds ~64 k concurrent flows).
 //
+// One template for both families: an IPv6 gateway has its own pool of IPv6
+// SNAT addresses, partitioned the same way (SnatPool4, SnatPool6).
+//
 // Free ports form a FIFO ring per lcore: the port released longest ago is
 // reused first, which keeps a backend that still holds the old connection in
 // TIME_WAIT from seeing a SYN on the same 4-tuple soon after.
@@ -26,19 +29,22 @@
 #include <optional>
 #include <vector>
 
+#include "bytes.hpp"
 #include "flow_key.hpp"
 
 namespace svcnat::dpdk {
 
+template <typename Addr>
 struct SnatPoolConfig {
-    std::vector<uint32_t> addrs;  // IPv4, network order; at least one, no duplicates
+    std::vector<Addr> addrs;      // network order; at least one, no duplicates
     uint16_t port_first = 1024;   // inclusive, ≥ 1
     uint16_t port_last = 65535;   // inclusive
     uint16_t n_lcores = 1;        // ≥ 1, ≤ number of ports in range
 };
 
+template <typename Addr>
 struct SnatLease {
-    uint32_t addr = 0;  // network order
+    Addr addr{};        // network order
     uint16_t port = 0;  // HOST order (the pool computes with it)
     bool operator==(const SnatLease&) const = default;
 };
@@ -47,28 +53,35 @@ struct SnatLease {
 inline uint16_t owner_lcore_of_port(uint16_t port_host_order, uint16_t n_lcores) noexcept {
     return static_cast<uint16_t>(port_host_order % n_lcores);
 }
-uint16_t owner_lcore(const FlowKey4& reply_side, uint16_t n_lcores) noexcept;
+template <typename Addr>
+inline uint16_t owner_lcore(const FlowKey<Addr>& reply_side, uint16_t n_lcores) noexcept {
+    return owner_lcore_of_port(load_be16(reinterpret_cast<const uint8_t*>(&reply_side.dst_port)),
+                               n_lcores);
+}
 
+template <typename Addr>
 class SnatPool {
 public:
+    using Config = SnatPoolConfig<Addr>;
+    using Lease = SnatLease<Addr>;
     // Throws std::invalid_argument on an invalid config.
-    explicit SnatPool(const SnatPoolConfig& config);
+    explicit SnatPool(const Config& config);
 
     // O(1). nullopt (and exhausted(lcore) incremented) when the lcore's
     // partition is empty. Must be called only from `lcore`.
-    std::optional<SnatLease> allocate(uint16_t lcore) noexcept;
+    std::optional<Lease> allocate(uint16_t lcore) noexcept;
 
     // O(1) in the number of ports (plus a scan of the few SNAT addresses).
     // Returns false, changing nothing, for a lease that this lcore
     // does not hold (unknown address, port of another partition, out of
     // range, or already free): a double release is a bug to be counted.
-    bool release(uint16_t lcore, const SnatLease& lease) noexcept;
+    bool release(uint16_t lcore, const Lease& lease) noexcept;
 
     uint32_t available(uint16_t lcore) const noexcept;
     uint32_t capacity(uint16_t lcore) const noexcept;
     uint64_t exhausted(uint16_t lcore) const noexcept;
     uint16_t n_lcores() const noexcept { return static_cast<uint16_t>(parts_.size()); }
-    const SnatPoolConfig& config() const noexcept { return config_; }
+    const Config& config() const noexcept { return config_; }
 
 private:
     // One per lcore, cache-line aligned: only its lcore writes it.
@@ -80,11 +93,16 @@ private:
         uint64_t exhausted = 0;
     };
     uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept;
-    SnatLease lease_of(uint32_t id) const noexcept;
+    Lease lease_of(uint32_t id) const noexcept;
 
-    SnatPoolConfig config_;
+    Config config_;
     uint32_t ports_in_range_ = 0;
     std::vector<Partition> parts_;
 };
+
+using SnatPool4 = SnatPool<Ip4>;
+using SnatPool6 = SnatPool<Ip6>;
+extern template class SnatPool<Ip4>;
+extern template class SnatPool<Ip6>;
 
 }  // namespace svcnat::dpdk

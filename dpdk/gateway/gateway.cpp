@@ -50,13 +50,13 @@ std::unique_ptr<Gateway> Gateway::create(const GatewayConfig& cfg, uint16_t work
         gw->neighbors_->set_static(rte_cpu_to_be_32(n.ip.v4_host_order()), port, mac);
     }
 
-    SnatPoolConfig sp;
+    SnatPool4::Config sp;
     for (const IPAddr& a : cfg.snat_addresses) {
         sp.addrs.push_back(rte_cpu_to_be_32(a.v4_host_order()));
         gw->snat_be_.push_back(sp.addrs.back());
     }
     sp.n_lcores = workers;
-    gw->snat_ = std::make_unique<SnatPool>(sp);
+    gw->snat_ = std::make_unique<SnatPool4>(sp);
 
     for (uint16_t w = 0; w < workers; ++w) {
         // Many producers (every other worker), one consumer (the owner).

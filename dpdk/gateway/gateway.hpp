@@ -57,7 +57,7 @@ public:
     Worker& worker(uint16_t i) { return *workers_[i]; }
     rte_mempool* pool() const { return pool_; }
     NeighborTable& neighbors() { return *neighbors_; }
-    SnatPool& snat() { return *snat_; }
+    SnatPool4& snat() { return *snat_; }
     rte_ring* handoff_ring(uint16_t worker) const { return rings_[worker]; }
     // Packets the main lcore wants sent (ARP requests), m->port = port
     // index; worker 0 transmits them, so the main lcore needs no tx queue.
@@ -94,7 +94,7 @@ private:
     rte_mempool* pool_ = nullptr;
     std::vector<PortRuntime> ports_;
     std::unique_ptr<NeighborTable> neighbors_;
-    std::unique_ptr<SnatPool> snat_;
+    std::unique_ptr<SnatPool4> snat_;
     std::vector<uint32_t> snat_be_;
     std::vector<rte_ring*> rings_;
     rte_ring* control_tx_ = nullptr;

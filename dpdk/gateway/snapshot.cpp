@@ -36,8 +36,8 @@ std::unique_ptr<GatewaySnapshot> GatewaySnapshot::build(const ServiceState& stat
     std::unique_ptr<GatewaySnapshot> s(new GatewaySnapshot());
     s->core_ = std::move(core);
     s->generation_ = generation;
-    const auto& services = s->core_->services();
-    std::unordered_map<const ServiceBackends*, uintptr_t> index_of;
+    const auto& services = s->core_->services<Ip4>();
+    std::unordered_map<const ServiceBackends4*, uintptr_t> index_of;
     s->services_.reserve(services.size());
     for (const auto& svc : services) {
         ServiceExtras ex;
@@ -72,7 +72,7 @@ std::unique_ptr<GatewaySnapshot> GatewaySnapshot::build(const ServiceState& stat
         for (const auto* list : {&sp.loadBalancerIPs, &sp.externalIPs})
             for (const IPAddr& ip : *list)
                 if (ip.is_v4())
-                    keys.push_back(make_service_key4(rte_cpu_to_be_32(ip.v4_host_order()), rte_cpu_to_be_16(sp.port), proto));
+                    keys.push_back(make_service_key(rte_cpu_to_be_32(ip.v4_host_order()), rte_cpu_to_be_16(sp.port), proto));
     }
     // rte_hash names are process-wide: number them, not by generation, so
     // that several gateways (tests) never collide.
@@ -85,7 +85,7 @@ std::unique_ptr<GatewaySnapshot> GatewaySnapshot::build(const ServiceState& stat
         return nullptr;
     }
     for (const ServiceKey4& k : keys) {
-        const ServiceBackends* svc = s->core_->find(k);
+        const ServiceBackends4* svc = s->core_->find(k);
         auto it = index_of.find(svc);
         if (svc == nullptr || it == index_of.end()) continue;
         if (rte_hash_lookup(s->vip_index_, &k) >= 0) continue;  // repeated in the model

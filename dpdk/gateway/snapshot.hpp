@@ -22,7 +22,7 @@
 namespace svcnat::dpdk {
 
 struct ServiceExtras {
-    const ServiceBackends* service = nullptr;
+    const ServiceBackends4* service = nullptr;
     uint32_t stat_id = 0;
     std::vector<int32_t> neighbor_slot;    // per backend; -1: no route
     std::vector<uint16_t> egress_port;     // per backend: index into the port list

@@ -138,10 +138,10 @@ void Worker::run() {
 }
 
 void Worker::expire(uint32_t budget) {
-    SnatPool& snat = gw_.snat();
+    SnatPool4& snat = gw_.snat();
     const uint32_t n = flows_->expire_some(now_ms_, gw_.config().timeouts, budget,
                                            [&](const FlowEntry& e, const FlowRoute&) {
-                                               SnatLease lease{e.reply_side.dst_ip,
+                                               SnatLease<Ip4> lease{e.reply_side.dst_ip,
                                                                rte_be_to_cpu_16(e.reply_side.dst_port)};
                                                snat.release(index_, lease);
                                            });
@@ -309,12 +309,12 @@ void Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const Gate
         if (!tcp_opens_flow(p.tcp_flags)) return fail(DropReason::NoFlow);
     }
     if (snap == nullptr || !gw_.config().ports[in_port].faces_clients()) return fail(DropReason::NoService);
-    const ServiceExtras* svc = snap->find(make_service_key4(p.dst_ip4, p.dst_port, p.l4_proto));
+    const ServiceExtras* svc = snap->find(make_service_key(p.dst_ip4, p.dst_port, p.l4_proto));
     if (svc == nullptr) {
         // Not a service: maybe still for us (e.g. a port address), never forwarded.
         return fail(DropReason::NoService);
     }
-    if (!snap->core().source_allowed(make_service_key4(p.dst_ip4, p.dst_port, p.l4_proto), p.src_ip4))
+    if (!snap->core().source_allowed(make_service_key(p.dst_ip4, p.dst_port, p.l4_proto), p.src_ip4))
         return fail(DropReason::SourceNotAllowed);  // loadBalancerSourceRanges
     const FlowKey4 client_key = flow_key4_of(p);
     const Backend4* b = svc->service->select(client_key);
@@ -363,12 +363,12 @@ void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowTable::Index i
         return drop(m);
     }
     auto frame = frame_of(m);
-    if (decrement_ipv4_ttl(frame, p) != DropReason::None) {
+    if (decrement_ttl<Inet4>(frame, p) != DropReason::None) {
         stats_.drop(DropReason::TtlExpired);
         return drop(m);
     }
     e.on_packet(Direction::FromClient, p.tcp_flags, p.l3_total_len, now_ms_);
-    rewrite_ipv4_tuple(frame, p, e.to_backend());
+    rewrite_tuple(frame, p, e.to_backend());
     const PortRuntime& out = gw_.ports()[r.backend_port];
     stats_.to_backend.add();
     auto& st = gw_.service_traffic().at(index_, r.service_stat);
@@ -402,12 +402,12 @@ void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowTable::Index id
         return drop(m);
     }
     auto frame = frame_of(m);
-    if (decrement_ipv4_ttl(frame, p) != DropReason::None) {
+    if (decrement_ttl<Inet4>(frame, p) != DropReason::None) {
         stats_.drop(DropReason::TtlExpired);
         return drop(m);
     }
     e.on_packet(Direction::FromBackend, p.tcp_flags, p.l3_total_len, now_ms_);
-    rewrite_ipv4_tuple(frame, p, e.to_client());
+    rewrite_tuple(frame, p, e.to_client());
     MacAddr dst;
     std::memcpy(dst.data(), r.client_mac, 6);
     rewrite_macs(frame, p, to_mac(gw_.ports()[r.client_port].mac), dst);
@@ -446,7 +446,7 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
         return drop(m);
     }
     auto frame = frame_of(m);
-    if (decrement_ipv4_ttl(frame, p) != DropReason::None) {
+    if (decrement_ttl<Inet4>(frame, p) != DropReason::None) {
         stats_.drop(DropReason::TtlExpired);
         return drop(m);
     }
@@ -454,14 +454,14 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
     const FlowRoute& r = flows_->route(idx);
     stats_.icmp_errors_translated.add();
     if (about_reply_side) {
-        rewrite_icmp_error_v4(frame, p, e.icmp_error_to_client());
+        rewrite_icmp_error(frame, p, e.icmp_error_to_client());
         MacAddr dst;
         std::memcpy(dst.data(), r.client_mac, 6);
         rewrite_macs(frame, p, to_mac(gw_.ports()[r.client_port].mac), dst);
         send(r.client_port, m);
         return;
     }
-    rewrite_icmp_error_v4(frame, p, e.icmp_error_to_backend());
+    rewrite_icmp_error(frame, p, e.icmp_error_to_backend());
     const PortRuntime& out = gw_.ports()[r.backend_port];
     rte_ether_addr mac;
     if (!gw_.neighbors().resolved(r.backend_neighbor, &mac)) {

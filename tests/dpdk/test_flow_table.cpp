@@ -42,8 +42,8 @@ FlowEntry entry(uint32_t i, uint64_t now) {
                            raw16(static_cast<uint16_t>(1024 + i)), 0, now);
 }
 
-SnatPoolConfig config(uint16_t first, uint16_t last, uint16_t lcores, int addrs = 2) {
-    SnatPoolConfig c;
+SnatPool4::Config config(uint16_t first, uint16_t last, uint16_t lcores, int addrs = 2) {
+    SnatPool4::Config c;
     for (int i = 0; i < addrs; ++i) c.addrs.push_back(raw32(0x0a000001 + static_cast<uint32_t>(i)));
     c.port_first = first;
     c.port_last = last;
@@ -187,7 +187,7 @@ TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
     const FlowEntry e = make_flow_entry(flow_key4_of(p), raw32(0x0af40007), raw16(8080), raw32(0x0a000001),
                                         raw16(2049), 0, 0);
     ASSERT_NE(table->insert(e, {}), FlowTable::kNone);
-    rewrite_ipv4_tuple(std::span<uint8_t>(fwd), p, e.to_backend());
+    rewrite_tuple(std::span<uint8_t>(fwd), p, e.to_backend());
 
     auto err = test::build_icmp_error(0x0a0000fe, 0x0a000001, 3, 4, fwd, 28, 1400);
     auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
@@ -195,7 +195,7 @@ TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
     const auto idx = table->lookup(icmp_quoted_flow_key4(ep));
     ASSERT_NE(idx, FlowTable::kNone);
     EXPECT_EQ(table->at(idx).reply_side, icmp_quoted_flow_key4(ep)) << "the quote leads to the flow's reply-side key";
-    rewrite_icmp_error_v4(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_client());
+    rewrite_icmp_error(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_client());
 
     const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
     EXPECT_EQ(out.src_ip4, raw32(c.dst)) << "the error comes from the VIP";
@@ -226,14 +226,14 @@ TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     auto to_client = reply_frame;
     auto rp = parse_frame(std::span<const uint8_t>(to_client)).pkt;
     ASSERT_EQ(table->lookup(flow_key4_of(rp)), table->lookup(e.client_side));
-    rewrite_ipv4_tuple(std::span<uint8_t>(to_client), rp, e.to_client());
+    rewrite_tuple(std::span<uint8_t>(to_client), rp, e.to_client());
     // The client's host says "port unreachable" about that reply.
     auto err = test::build_icmp_error(c.src, c.dst, 3, 3, to_client, 28);
     auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
     const auto idx = table->lookup(icmp_quoted_flow_key4(ep));
     ASSERT_NE(idx, FlowTable::kNone);
     EXPECT_EQ(table->at(idx).client_side, icmp_quoted_flow_key4(ep));
-    rewrite_icmp_error_v4(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_backend());
+    rewrite_icmp_error(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_backend());
     const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
     EXPECT_EQ(out.src_ip4, raw32(0x0a000001));
     EXPECT_EQ(out.dst_ip4, raw32(0x0af40007));
@@ -247,7 +247,7 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
     // key may be in the table already: no two live flows share (SNAT addr,
     // port, backend tuple).
     const uint16_t lcores = 4;
-    SnatPool pool(config(10000, 10999, lcores, 2));
+    SnatPool4 pool(config(10000, 10999, lcores, 2));
     auto table = this->table(4096);
     std::mt19937 rng(8);
     std::vector<FlowTable::Index> live;
@@ -256,7 +256,7 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
         if (!live.empty() && (rng() % 3 == 0 || table->size() == table->capacity())) {
             const size_t k = rng() % live.size();
             const FlowEntry& e = table->at(live[k]);
-            const SnatLease lease{e.reply_side.dst_ip,
+            const SnatLease<Ip4> lease{e.reply_side.dst_ip,
                                   load_be16(reinterpret_cast<const uint8_t*>(&e.reply_side.dst_port))};
             ASSERT_TRUE(pool.release(e.owner_lcore, lease));
             table->erase(live[k]);

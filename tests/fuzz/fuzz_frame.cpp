@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool l3_was_ok = pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt);
     const bool l4_was_ok = l4_ok(frame, pkt);
     if (pkt.l3 == L3Kind::IPv4) {
-        if (decrement_ipv4_ttl(frame, pkt) != DropReason::None) return 0;
-        rewrite_ipv4_tuple(frame, pkt, Ipv4Tuple{0x0a000001u, 0xc6336401u, 0x1234, 0x5678});
+        if (decrement_ttl<Inet4>(frame, pkt) != DropReason::None) return 0;
+        rewrite_tuple(frame, pkt, Ipv4Tuple{0x0a000001u, 0xc6336401u, 0x1234, 0x5678});
         if (l3_was_ok && !ipv4_header_ok(frame, pkt)) std::abort();
     } else {
         if (decrement_ipv6_hop_limit(frame, pkt) != DropReason::None) return 0;

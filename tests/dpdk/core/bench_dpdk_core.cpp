@@ -37,7 +37,7 @@ void BM_FullNatRewrite(benchmark::State& st) {
     const Ipv4Tuple b{test::raw32(0x0a000001), test::raw32(0x0af40001), test::raw16(1024), test::raw16(8080)};
     bool flip = false;
     for (auto _ : st) {
-        rewrite_ipv4_tuple(std::span<uint8_t>(f), p, flip ? a : b);
+        rewrite_tuple(std::span<uint8_t>(f), p, flip ? a : b);
         flip = !flip;
         benchmark::DoNotOptimize(f.data());
     }
@@ -66,10 +66,10 @@ void BM_MaglevBuild(benchmark::State& st) {
 BENCHMARK(BM_MaglevBuild)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
 void BM_SnatAllocateRelease(benchmark::State& st) {
-    SnatPoolConfig c;
+    SnatPool4::Config c;
     c.addrs = {test::raw32(0x0a000001), test::raw32(0x0a000002)};
     c.n_lcores = 4;
-    SnatPool pool(c);
+    SnatPool4 pool(c);
     for (auto _ : st) {
         auto l = pool.allocate(2);
         pool.release(2, *l);

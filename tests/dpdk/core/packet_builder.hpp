@@ -187,4 +187,115 @@ inline std::vector<uint8_t> build_ipv6(uint8_t next_header, uint16_t sport, uint
     return f;
 }
 
+// The TCP/UDP/ICMPv6 checksum of the upper-layer `len` bytes at `l4` of an
+// IPv6 packet whose fixed header starts at `l3` (RFC 8200 §8.1: the length
+// in the pseudo-header is the upper-layer length, extension headers excluded).
+inline uint16_t ref_checksum_v6(const std::vector<uint8_t>& f, size_t l3, size_t l4, size_t len, uint8_t proto) {
+    const uint32_t pseudo = ref_sum(&f[l3 + 8], 32) + proto + static_cast<uint32_t>(len);
+    return ref_checksum(&f[l4], len, pseudo);
+}
+
+struct Frame6Spec {
+    std::array<uint8_t, 16> src{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};   // 2001:db8:1::1
+    std::array<uint8_t, 16> dst{0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};  // 2001:db8:2::10
+    uint8_t proto = 6;
+    uint16_t sport = 40000;
+    uint16_t dport = 80;
+    uint8_t hop_limit = 64;
+    uint8_t tcp_flags = 0x02;
+    // Extension headers in order, each 8 bytes: 0 hop-by-hop, 60 destination
+    // options (a PadN option), 43 routing (type 4, segments left
+    // `segments_left`), 44 fragment (offset/flags `frag`), or anything else
+    // as an opaque 8-byte header.
+    std::vector<uint8_t> extensions;
+    uint8_t segments_left = 0;
+    uint16_t frag = 0;
+    std::vector<uint8_t> payload;
+    bool udp_zero_checksum = false;
+};
+
+// Ethernet + IPv6 (+ extension headers) + TCP/UDP/ICMPv6 echo request, the
+// upper-layer checksum valid.
+inline std::vector<uint8_t> build_ipv6_packet(const Frame6Spec& s) {
+    std::vector<uint8_t> f(14, 0);
+    for (int i = 0; i < 6; ++i) f[i] = static_cast<uint8_t>(0x02 + i);
+    for (int i = 0; i < 6; ++i) f[6 + i] = static_cast<uint8_t>(0x12 + i);
+    put16(f, 12, 0x86dd);
+    const size_t l3 = 14;
+    const size_t l4_header = s.proto == 6 ? 20 : 8;
+    const size_t ext_len = 8 * s.extensions.size();
+    const size_t l4_len = l4_header + s.payload.size();
+    f.resize(l3 + 40 + ext_len + l4_len, 0);
+    f[l3] = 0x60;
+    put16(f, l3 + 4, static_cast<uint16_t>(ext_len + l4_len));
+    f[l3 + 6] = s.extensions.empty() ? s.proto : s.extensions[0];
+    f[l3 + 7] = s.hop_limit;
+    std::copy(s.src.begin(), s.src.end(), f.begin() + l3 + 8);
+    std::copy(s.dst.begin(), s.dst.end(), f.begin() + l3 + 24);
+    for (size_t i = 0; i < s.extensions.size(); ++i) {
+        const size_t h = l3 + 40 + 8 * i;
+        f[h] = i + 1 < s.extensions.size() ? s.extensions[i + 1] : s.proto;
+        switch (s.extensions[i]) {
+            case 0: case 60: f[h + 2] = 1; f[h + 3] = 4; break;  // PadN, 4 bytes
+            case 43: f[h + 2] = 4; f[h + 3] = s.segments_left; break;
+            case 44: put16(f, h + 2, s.frag); put32(f, h + 4, 0xabcd); break;
+            default: break;
+        }
+    }
+    const size_t l4 = l3 + 40 + ext_len;
+    std::copy(s.payload.begin(), s.payload.end(), f.begin() + static_cast<long>(l4 + l4_header));
+    size_t csum_at = 0;
+    if (s.proto == 6) {
+        put16(f, l4, s.sport);
+        put16(f, l4 + 2, s.dport);
+        put32(f, l4 + 4, 1000);
+        f[l4 + 12] = 0x50;
+        f[l4 + 13] = s.tcp_flags;
+        put16(f, l4 + 14, 65535);
+        csum_at = l4 + 16;
+    } else if (s.proto == 17) {
+        put16(f, l4, s.sport);
+        put16(f, l4 + 2, s.dport);
+        put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
+        csum_at = l4 + 6;
+    } else if (s.proto == 58) {
+        f[l4] = 128;  // echo request
+        put16(f, l4 + 4, 0xbeef);
+        put16(f, l4 + 6, 1);
+        csum_at = l4 + 2;
+    } else {
+        return f;
+    }
+    uint16_t c = ref_checksum_v6(f, l3, l4, l4_len, s.proto);
+    if (s.proto == 17 && c == 0) c = 0xffff;
+    if (s.proto == 17 && s.udp_zero_checksum) c = 0;
+    put16(f, csum_at, c);
+    return f;
+}
+
+// Ethernet + IPv6 + ICMPv6 error (type/code; `mtu` for Packet Too Big)
+// quoting the first `quote_len` bytes of the IPv6 packet inside
+// `quoted_frame` (as build_ipv6_packet makes), from `src` to `dst`.
+inline std::vector<uint8_t> build_icmpv6_error(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
+                                               uint8_t type, uint8_t code, const std::vector<uint8_t>& quoted_frame,
+                                               size_t quote_len, uint32_t mtu = 1280) {
+    std::vector<uint8_t> f(14, 0);
+    put16(f, 12, 0x86dd);
+    const size_t l3 = 14, l4 = 54;
+    const size_t l4_len = 8 + quote_len;
+    f.resize(l4 + l4_len, 0);
+    f[l3] = 0x60;
+    put16(f, l3 + 4, static_cast<uint16_t>(l4_len));
+    f[l3 + 6] = 58;
+    f[l3 + 7] = 64;
+    std::copy(src.begin(), src.end(), f.begin() + l3 + 8);
+    std::copy(dst.begin(), dst.end(), f.begin() + l3 + 24);
+    f[l4] = type;
+    f[l4 + 1] = code;
+    put32(f, l4 + 4, type == 2 ? mtu : 0);
+    std::copy(quoted_frame.begin() + 14, quoted_frame.begin() + 14 + static_cast<long>(quote_len), f.begin() + l4 + 8);
+    put16(f, l4 + 2, ref_checksum_v6(f, l3, l4, l4_len, 58));
+    return f;
+}
+
 }  // namespace svcnat::dpdk::test

@@ -130,7 +130,7 @@ TEST(Nat, RewriteMatchesRecomputationOnRandomPackets) {
         const Ipv4Tuple to{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
                            static_cast<uint16_t>(rng()), static_cast<uint16_t>(rng())};
         const auto payload_before = std::vector<uint8_t>(f.begin() + p.payload_offset, f.end());
-        rewrite_ipv4_tuple(std::span<uint8_t>(f), p, to);
+        rewrite_tuple(std::span<uint8_t>(f), p, to);
 
         // The packet parses to the new tuple, and p was kept in step.
         const auto again = parse_frame(std::span<const uint8_t>(f), {.verify_ipv4_checksum = true});
@@ -170,7 +170,7 @@ TEST(Nat, UdpResultZeroIsSentAsFfff) {
         auto f = build_ipv4(s);
         auto p = parse_frame(std::span<const uint8_t>(f)).pkt;
         const Ipv4Tuple to{p.src_ip4, p.dst_ip4, static_cast<uint16_t>(rng()), static_cast<uint16_t>(i)};
-        rewrite_ipv4_tuple(std::span<uint8_t>(f), p, to);
+        rewrite_tuple(std::span<uint8_t>(f), p, to);
         auto g = f;
         g[p.l4_offset + 6] = g[p.l4_offset + 7] = 0;
         const uint32_t pseudo = ref_sum(&g[p.l3_offset + 12], 8) + kProtoUdp + p.l4_len;
@@ -188,7 +188,7 @@ TEST(Nat, TtlDecrementUpdatesChecksum) {
         FrameSpec s = random_spec(rng);
         auto f = build_ipv4(s);
         auto p = parse_frame(std::span<const uint8_t>(f)).pkt;
-        ASSERT_EQ(decrement_ipv4_ttl(std::span<uint8_t>(f), p), DropReason::None);
+        ASSERT_EQ(decrement_ttl<Inet4>(std::span<uint8_t>(f), p), DropReason::None);
         EXPECT_EQ(f[p.l3_offset + 8], s.ttl - 1);
         EXPECT_EQ(p.ttl, s.ttl - 1);
         ASSERT_EQ(get16(f, p.l3_offset + 10), scratch_ip_checksum(f, p)) << i;
@@ -199,7 +199,7 @@ TEST(Nat, TtlDecrementUpdatesChecksum) {
         auto f = build_ipv4(s);
         const auto before = f;
         auto p = parse_frame(std::span<const uint8_t>(f)).pkt;
-        EXPECT_EQ(decrement_ipv4_ttl(std::span<uint8_t>(f), p), DropReason::TtlExpired);
+        EXPECT_EQ(decrement_ttl<Inet4>(std::span<uint8_t>(f), p), DropReason::TtlExpired);
         EXPECT_EQ(f, before) << "an expiring packet must be left untouched";
     }
 }
@@ -224,7 +224,7 @@ TEST(Nat, IcmpErrorTranslationMatchesRecomputation) {
         const IcmpErrorRewrite to{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
                                   {static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
                                    static_cast<uint16_t>(rng()), static_cast<uint16_t>(rng())}};
-        rewrite_icmp_error_v4(std::span<uint8_t>(f), p, to);
+        rewrite_icmp_error(std::span<uint8_t>(f), p, to);
 
         const auto again = parse_frame(std::span<const uint8_t>(f), {.verify_ipv4_checksum = true});
         ASSERT_TRUE(again.ok()) << i << ": " << to_string(again.drop);
@@ -292,7 +292,7 @@ TEST(Nat, Ipv6RewriteMatchesRecomputation) {
         for (auto& b : to.dst_ip) b = static_cast<uint8_t>(rng());
         to.src_port = static_cast<uint16_t>(rng());
         to.dst_port = static_cast<uint16_t>(rng());
-        rewrite_ipv6_tuple(std::span<uint8_t>(f), p, to);
+        rewrite_tuple(std::span<uint8_t>(f), p, to);
         const auto q = parse_frame(std::span<const uint8_t>(f)).pkt;
         EXPECT_EQ(q.src_ip6, to.src_ip);
         EXPECT_EQ(q.dst_ip6, to.dst_ip);
@@ -307,10 +307,10 @@ TEST(Nat, Ipv6RewriteMatchesRecomputation) {
         ASSERT_EQ(get16(f, at), expect) << i;
         const uint8_t hop = f[21];
         if (hop > 1) {
-            ASSERT_EQ(decrement_ipv6_hop_limit(std::span<uint8_t>(f), p), DropReason::None);
+            ASSERT_EQ(decrement_ttl<Inet6>(std::span<uint8_t>(f), p), DropReason::None);
             EXPECT_EQ(f[21], hop - 1);
         } else {
-            EXPECT_EQ(decrement_ipv6_hop_limit(std::span<uint8_t>(f), p), DropReason::TtlExpired);
+            EXPECT_EQ(decrement_ttl<Inet6>(std::span<uint8_t>(f), p), DropReason::TtlExpired);
             EXPECT_EQ(f[21], hop);
         }
     }
@@ -337,9 +337,8 @@ TEST(Nat, FullNatRoundTripRestoresTheOriginalPacket) {
         auto f = original;
         auto p = parse_frame(std::span<const uint8_t>(f)).pkt;
         const Ipv4Tuple from{p.src_ip4, p.dst_ip4, p.src_port, p.dst_port};
-        rewrite_ipv4_tuple(std::span<uint8_t>(f), p,
-                           {raw32(0x0a000001), raw32(0x0af40001), raw16(1024), raw16(8080)});
-        rewrite_ipv4_tuple(std::span<uint8_t>(f), p, from);
+        rewrite_tuple(std::span<uint8_t>(f), p, Ipv4Tuple{raw32(0x0a000001), raw32(0x0af40001), raw16(1024), raw16(8080)});
+        rewrite_tuple(std::span<uint8_t>(f), p, from);
         ASSERT_EQ(f, original) << i;
     }
 }

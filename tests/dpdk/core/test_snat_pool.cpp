@@ -16,8 +16,8 @@ namespace {
 using test::raw16;
 using test::raw32;
 
-SnatPoolConfig config(uint16_t first, uint16_t last, uint16_t lcores, int addrs = 2) {
-    SnatPoolConfig c;
+SnatPool4::Config config(uint16_t first, uint16_t last, uint16_t lcores, int addrs = 2) {
+    SnatPool4::Config c;
     for (int i = 0; i < addrs; ++i) c.addrs.push_back(raw32(0x0a000001 + static_cast<uint32_t>(i)));
     c.port_first = first;
     c.port_last = last;
@@ -26,21 +26,21 @@ SnatPoolConfig config(uint16_t first, uint16_t last, uint16_t lcores, int addrs 
 }
 
 TEST(SnatPool, RejectsInvalidConfig) {
-    EXPECT_THROW(SnatPool(config(1024, 2048, 4, 0)), std::invalid_argument);
+    EXPECT_THROW(SnatPool4(config(1024, 2048, 4, 0)), std::invalid_argument);
     auto dup = config(1024, 2048, 4);
     dup.addrs.push_back(dup.addrs[0]);
     EXPECT_THROW(SnatPool{dup}, std::invalid_argument);
-    EXPECT_THROW(SnatPool(config(0, 100, 1)), std::invalid_argument);
-    EXPECT_THROW(SnatPool(config(2000, 1999, 1)), std::invalid_argument);
-    EXPECT_THROW(SnatPool(config(1024, 1027, 0)), std::invalid_argument);
-    EXPECT_THROW(SnatPool(config(1024, 1027, 5)), std::invalid_argument);
-    EXPECT_NO_THROW(SnatPool(config(1024, 1027, 4)));
-    EXPECT_NO_THROW(SnatPool(config(1, 65535, 1, 1)));
+    EXPECT_THROW(SnatPool4(config(0, 100, 1)), std::invalid_argument);
+    EXPECT_THROW(SnatPool4(config(2000, 1999, 1)), std::invalid_argument);
+    EXPECT_THROW(SnatPool4(config(1024, 1027, 0)), std::invalid_argument);
+    EXPECT_THROW(SnatPool4(config(1024, 1027, 5)), std::invalid_argument);
+    EXPECT_NO_THROW(SnatPool4(config(1024, 1027, 4)));
+    EXPECT_NO_THROW(SnatPool4(config(1, 65535, 1, 1)));
 }
 
 TEST(SnatPool, PartitionsCoverTheRangeExactlyOnce) {
     for (uint16_t lcores : {1, 2, 3, 7, 16}) {
-        SnatPool pool(config(1024, 65535, lcores));
+        SnatPool4 pool(config(1024, 65535, lcores));
         uint32_t total = 0;
         for (uint16_t l = 0; l < lcores; ++l) total += pool.capacity(l);
         EXPECT_EQ(total, 2u * (65535 - 1024 + 1)) << lcores;
@@ -53,7 +53,7 @@ TEST(SnatPool, PartitionsCoverTheRangeExactlyOnce) {
 
 TEST(SnatPool, AllocationStaysInTheLcorePartitionUntilExhausted) {
     const uint16_t lcores = 4;
-    SnatPool pool(config(2000, 2999, lcores, 3));
+    SnatPool4 pool(config(2000, 2999, lcores, 3));
     for (uint16_t l = 0; l < lcores; ++l) {
         std::set<std::pair<uint32_t, uint16_t>> seen;
         const uint32_t cap = pool.capacity(l);
@@ -81,7 +81,7 @@ TEST(SnatPool, AllocationStaysInTheLcorePartitionUntilExhausted) {
 }
 
 TEST(SnatPool, ConsecutiveAllocationsAlternateAddresses) {
-    SnatPool pool(config(1024, 65535, 2, 4));
+    SnatPool4 pool(config(1024, 65535, 2, 4));
     std::map<uint32_t, int> per_addr;
     for (int k = 0; k < 400; ++k) ++per_addr[pool.allocate(1)->addr];
     ASSERT_EQ(per_addr.size(), 4u);
@@ -89,7 +89,7 @@ TEST(SnatPool, ConsecutiveAllocationsAlternateAddresses) {
 }
 
 TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
-    SnatPool pool(config(1024, 1031, 2, 1));  // lcore 0: 1024 1026 1028 1030
+    SnatPool4 pool(config(1024, 1031, 2, 1));  // lcore 0: 1024 1026 1028 1030
     const auto a = *pool.allocate(0);
     const auto b = *pool.allocate(0);
     EXPECT_EQ(a.port, 1024);
