@@ -19,8 +19,6 @@ constexpr size_t kArpEthIpv4 = 28;
 
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
-constexpr uint8_t kIcmpv6EchoRequest = 128;
-constexpr uint8_t kIcmpv6EchoReply = 129;
 
 // Raw network-order copy (the representation flow keys use).
 uint32_t raw32(const uint8_t* p) noexcept {

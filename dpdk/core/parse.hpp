@@ -127,6 +127,8 @@ inline constexpr uint8_t kIcmpv6DestUnreachable = 1;
 inline constexpr uint8_t kIcmpv6PacketTooBig = 2;
 inline constexpr uint8_t kIcmpv6TimeExceeded = 3;
 inline constexpr uint8_t kIcmpv6ParameterProblem = 4;
+inline constexpr uint8_t kIcmpv6EchoRequest = 128;
+inline constexpr uint8_t kIcmpv6EchoReply = 129;
 
 struct ParseOptions {
     // Verify the IPv4 header checksum in software. Off by default: NICs with

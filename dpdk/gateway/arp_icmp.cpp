@@ -5,6 +5,10 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include <cstring>
+
+#include "dpdk/core/nd.hpp"
+
 namespace svcnat::dpdk {
 
 ArpVerdict handle_arp_impl(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable& neighbors,
@@ -22,7 +26,7 @@ ArpVerdict handle_arp_impl(rte_mbuf* m, const rte_ether_addr& port_mac, Neighbor
     const uint32_t sip = arp->arp_data.arp_sip;
     const uint32_t tip = arp->arp_data.arp_tip;
     // Both requests and replies tell us where the sender is (RFC 826 merge).
-    if (sip != 0) *learned = neighbors.learn(sip, arp->arp_data.arp_sha, now_tsc);
+    if (sip != 0) *learned = neighbors.learn(neighbor_addr(Ip4{sip}), arp->arp_data.arp_sha, now_tsc);
     if (op != RTE_ARP_OP_REQUEST) return ArpVerdict::Consumed;
     if (!owns(ctx, tip)) return ArpVerdict::Consumed;
 
@@ -62,6 +66,21 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const rte_ether_addr& src_mac, ui
     arp->arp_data.arp_sha = src_mac;
     arp->arp_data.arp_sip = src_ip_be;
     arp->arp_data.arp_tip = target_ip_be;
+    return m;
+}
+
+rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const rte_ether_addr& src_mac, const Ip6& src,
+                                      const Ip6& target) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) return nullptr;
+    auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kNdFrameLen));
+    if (data == nullptr) {
+        rte_pktmbuf_free(m);
+        return nullptr;
+    }
+    MacAddr mac;
+    std::memcpy(mac.data(), src_mac.addr_bytes, 6);
+    write_neighbor_solicitation({data, kNdFrameLen}, mac, src, target);
     return m;
 }
 

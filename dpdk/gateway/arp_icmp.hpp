@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "dpdk/core/inet.hpp"
 #include "neighbors.hpp"
 
 namespace svcnat::dpdk {
@@ -31,6 +32,11 @@ ArpVerdict handle_arp(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable
 // Writes an ARP request for target into a fresh mbuf; nullptr when the pool is empty.
 rte_mbuf* build_arp_request(rte_mempool* pool, const rte_ether_addr& src_mac, uint32_t src_ip_be,
                             uint32_t target_ip_be);
+
+// Writes a Neighbor Solicitation for target into a fresh mbuf (dpdk/core/nd.hpp
+// builds it); nullptr when the pool is empty.
+rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const rte_ether_addr& src_mac, const Ip6& src,
+                                      const Ip6& target);
 
 enum class IcmpVerdict : uint8_t { Reply, NotEcho, Malformed };
 

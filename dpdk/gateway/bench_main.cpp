@@ -233,7 +233,7 @@ struct Bench {
     void new_flows(double seconds) {
         syn_pass(seconds, nullptr, 0);
         Worker& w = worker();
-        FlowTable& table = w.flows();
+        FlowTable4& table = w.flows<Ip4>();
         for (uint32_t i = 0; i < table.capacity(); ++i) table.at(i).last_seen_ms = 0;
         for (uint32_t i = 0; i < 2 * table.capacity() / 64 + 2 && table.size() > 0; ++i) w.poll_once();
         std::printf("new_flows: warm-up pass done, %u flows left after expiry\n", table.size());

@@ -4,13 +4,14 @@
 
 namespace svcnat::dpdk {
 
-std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t max_flows, int socket) {
+template <typename Addr>
+std::unique_ptr<FlowTable<Addr>> FlowTable<Addr>::create(const std::string& name, uint32_t max_flows, int socket) {
     if (max_flows == 0) return nullptr;
     rte_hash_parameters p{};
     p.name = name.c_str();
     // Two keys per flow; rte_hash needs some slack to place keys in buckets.
     p.entries = max_flows * 2 + max_flows / 4;
-    p.key_len = sizeof(FlowKey4);
+    p.key_len = sizeof(Key);
     p.hash_func = rte_hash_crc;
     p.socket_id = socket;
     p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // no spurious "full" on bucket collisions
@@ -26,24 +27,28 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t m
     return s;
 }
 
-FlowTable::~FlowTable() { rte_hash_free(hash_); }
+template <typename Addr>
+FlowTable<Addr>::~FlowTable() { rte_hash_free(hash_); }
 
-void FlowTable::lookup_bulk(const FlowKey4* const* keys, uint32_t n, Index* out) const {
+template <typename Addr>
+void FlowTable<Addr>::lookup_bulk(const Key* const* keys, uint32_t n, Index* out) const {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
     uint64_t hits = 0;
-    rte_hash_lookup_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey4**>(keys)), n, &hits,
+    rte_hash_lookup_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const Key**>(keys)), n, &hits,
                               data);
     for (uint32_t i = 0; i < n; ++i)
         out[i] = (hits >> i) & 1 ? static_cast<Index>(reinterpret_cast<uintptr_t>(data[i])) : kNone;
 }
 
-FlowTable::Index FlowTable::lookup(const FlowKey4& key) const {
+template <typename Addr>
+typename FlowTable<Addr>::Index FlowTable<Addr>::lookup(const Key& key) const {
     void* data;
     if (rte_hash_lookup_data(hash_, &key, &data) < 0) return kNone;
     return static_cast<Index>(reinterpret_cast<uintptr_t>(data));
 }
 
-FlowTable::Index FlowTable::insert(const FlowEntry& e, const FlowRoute& route) {
+template <typename Addr>
+typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const FlowRoute& route) {
     if (free_.empty()) return kNone;
     const Index idx = free_.back();
     void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx));
@@ -62,7 +67,8 @@ FlowTable::Index FlowTable::insert(const FlowEntry& e, const FlowRoute& route) {
     return idx;
 }
 
-void FlowTable::erase(Index i) {
+template <typename Addr>
+void FlowTable<Addr>::erase(Index i) {
     if (!used_[i]) return;
     rte_hash_del_key(hash_, &slab_[i].client_side);
     rte_hash_del_key(hash_, &slab_[i].reply_side);
@@ -70,5 +76,8 @@ void FlowTable::erase(Index i) {
     free_.push_back(i);
     --size_;
 }
+
+template class FlowTable<Ip4>;
+template class FlowTable<Ip6>;
 
 }  // namespace svcnat::dpdk

@@ -34,8 +34,13 @@ struct FlowRoute {
     uint32_t backend_stat = 0;
 };
 
+// One class template for both families: FlowTable4 keys are 16 bytes,
+// FlowTable6 keys 40; each worker has one of each.
+template <typename Addr>
 class FlowTable {
 public:
+    using Entry = FlowEntryOf<Addr>;
+    using Key = FlowKey<Addr>;
     using Index = uint32_t;
     static constexpr Index kNone = UINT32_MAX;
 
@@ -46,14 +51,14 @@ public:
     FlowTable& operator=(const FlowTable&) = delete;
 
     // Looks up n keys at once (n <= RTE_HASH_LOOKUP_BULK_MAX); out[i] = index or kNone.
-    void lookup_bulk(const FlowKey4* const* keys, uint32_t n, Index* out) const;
-    Index lookup(const FlowKey4& key) const;
+    void lookup_bulk(const Key* const* keys, uint32_t n, Index* out) const;
+    Index lookup(const Key& key) const;
 
     // kNone when full or a key is taken (the caller counts FlowTableFull).
-    Index insert(const FlowEntry& e, const FlowRoute& route);
+    Index insert(const Entry& e, const FlowRoute& route);
     void erase(Index i);
 
-    FlowEntry& at(Index i) { return slab_[i]; }
+    Entry& at(Index i) { return slab_[i]; }
     const FlowRoute& route(Index i) const { return route_[i]; }
 
     // Erases expired flows among the next `budget` slots; calls
@@ -79,12 +84,17 @@ public:
 private:
     FlowTable() = default;
     rte_hash* hash_ = nullptr;
-    std::vector<FlowEntry> slab_;
+    std::vector<Entry> slab_;
     std::vector<uint8_t> used_;
     std::vector<FlowRoute> route_;
     std::vector<Index> free_;
     uint32_t size_ = 0;
     uint32_t cursor_ = 0;
 };
+
+using FlowTable4 = FlowTable<Ip4>;
+using FlowTable6 = FlowTable<Ip6>;
+extern template class FlowTable<Ip4>;
+extern template class FlowTable<Ip6>;
 
 }  // namespace svcnat::dpdk

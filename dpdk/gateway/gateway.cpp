@@ -13,6 +13,21 @@
 
 namespace svcnat::dpdk {
 
+namespace {
+
+NeighborAddr neighbor_addr_of(const IPAddr& ip) {
+    if (ip.is_v4()) {
+        Ip4 v;
+        std::memcpy(&v, ip.bytes.data(), 4);
+        return neighbor_addr(v);
+    }
+    Ip6 v;
+    std::memcpy(v.data(), ip.bytes.data(), 16);
+    return v;
+}
+
+}  // namespace
+
 Gateway::Gateway(const GatewayConfig& cfg) : cfg_(cfg) {}
 
 std::unique_ptr<Gateway> Gateway::create(const GatewayConfig& cfg, uint16_t workers) {
@@ -37,26 +52,38 @@ std::unique_ptr<Gateway> Gateway::create(const GatewayConfig& cfg, uint16_t work
     gw->neighbors_ = NeighborTable::create("svcnat_nb" + tag, 65536, static_cast<int>(rte_socket_id()));
     if (!gw->neighbors_) throw std::runtime_error("cannot create the neighbour table");
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
-        if (cfg.ports[i].next_hop)
-            gw->neighbors_->ensure(rte_cpu_to_be_32(cfg.ports[i].next_hop->v4_host_order()), static_cast<uint16_t>(i));
+        for (const auto* fam : {&cfg.ports[i].v4, &cfg.ports[i].v6})
+            if (*fam && (*fam)->next_hop)
+                gw->neighbors_->ensure(neighbor_addr_of((*fam)->next_hop.value()), static_cast<uint16_t>(i));
     }
     for (const StaticNeighbor& n : cfg.neighbors) {
         // A static neighbour lives on the port whose subnet holds it.
         uint16_t port = 0;
         for (size_t i = 0; i < cfg.ports.size(); ++i)
-            if (cfg.ports[i].subnet.contains(n.ip)) port = static_cast<uint16_t>(i);
+            if (cfg.ports[i].on_link(n.ip)) port = static_cast<uint16_t>(i);
         rte_ether_addr mac;
         std::memcpy(mac.addr_bytes, n.mac.data(), 6);
-        gw->neighbors_->set_static(rte_cpu_to_be_32(n.ip.v4_host_order()), port, mac);
+        gw->neighbors_->set_static(neighbor_addr_of(n.ip), port, mac);
     }
 
-    SnatPool4::Config sp;
+    SnatPool4::Config sp4;
+    SnatPool6::Config sp6;
     for (const IPAddr& a : cfg.snat_addresses) {
-        sp.addrs.push_back(rte_cpu_to_be_32(a.v4_host_order()));
-        gw->snat_be_.push_back(sp.addrs.back());
+        if (a.is_v4()) {
+            Ip4 v;
+            std::memcpy(&v, a.bytes.data(), 4);
+            sp4.addrs.push_back(v);
+        } else {
+            Ip6 v;
+            std::memcpy(v.data(), a.bytes.data(), 16);
+            sp6.addrs.push_back(v);
+        }
     }
-    sp.n_lcores = workers;
-    gw->snat_ = std::make_unique<SnatPool4>(sp);
+    sp4.n_lcores = sp6.n_lcores = workers;
+    gw->snat4_addrs_ = sp4.addrs;
+    gw->snat6_addrs_ = sp6.addrs;
+    if (!sp4.addrs.empty()) gw->snat4_ = std::make_unique<SnatPool4>(sp4);
+    if (!sp6.addrs.empty()) gw->snat6_ = std::make_unique<SnatPool6>(sp6);
 
     for (uint16_t w = 0; w < workers; ++w) {
         // Many producers (every other worker), one consumer (the owner).
@@ -131,14 +158,6 @@ bool Gateway::install(const ServiceState& state, std::string* error) {
     return true;
 }
 
-bool Gateway::owns(uint16_t port_index, uint32_t ip_be, const GatewaySnapshot* snap) const {
-    const PortConfig& pc = cfg_.ports[port_index];
-    if (ports_[port_index].ip_be == ip_be) return true;
-    if (pc.faces_backends() && is_snat_address(ip_be)) return true;
-    if (pc.faces_clients() && snap != nullptr && snap->is_vip(ip_be)) return true;
-    return false;
-}
-
 void Gateway::control_tick() {
     const uint64_t now = rte_get_tsc_cycles();
     const uint64_t hz = rte_get_tsc_hz();
@@ -146,7 +165,9 @@ void Gateway::control_tick() {
     auto due = neighbors_->due_requests(now, hz / 5, hz * cfg_.arp_refresh_s);
     for (const auto& req : due) {
         const PortRuntime& port = ports_[req.port];
-        rte_mbuf* m = build_arp_request(pool_, port.mac, port.ip_be, req.ip_be);
+        rte_mbuf* m = is_ipv4_mapped(req.addr)
+                          ? (port.has_ip4 ? build_arp_request(pool_, port.mac, port.ip4, ipv4_of(req.addr)) : nullptr)
+                          : (port.has_ip6 ? build_neighbor_solicitation(pool_, port.mac, port.ip6, req.addr) : nullptr);
         if (m == nullptr) continue;
         m->port = req.port;
         if (rte_ring_sp_enqueue(control_tx_, m) == 0)

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "control/model/resolved.hpp"
@@ -41,8 +42,9 @@ public:
     // Returns false with `error` set when the snapshot cannot be built.
     bool install(const ServiceState& state, std::string* error);
 
-    // Main lcore, every few milliseconds: ARP requests for unresolved and
-    // stale neighbours, expiry of packets held for ARP, rate sampling.
+    // Main lcore, every few milliseconds: ARP requests and Neighbor
+    // Solicitations for unresolved and stale neighbours, expiry of packets
+    // held for them, rate sampling.
     void control_tick();
 
     // Workers loop (Worker::run) until stop(); main.cpp launches them and
@@ -57,9 +59,14 @@ public:
     Worker& worker(uint16_t i) { return *workers_[i]; }
     rte_mempool* pool() const { return pool_; }
     NeighborTable& neighbors() { return *neighbors_; }
-    SnatPool4& snat() { return *snat_; }
+    // The SNAT pool of a family; nullptr when no snat-address of that
+    // family is configured (its new flows are dropped: no_snat_address).
+    template <typename Addr>
+    SnatPool<Addr>* snat() {
+        if constexpr (std::is_same_v<Addr, Ip4>) return snat4_.get(); else return snat6_.get();
+    }
     rte_ring* handoff_ring(uint16_t worker) const { return rings_[worker]; }
-    // Packets the main lcore wants sent (ARP requests), m->port = port
+    // Packets the main lcore wants sent (ARP requests, NS), m->port = port
     // index; worker 0 transmits them, so the main lcore needs no tx queue.
     rte_ring* control_tx_ring() const { return control_tx_; }
     rte_rcu_qsbr* rcu() const { return rcu_; }
@@ -70,10 +77,15 @@ public:
     TrafficTable& backend_traffic() { return *backend_traffic_; }
     StatIds& service_ids() { return service_ids_; }
     StatIds& backend_ids() { return backend_ids_; }
-    // Is ip_be one of the SNAT addresses? (few: a linear scan beats hashing)
-    bool is_snat_address(uint32_t ip_be) const {
-        for (uint32_t a : snat_be_)
-            if (a == ip_be) return true;
+    // Is ip one of the SNAT addresses? (few: a linear scan beats hashing)
+    bool is_snat_address(const Ip4& ip) const {
+        for (const Ip4& a : snat4_addrs_)
+            if (a == ip) return true;
+        return false;
+    }
+    bool is_snat_address(const Ip6& ip) const {
+        for (const Ip6& a : snat6_addrs_)
+            if (a == ip) return true;
         return false;
     }
     uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }
@@ -83,9 +95,16 @@ public:
     uint64_t arp_requests_sent() const { return arp_requests_.load(std::memory_order_relaxed); }
     uint64_t held_expired() const { return held_expired_.load(std::memory_order_relaxed); }
 
-    // Does this port answer ARP for ip_be? Its own address; SNAT addresses
-    // on backend-facing ports; VIPs on client-facing ports.
-    bool owns(uint16_t port_index, uint32_t ip_be, const GatewaySnapshot* snap) const;
+    // Does this port answer ARP / Neighbor Solicitations (and echo) for ip?
+    // Its own address; SNAT addresses on backend-facing ports; VIPs on
+    // client-facing ports.
+    template <typename Addr>
+    bool owns(uint16_t port_index, const Addr& ip, const GatewaySnapshot* snap) const {
+        const PortConfig& pc = cfg_.ports[port_index];
+        if (ports_[port_index].is_own(ip)) return true;
+        if (pc.faces_backends() && is_snat_address(ip)) return true;
+        return pc.faces_clients() && snap != nullptr && snap->is_vip(ip);
+    }
 
 private:
     Gateway(const GatewayConfig& cfg);
@@ -94,8 +113,10 @@ private:
     rte_mempool* pool_ = nullptr;
     std::vector<PortRuntime> ports_;
     std::unique_ptr<NeighborTable> neighbors_;
-    std::unique_ptr<SnatPool4> snat_;
-    std::vector<uint32_t> snat_be_;
+    std::unique_ptr<SnatPool4> snat4_;
+    std::unique_ptr<SnatPool6> snat6_;
+    std::vector<Ip4> snat4_addrs_;
+    std::vector<Ip6> snat6_addrs_;
     std::vector<rte_ring*> rings_;
     rte_ring* control_tx_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;

@@ -52,10 +52,9 @@ namespace {
 
 [[noreturn]] void fail(const std::string& msg) { throw GatewayConfigError(msg); }
 
-IPAddr parse_v4(std::string_view text, const std::string& what) {
+IPAddr parse_ip(std::string_view text, const std::string& what) {
     auto ip = IPAddr::parse(text);
     if (!ip) fail(what + ": invalid IP address: " + std::string(text));
-    if (!ip->is_v4()) fail(what + ": only IPv4 is supported by the gateway: " + std::string(text));
     return *ip;
 }
 
@@ -76,8 +75,8 @@ Int parse_uint(std::string_view text, const std::string& what, uint64_t max) {
 PortConfig parse_port_spec(std::string_view spec) {
     PortConfig p;
     const std::string where = "port '" + std::string(spec) + "'";
-    bool have_ip = false;
     std::set<std::string> seen;
+    std::vector<IPAddr> next_hops;
     size_t pos = 0;
     while (pos <= spec.size()) {
         size_t comma = spec.find(',', pos);
@@ -89,7 +88,13 @@ PortConfig parse_port_spec(std::string_view spec) {
         if (eq == std::string_view::npos) fail(where + ": expected key=value, got '" + std::string(item) + "'");
         std::string key(item.substr(0, eq));
         std::string_view val = item.substr(eq + 1);
-        if (!seen.insert(key).second) fail(where + ": " + key + " given twice");
+        // ip and next-hop once per family (a dual-stack port has both).
+        std::string seen_key = key;
+        if (key == "ip" || key == "next-hop") {
+            const auto probe = IPAddr::parse(val.substr(0, val.find('/')));
+            if (probe) seen_key += probe->is_v4() ? "4" : "6";
+        }
+        if (!seen.insert(seen_key).second) fail(where + ": " + key + " given twice");
         if (key == "name") {
             p.name = val;
         } else if (key == "device") {
@@ -101,17 +106,18 @@ PortConfig parse_port_spec(std::string_view spec) {
             else fail(where + ": role: expected client, backend or both, got '" + std::string(val) + "'");
         } else if (key == "ip") {
             auto c = CIDR::parse(val, false, true);
-            if (!c) fail(where + ": ip: expected address/prefix (e.g. 192.0.2.1/24), got '" + std::string(val) + "'");
+            if (!c)
+                fail(where + ": ip: expected address/prefix (e.g. 192.0.2.1/24 or 2001:db8::1/64), got '" +
+                     std::string(val) + "'");
             size_t slash = val.find('/');
-            p.ip = parse_v4(val.substr(0, slash), where + ": ip");
-            p.subnet = *c;
-            have_ip = true;
+            const IPAddr ip = parse_ip(val.substr(0, slash), where + ": ip");
+            (ip.is_v4() ? p.v4 : p.v6) = PortAddress{*c, ip, std::nullopt};
         } else if (key == "mac") {
             auto m = parse_mac(val);
             if (!m) fail(where + ": mac: invalid MAC address '" + std::string(val) + "'");
             p.mac = *m;
         } else if (key == "next-hop") {
-            p.next_hop = parse_v4(val, where + ": next-hop");
+            next_hops.push_back(parse_ip(val, where + ": next-hop"));
         } else if (key == "mtu") {
             p.mtu = parse_uint<uint16_t>(val, where + ": mtu", 9600);
             if (p.mtu < 576) fail(where + ": mtu: at least 576");
@@ -120,10 +126,15 @@ PortConfig parse_port_spec(std::string_view spec) {
         }
     }
     if (p.device.empty()) fail(where + ": device is required");
-    if (!have_ip) fail(where + ": ip is required");
+    if (!p.v4 && !p.v6) fail(where + ": ip is required");
     if (p.name.empty()) p.name = p.device;
-    if (p.next_hop && !p.subnet.contains(*p.next_hop))
-        fail(where + ": next-hop " + p.next_hop->str() + " is outside " + p.subnet.str());
+    for (const IPAddr& hop : next_hops) {
+        auto& fam = hop.is_v4() ? p.v4 : p.v6;
+        if (!fam) fail(where + ": next-hop " + hop.str() + " has no ip of its family on this port");
+        if (!fam->subnet.contains(hop))
+            fail(where + ": next-hop " + hop.str() + " is outside " + fam->subnet.str());
+        fam->next_hop = hop;
+    }
     return p;
 }
 
@@ -144,11 +155,12 @@ std::vector<size_t> GatewayConfig::backend_ports() const {
 std::optional<size_t> GatewayConfig::port_towards(const IPAddr& ip, bool backend_side) const {
     for (size_t i = 0; i < ports.size(); ++i) {
         bool side_ok = backend_side ? ports[i].faces_backends() : ports[i].faces_clients();
-        if (side_ok && ports[i].subnet.contains(ip)) return i;
+        if (side_ok && ports[i].on_link(ip)) return i;
     }
     for (size_t i = 0; i < ports.size(); ++i) {
         bool side_ok = backend_side ? ports[i].faces_backends() : ports[i].faces_clients();
-        if (side_ok && ports[i].next_hop) return i;
+        const PortAddress* a = ports[i].family_of(ip);
+        if (side_ok && a != nullptr && a->next_hop) return i;
     }
     return std::nullopt;
 }
@@ -167,7 +179,7 @@ void validate(const GatewayConfig& cfg) {
     for (const auto& a : cfg.snat_addresses) {
         if (!snat.insert(a).second) fail("snat-address: " + a.str() + " given twice");
         bool on_backend_port = false;
-        for (size_t i : cfg.backend_ports()) on_backend_port |= cfg.ports[i].subnet.contains(a);
+        for (size_t i : cfg.backend_ports()) on_backend_port |= cfg.ports[i].on_link(a);
         if (!on_backend_port)
             fail("snat-address: " + a.str() + " is in no backend-facing port's subnet (backends could not reply to it)");
     }
@@ -194,9 +206,9 @@ po::options_description gateway_options(GatewayConfig& c, RawGatewayOptions& raw
         ("node-name", po::value<std::string>(&c.settings.node_name), "this node's name (default: host name)")
         ("node-ip", po::value<std::vector<std::string>>(&raw.node_ips)->composing(), "this node's IP (repeatable)")
         ("port", po::value<std::vector<std::string>>(&raw.ports)->composing(),
-         "a port: device=DEV,role=client|backend|both,ip=A.B.C.D/N[,name=N][,mac=M][,next-hop=IP][,mtu=N] (repeatable)")
+         "a port: device=DEV,role=client|backend|both,ip=A.B.C.D/N and/or ip=X::Y/N[,next-hop=IP per family][,name=N][,mac=M][,mtu=N] (repeatable)")
         ("snat-address", po::value<std::vector<std::string>>(&raw.snat)->composing(),
-         "local address used as source towards backends (repeatable)")
+         "local address used as source towards backends, IPv4 or IPv6 (repeatable; one per family served at least)")
         ("neighbor", po::value<std::vector<std::string>>(&raw.neighbors)->composing(),
          "static neighbour IP,MAC (repeatable)")
         ("maglev-table-size", po::value<uint32_t>(&c.maglev_table_size)->default_value(c.maglev_table_size),
@@ -268,15 +280,15 @@ void convert_timeouts(const RawGatewayOptions& raw, FlowTimeouts& t) {
 
 void convert_addresses(const RawGatewayOptions& raw, GatewayConfig& c) {
     for (const auto& s : raw.ports) c.ports.push_back(parse_port_spec(s));
-    for (const auto& s : raw.snat) c.snat_addresses.push_back(parse_v4(s, "snat-address"));
+    for (const auto& s : raw.snat) c.snat_addresses.push_back(parse_ip(s, "snat-address"));
     for (const auto& s : raw.neighbors) {
         const size_t comma = s.find(',');
         if (comma == std::string::npos) fail("neighbor: expected IP,MAC, got '" + s + "'");
         auto mac = parse_mac(std::string_view(s).substr(comma + 1));
         if (!mac) fail("neighbor: invalid MAC in '" + s + "'");
-        c.neighbors.push_back({parse_v4(std::string_view(s).substr(0, comma), "neighbor"), *mac});
+        c.neighbors.push_back({parse_ip(std::string_view(s).substr(0, comma), "neighbor"), *mac});
     }
-    for (const auto& s : raw.node_ips) c.settings.node_ips.push_back(parse_v4(s, "node-ip"));
+    for (const auto& s : raw.node_ips) c.settings.node_ips.push_back(parse_ip(s, "node-ip"));
 }
 
 }  // namespace

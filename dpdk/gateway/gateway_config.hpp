@@ -28,18 +28,34 @@ std::string mac_str(const MacAddr& mac);
 enum class PortRole : uint8_t { Client, Backend, Both };
 std::string_view to_string(PortRole r);
 
+// A port's addressing in one family.
+struct PortAddress {
+    CIDR subnet;                     // the connected prefix (subnet.addr is the network)
+    IPAddr ip;                       // the port's own address in it
+    std::optional<IPAddr> next_hop;  // destinations of this family outside `subnet` go through it
+};
+
 struct PortConfig {
     std::string name;        // for logs and telemetry
     std::string device;      // DPDK device name: a PCI address or a vdev name ("net_af_packet0")
     PortRole role = PortRole::Both;
-    CIDR subnet;             // the port's own address and its connected prefix
-    IPAddr ip;               // the port's own address (subnet.addr is the network)
+    // IPv4 and IPv6 addressing; at least one. A dual-stack port has both.
+    std::optional<PortAddress> v4, v6;
     std::optional<MacAddr> mac;      // empty: the device's MAC
-    std::optional<IPAddr> next_hop;  // destinations outside `subnet` go through it
     uint16_t mtu = 1500;
 
     bool faces_clients() const { return role != PortRole::Backend; }
     bool faces_backends() const { return role != PortRole::Client; }
+    // The addressing of ip's family, or nullptr.
+    const PortAddress* family_of(const IPAddr& ip) const { return ip.is_v4() ? opt(v4) : opt(v6); }
+    // Is ip in this port's connected prefix of its family?
+    bool on_link(const IPAddr& ip) const {
+        const PortAddress* a = family_of(ip);
+        return a != nullptr && a->subnet.contains(ip);
+    }
+
+private:
+    static const PortAddress* opt(const std::optional<PortAddress>& a) { return a ? &*a : nullptr; }
 };
 
 // A neighbour whose MAC is configured rather than learned through ARP.
@@ -70,7 +86,7 @@ struct GatewayConfig {
     std::vector<size_t> client_ports() const;
     std::vector<size_t> backend_ports() const;
     // The port whose subnet holds `ip`, else the first port of the wanted
-    // side that has a next hop; nullopt when unreachable.
+    // side that has a next hop of ip's family; nullopt when unreachable.
     std::optional<size_t> port_towards(const IPAddr& ip, bool backend_side) const;
 };
 

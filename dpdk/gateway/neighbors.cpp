@@ -36,7 +36,7 @@ std::unique_ptr<NeighborTable> NeighborTable::create(const std::string& name, ui
     rte_hash_parameters params{};
     params.name = name.c_str();
     params.entries = capacity;
-    params.key_len = sizeof(uint32_t);
+    params.key_len = sizeof(NeighborAddr);
     params.hash_func = rte_jhash;
     params.socket_id = socket;
     // Lock-free readers, one writer (the main lcore): workers look neighbours
@@ -62,28 +62,28 @@ NeighborTable::~NeighborTable() {
     rte_hash_free(index_);
 }
 
-int32_t NeighborTable::slot_of(uint32_t ip_be) const {
+int32_t NeighborTable::slot_of(const NeighborAddr& addr) const {
     void* data = nullptr;
-    if (rte_hash_lookup_data(index_, &ip_be, &data) < 0) return -1;
+    if (rte_hash_lookup_data(index_, addr.data(), &data) < 0) return -1;
     return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
 }
 
-int32_t NeighborTable::ensure(uint32_t ip_be, uint16_t port) {
-    int32_t s = slot_of(ip_be);
+int32_t NeighborTable::ensure(const NeighborAddr& addr, uint16_t port) {
+    int32_t s = slot_of(addr);
     if (s >= 0) return s;
     uint32_t n = used_.load(std::memory_order_relaxed);
     if (n >= capacity_) return -1;
     Entry& e = entries_[n];
-    e.ip_be = ip_be;
+    e.addr = addr;
     e.port = port;
     // Publish the entry before the index points at it.
     used_.store(n + 1, std::memory_order_release);
-    if (rte_hash_add_key_data(index_, &ip_be, reinterpret_cast<void*>(static_cast<uintptr_t>(n))) < 0) return -1;
+    if (rte_hash_add_key_data(index_, addr.data(), reinterpret_cast<void*>(static_cast<uintptr_t>(n))) < 0) return -1;
     return static_cast<int32_t>(n);
 }
 
-void NeighborTable::set_static(uint32_t ip_be, uint16_t port, const rte_ether_addr& mac) {
-    int32_t s = ensure(ip_be, port);
+void NeighborTable::set_static(const NeighborAddr& addr, uint16_t port, const rte_ether_addr& mac) {
+    int32_t s = ensure(addr, port);
     if (s < 0) return;
     entries_[s].mac_state.store(pack(mac) | kValid | kStatic, std::memory_order_release);
 }
@@ -95,8 +95,8 @@ bool NeighborTable::resolved(int32_t slot, rte_ether_addr* mac) const {
     return true;
 }
 
-int32_t NeighborTable::learn(uint32_t ip_be, const rte_ether_addr& mac, uint64_t now_tsc) {
-    int32_t s = slot_of(ip_be);
+int32_t NeighborTable::learn(const NeighborAddr& addr, const rte_ether_addr& mac, uint64_t now_tsc) {
+    int32_t s = slot_of(addr);
     if (s < 0) return -1;
     Entry& e = entries_[s];
     uint64_t old = e.mac_state.load(std::memory_order_relaxed);
@@ -137,7 +137,7 @@ std::vector<NeighborTable::Request> NeighborTable::due_requests(uint64_t now, ui
         }
         if (due) {
             e.asked_tsc.store(now, std::memory_order_relaxed);
-            out.push_back({e.ip_be, e.port});
+            out.push_back({e.addr, e.port});
         }
     }
     return out;
@@ -167,7 +167,7 @@ std::vector<NeighborSnapshot> NeighborTable::snapshot(uint64_t now) const {
         const Entry& e = entries_[i];
         uint64_t v = e.mac_state.load(std::memory_order_relaxed);
         NeighborSnapshot s{};
-        s.ip_be = e.ip_be;
+        s.addr = e.addr;
         s.port = e.port;
         s.state = (v & kStatic) ? NeighborState::Static : (v & kValid) ? NeighborState::Reachable
                                                                         : NeighborState::Incomplete;

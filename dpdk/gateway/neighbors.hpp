@@ -1,4 +1,7 @@
-// The gateway's neighbour (ARP) table, shared by all lcores.
+// The gateway's neighbour table (ARP for IPv4, Neighbor Discovery for IPv6),
+// shared by all lcores. Both families share one index: an IPv4 neighbour is
+// keyed by its IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291), so the
+// held-packet, learning and refresh logic exists once.
 //
 // Only the main lcore adds entries (backends and next hops, when a snapshot is
 // installed or the configuration names them); workers read it on every
@@ -15,17 +18,37 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "dpdk/core/inet.hpp"
+
 namespace svcnat::dpdk {
+
+using NeighborAddr = Ip6;
+inline NeighborAddr neighbor_addr(const Ip4& ip_be) {
+    NeighborAddr a{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    std::memcpy(a.data() + 12, &ip_be, 4);
+    return a;
+}
+inline const NeighborAddr& neighbor_addr(const Ip6& ip) { return ip; }
+inline bool is_ipv4_mapped(const NeighborAddr& a) {
+    static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(a.data(), kPrefix, 12) == 0;
+}
+inline Ip4 ipv4_of(const NeighborAddr& a) {
+    Ip4 v;
+    std::memcpy(&v, a.data() + 12, 4);
+    return v;
+}
 
 enum class NeighborState : uint8_t { Incomplete, Reachable, Static };
 
 struct NeighborSnapshot {  // for telemetry
-    uint32_t ip_be;
+    NeighborAddr addr;
     uint16_t port;
     NeighborState state;
     rte_ether_addr mac;
@@ -42,20 +65,20 @@ public:
 
     // Main lcore only. Adds (or finds) the entry for ip reached through port.
     // Returns the slot, or -1 when the table is full.
-    int32_t ensure(uint32_t ip_be, uint16_t port);
-    void set_static(uint32_t ip_be, uint16_t port, const rte_ether_addr& mac);
+    int32_t ensure(const NeighborAddr& addr, uint16_t port);
+    void set_static(const NeighborAddr& addr, uint16_t port, const rte_ether_addr& mac);
 
     // Any lcore. -1 when unknown.
-    int32_t slot_of(uint32_t ip_be) const;
+    int32_t slot_of(const NeighborAddr& addr) const;
 
     // Any lcore: the port (index into the configured ports) it is reached on.
     uint16_t port_of(int32_t slot) const { return entries_[slot].port; }
     // Any lcore: the MAC when resolved.
     bool resolved(int32_t slot, rte_ether_addr* mac) const;
-    // Any lcore: learn from ARP (only for IPs already in the table: the
+    // Any lcore: learn from ARP or ND (only for IPs already in the table: the
     // gateway does not let arbitrary hosts fill its table). Returns the
     // slot, or -1 if ip is not a neighbour we care about.
-    int32_t learn(uint32_t ip_be, const rte_ether_addr& mac, uint64_t now_tsc);
+    int32_t learn(const NeighborAddr& addr, const rte_ether_addr& mac, uint64_t now_tsc);
 
     // Any lcore: park one packet until the neighbour resolves; returns the
     // packet it displaced (caller drops it), or nullptr.
@@ -63,11 +86,11 @@ public:
     // Any lcore: take the parked packet, if any.
     rte_mbuf* take_held(int32_t slot);
 
-    // Main lcore: entries that need an ARP request now (incomplete and not
+    // Main lcore: entries that need an ARP request or Neighbor Solicitation now (incomplete and not
     // asked within retry_tsc, or reachable but older than refresh_tsc).
     // Marks them as asked.
     struct Request {
-        uint32_t ip_be;
+        NeighborAddr addr;
         uint16_t port;
     };
     std::vector<Request> due_requests(uint64_t now_tsc, uint64_t retry_tsc, uint64_t refresh_tsc);
@@ -79,7 +102,7 @@ public:
 
 private:
     struct alignas(64) Entry {
-        uint32_t ip_be = 0;
+        NeighborAddr addr{};
         uint16_t port = 0;
         // bits 0..47 MAC, bit 48 valid, bit 49 static
         std::atomic<uint64_t> mac_state{0};

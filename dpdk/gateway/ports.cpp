@@ -20,7 +20,14 @@ std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers,
     for (const PortConfig& pc : cfg.ports) {
         PortRuntime rt;
         rt.name = pc.name;
-        rt.ip_be = rte_cpu_to_be_32(pc.ip.v4_host_order());
+        if (pc.v4) {
+            rt.has_ip4 = true;
+            std::memcpy(&rt.ip4, pc.v4->ip.bytes.data(), 4);
+        }
+        if (pc.v6) {
+            rt.has_ip6 = true;
+            std::memcpy(rt.ip6.data(), pc.v6->ip.bytes.data(), 16);
+        }
         int rc = rte_eth_dev_get_port_by_name(pc.device.c_str(), &rt.port_id);
         if (rc != 0)
             throw std::runtime_error("port " + pc.name + ": no DPDK device named '" + pc.device +

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk/core/inet.hpp"
 #include "gateway_config.hpp"
 
 namespace svcnat::dpdk {
@@ -18,7 +19,12 @@ struct PortRuntime {
     uint16_t port_id = 0;
     std::string name;
     rte_ether_addr mac{};
-    uint32_t ip_be = 0;
+    // The port's own addresses; 0 / all-zero when it has none of that family.
+    Ip4 ip4 = 0;
+    Ip6 ip6{};
+    bool has_ip4 = false, has_ip6 = false;
+    bool is_own(const Ip4& a) const { return has_ip4 && a == ip4; }
+    bool is_own(const Ip6& a) const { return has_ip6 && a == ip6; }
     uint16_t rx_queues = 0;
     uint16_t tx_queues = 0;      // one per worker (the main lcore sends through worker 0)
     bool rss = false;            // replies may land on any queue: steer in software

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dpdk/core/service_table.hpp"
@@ -21,8 +22,9 @@
 
 namespace svcnat::dpdk {
 
+template <typename Addr>
 struct ServiceExtras {
-    const ServiceBackends4* service = nullptr;
+    const ServiceBackends<Addr>* service = nullptr;
     uint32_t stat_id = 0;
     std::vector<int32_t> neighbor_slot;    // per backend; -1: no route
     std::vector<uint16_t> egress_port;     // per backend: index into the port list
@@ -44,24 +46,45 @@ public:
     GatewaySnapshot& operator=(const GatewaySnapshot&) = delete;
 
     // Fast path. nullptr when no service has this VIP:port/proto.
-    const ServiceExtras* find(const ServiceKey4& key) const noexcept {
+    template <typename Addr>
+    const ServiceExtras<Addr>* find(const ServiceKey<Addr>& key) const noexcept {
+        const Table<Addr>& t = table<Addr>();
         void* data;
-        if (rte_hash_lookup_data(vip_index_, &key, &data) < 0) return nullptr;
-        return &services_[reinterpret_cast<uintptr_t>(data)];
+        if (rte_hash_lookup_data(t.vip_index, &key, &data) < 0) return nullptr;
+        return &t.services[reinterpret_cast<uintptr_t>(data)];
     }
-    bool is_vip(uint32_t ip_be) const noexcept { return rte_hash_lookup(vip_addrs_, &ip_be) >= 0; }
+    bool is_vip(const Ip4& ip) const noexcept { return rte_hash_lookup(v4_.vip_addrs, &ip) >= 0; }
+    bool is_vip(const Ip6& ip) const noexcept { return rte_hash_lookup(v6_.vip_addrs, ip.data()) >= 0; }
 
     uint64_t generation() const { return generation_; }
     const ServiceSnapshot& core() const { return *core_; }
-    const std::vector<ServiceExtras>& services() const { return services_; }
+    template <typename Addr>
+    const std::vector<ServiceExtras<Addr>>& services() const { return table<Addr>().services; }
     size_t vip_count() const { return core_->vip_count(); }
 
 private:
+    template <typename Addr>
+    struct Table {
+        std::vector<ServiceExtras<Addr>> services;
+        rte_hash* vip_index = nullptr;  // ServiceKey -> index into services
+        rte_hash* vip_addrs = nullptr;  // the VIP addresses (ARP/ND and echo answers)
+    };
+    template <typename Addr>
+    const Table<Addr>& table() const noexcept {
+        if constexpr (std::is_same_v<Addr, Ip4>) return v4_; else return v6_;
+    }
+    template <typename Addr>
+    Table<Addr>& table() noexcept {
+        if constexpr (std::is_same_v<Addr, Ip4>) return v4_; else return v6_;
+    }
+    template <typename Addr>
+    bool build_family(const ServiceState& state, const GatewayConfig& cfg, NeighborTable& neighbors,
+                      StatIds& service_ids, StatIds& backend_ids, std::string* error);
+
     GatewaySnapshot() = default;
     std::shared_ptr<const ServiceSnapshot> core_;
-    std::vector<ServiceExtras> services_;
-    rte_hash* vip_index_ = nullptr;
-    rte_hash* vip_addrs_ = nullptr;
+    Table<Ip4> v4_;
+    Table<Ip6> v6_;
     uint64_t generation_ = 0;
 };
 

@@ -9,7 +9,7 @@ const char* to_string(AppDrop d) noexcept {
         case AppDrop::TxFull: return "tx_full";
         case AppDrop::HandoffFull: return "handoff_full";
         case AppDrop::NotForUs: return "not_for_us";
-        case AppDrop::Ipv6: return "ipv6_unsupported";
+        case AppDrop::NoSnatAddress: return "no_snat_address";
         case AppDrop::Count: break;
     }
     return "unknown";

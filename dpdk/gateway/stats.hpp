@@ -28,8 +28,8 @@ enum class AppDrop : uint8_t {
     NoRoute,             // no port towards the destination
     TxFull,              // device tx queue full
     HandoffFull,         // owner lcore's hand-off ring full
-    NotForUs,            // IPv4 to an address we neither own nor serve
-    Ipv6,                // IPv6 is not served yet
+    NotForUs,            // to an address we neither own nor serve
+    NoSnatAddress,       // a new flow of a family without a SNAT address
     Count
 };
 inline constexpr size_t kAppDropCount = static_cast<size_t>(AppDrop::Count);
@@ -39,6 +39,8 @@ struct alignas(64) LcoreStats {
     Counter rx_packets, tx_packets, rx_bytes;
     Counter arp_replies, arp_learned, icmp_echo_replies, icmp_errors_translated;
     Counter new_flows, expired_flows, active_flows;
+    Counter rx_ipv6, new_flows_ipv6, active_flows_ipv6;  // the IPv6 share of the above
+    Counter nd_advertisements, nd_learned;
     Counter handoff_out, handoff_in;
     Counter to_backend, to_client;
     Counter snat_exhausted;

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <mutex>
 
 #include "gateway.hpp"
@@ -33,6 +35,11 @@ void add_lcore_counters(rte_tel_data* d, const LcoreStats& s) {
     rte_tel_data_add_dict_u64(d, "handoff_out", s.handoff_out.get());
     rte_tel_data_add_dict_u64(d, "handoff_in", s.handoff_in.get());
     rte_tel_data_add_dict_u64(d, "snat_exhausted", s.snat_exhausted.get());
+    rte_tel_data_add_dict_u64(d, "rx_ipv6", s.rx_ipv6.get());
+    rte_tel_data_add_dict_u64(d, "new_flows_ipv6", s.new_flows_ipv6.get());
+    rte_tel_data_add_dict_u64(d, "active_flows_ipv6", s.active_flows_ipv6.get());
+    rte_tel_data_add_dict_u64(d, "nd_advertisements", s.nd_advertisements.get());
+    rte_tel_data_add_dict_u64(d, "nd_learned", s.nd_learned.get());
     rte_tel_data_add_dict_u64(d, "held_for_arp", s.held_packets.get());
     rte_tel_data_add_dict_u64(d, "released_after_arp", s.released_held.get());
 }
@@ -74,6 +81,9 @@ int cmd_stats(const char*, const char*, rte_tel_data* d) {
         add(sum.handoff_out, s.handoff_out); add(sum.handoff_in, s.handoff_in);
         add(sum.snat_exhausted, s.snat_exhausted); add(sum.held_packets, s.held_packets);
         add(sum.released_held, s.released_held);
+        add(sum.rx_ipv6, s.rx_ipv6); add(sum.new_flows_ipv6, s.new_flows_ipv6);
+        add(sum.active_flows_ipv6, s.active_flows_ipv6);
+        add(sum.nd_advertisements, s.nd_advertisements); add(sum.nd_learned, s.nd_learned);
     }
     rte_tel_data_start_dict(d);
     rte_tel_data_add_dict_u64(d, "lcores", gw->worker_count());
@@ -101,9 +111,15 @@ int cmd_lcore(const char*, const char* params, rte_tel_data* d) {
     rte_tel_data_start_dict(d);
     add_lcore_counters(d, gw->stats(static_cast<uint16_t>(w)));
     add_drops(d, *gw, static_cast<int>(w));
-    uint64_t snat_free = gw->snat().available(static_cast<uint16_t>(w));
-    rte_tel_data_add_dict_u64(d, "snat_ports_free", snat_free);
-    rte_tel_data_add_dict_u64(d, "snat_ports_total", gw->snat().capacity(static_cast<uint16_t>(w)));
+    const auto lcore = static_cast<uint16_t>(w);
+    if (const auto* pool = gw->snat<Ip4>()) {
+        rte_tel_data_add_dict_u64(d, "snat_ports_free", pool->available(lcore));
+        rte_tel_data_add_dict_u64(d, "snat_ports_total", pool->capacity(lcore));
+    }
+    if (const auto* pool = gw->snat<Ip6>()) {
+        rte_tel_data_add_dict_u64(d, "snat_ports_free_ipv6", pool->available(lcore));
+        rte_tel_data_add_dict_u64(d, "snat_ports_total_ipv6", pool->capacity(lcore));
+    }
     return 0;
 }
 
@@ -154,9 +170,19 @@ int cmd_neighbors(const char*, const char*, rte_tel_data* d) {
     unsigned added = 0;
     for (const NeighborSnapshot& n : gw->neighbors().snapshot(rte_get_tsc_cycles())) {
         if (++added >= RTE_TEL_MAX_DICT_ENTRIES) break;
-        const uint8_t* ip = reinterpret_cast<const uint8_t*>(&n.ip_be);
-        char key[32], mac[32];
-        snprintf(key, sizeof key, "%u_%u_%u_%u", ip[0], ip[1], ip[2], ip[3]);
+        // Telemetry dict keys allow letters, digits and '_' only: dots and
+        // colons become '_'.
+        IPAddr ip;
+        if (is_ipv4_mapped(n.addr)) {
+            std::memcpy(ip.bytes.data(), n.addr.data() + 12, 4);
+        } else {
+            ip.family = IPFamily::IPv6;
+            std::memcpy(ip.bytes.data(), n.addr.data(), 16);
+        }
+        std::string key = ip.str();
+        for (char& ch : key)
+            if (ch == '.' || ch == ':') ch = '_';
+        char mac[32];
         rte_ether_format_addr(mac, sizeof mac, &n.mac);
         rte_tel_data* e = rte_tel_data_alloc();
         if (e == nullptr) return -1;
@@ -167,7 +193,7 @@ int cmd_neighbors(const char*, const char*, rte_tel_data* d) {
         rte_tel_data_add_dict_string(e, "mac", mac);
         rte_tel_data_add_dict_string(e, "port", gw->ports()[n.port].name.c_str());
         rte_tel_data_add_dict_u64(e, "age_ms", n.age_ms);
-        rte_tel_data_add_dict_container(d, key, e, 0);
+        rte_tel_data_add_dict_container(d, key.c_str(), e, 0);
     }
     return 0;
 }

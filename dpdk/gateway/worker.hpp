@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "dpdk/core/parse.hpp"
@@ -45,26 +46,43 @@ public:
     void flush();
 
     uint16_t index() const { return index_; }
-    const FlowTable& flows() const { return *flows_; }
-    FlowTable& flows() { return *flows_; }
+    // The flow table of a family (FlowTable4 / FlowTable6).
+    template <typename Addr>
+    FlowTable<Addr>& flows() {
+        if constexpr (std::is_same_v<Addr, Ip4>) return *flows4_; else return *flows6_;
+    }
 
 private:
-    void handle_nat(rte_mbuf** pkts, ParseResult* parsed, uint16_t n, uint16_t in_port,
+    // The NAT path, one template for both families (F = Inet4 / Inet6);
+    // `which` lists the packets of family F in pkts/parsed.
+    template <typename F>
+    void handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* which, uint16_t n, uint16_t in_port,
                     const GatewaySnapshot* snap);
-    bool handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
-    void forward_to_backend(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx);
-    void forward_to_client(rte_mbuf* m, ParsedPacket& p, FlowTable::Index idx);
-    void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
+    template <typename F>
     void new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
+    template <typename F>
+    void forward_to_backend(rte_mbuf* m, ParsedPacket& p, uint32_t idx);
+    template <typename F>
+    void forward_to_client(rte_mbuf* m, ParsedPacket& p, uint32_t idx);
+    template <typename F>
+    void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
+    template <typename F>
+    void expire(uint32_t budget);
+    // Hands a packet whose flow lives in another lcore's table over to it.
+    void hand_off(rte_mbuf* m, uint16_t owner, uint16_t in_port);
+    // ARP, Neighbor Discovery and echo. Returns false when the caller should free m.
+    bool handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
+    bool handle_arp_frame(rte_mbuf* m, uint16_t in_port, const GatewaySnapshot* snap);
+    bool handle_nd(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
     void send(uint16_t port, rte_mbuf* m);
     void drop(rte_mbuf* m);
     void release_held(int32_t slot);
-    void expire(uint32_t budget);
 
     Gateway& gw_;
     uint16_t index_;
     LcoreStats& stats_;
-    std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<FlowTable4> flows4_;
+    std::unique_ptr<FlowTable6> flows6_;
     std::vector<rte_eth_dev_tx_buffer*> tx_;  // per port, on tx queue index_
     std::vector<uint64_t> tx_dropped_;        // rte_eth_tx_buffer error callback counters
     uint64_t now_ms_ = 0;

@@ -58,9 +58,9 @@ struct FlowTableTest : ::testing::Test {
         if (!test::EalEnvironment::ok()) GTEST_SKIP() << "EAL could not start (no DPDK memory?)";
     }
     // rte_hash names are global to the process.
-    static std::unique_ptr<FlowTable> table(uint32_t capacity) {
+    static std::unique_ptr<FlowTable4> table(uint32_t capacity) {
         static std::atomic<int> seq{0};
-        auto t = FlowTable::create("svcnat_ft_" + std::to_string(seq++), capacity, SOCKET_ID_ANY);
+        auto t = FlowTable4::create("svcnat_ft_" + std::to_string(seq++), capacity, SOCKET_ID_ANY);
         EXPECT_NE(t, nullptr);
         return t;
     }
@@ -72,22 +72,22 @@ TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
     FlowRoute route;
     route.backend_port = 1;
     const auto i = t->insert(e, route);
-    ASSERT_NE(i, FlowTable::kNone);
+    ASSERT_NE(i, FlowTable4::kNone);
     EXPECT_EQ(t->lookup(e.client_side), i);
     EXPECT_EQ(t->lookup(e.reply_side), i);
     EXPECT_EQ(t->at(i).client_side, e.client_side) << "the caller tells the direction by the key";
     EXPECT_EQ(t->route(i).backend_port, 1);
-    EXPECT_EQ(t->lookup(reversed(e.client_side)), FlowTable::kNone);
+    EXPECT_EQ(t->lookup(reversed(e.client_side)), FlowTable4::kNone);
     const FlowKey4 other = client_key(7);
     const FlowKey4* keys[3] = {&e.client_side, &e.reply_side, &other};
-    FlowTable::Index found[3];
+    FlowTable4::Index found[3];
     t->lookup_bulk(keys, 3, found);
     EXPECT_EQ(found[0], i);
     EXPECT_EQ(found[1], i);
-    EXPECT_EQ(found[2], FlowTable::kNone);
+    EXPECT_EQ(found[2], FlowTable4::kNone);
     t->erase(i);
-    EXPECT_EQ(t->lookup(e.client_side), FlowTable::kNone);
-    EXPECT_EQ(t->lookup(e.reply_side), FlowTable::kNone);
+    EXPECT_EQ(t->lookup(e.client_side), FlowTable4::kNone);
+    EXPECT_EQ(t->lookup(e.reply_side), FlowTable4::kNone);
     EXPECT_EQ(t->size(), 0u);
     t->erase(i);  // idempotent
     EXPECT_EQ(t->size(), 0u);
@@ -95,19 +95,19 @@ TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
 
 TEST_F(FlowTableTest, FullTableRefusesInsertAndTakesAgainAfterErase) {
     auto t = table(4);
-    FlowTable::Index last = FlowTable::kNone;
-    for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(last = t->insert(entry(i, 0), {}), FlowTable::kNone);
-    EXPECT_EQ(t->insert(entry(99, 0), {}), FlowTable::kNone);
-    EXPECT_EQ(t->lookup(entry(99, 0).client_side), FlowTable::kNone) << "a refused flow leaves no key behind";
+    FlowTable4::Index last = FlowTable4::kNone;
+    for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(last = t->insert(entry(i, 0), {}), FlowTable4::kNone);
+    EXPECT_EQ(t->insert(entry(99, 0), {}), FlowTable4::kNone);
+    EXPECT_EQ(t->lookup(entry(99, 0).client_side), FlowTable4::kNone) << "a refused flow leaves no key behind";
     t->erase(last);
-    EXPECT_NE(t->insert(entry(99, 0), {}), FlowTable::kNone);
-    EXPECT_EQ(FlowTable::create("svcnat_ft_zero", 0, SOCKET_ID_ANY), nullptr);
+    EXPECT_NE(t->insert(entry(99, 0), {}), FlowTable4::kNone);
+    EXPECT_EQ(FlowTable4::create("svcnat_ft_zero", 0, SOCKET_ID_ANY), nullptr);
 }
 
 TEST_F(FlowTableTest, ExpirySweepIsBoundedPerCall) {
     const uint32_t cap = 10000, budget = 256;
     auto t = table(cap);
-    for (uint32_t i = 0; i < cap; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable::kNone);
+    for (uint32_t i = 0; i < cap; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable4::kNone);
     const FlowTimeouts to;
     const uint64_t later = 31'000;  // all in SynSent: expired
     uint32_t calls = 0;
@@ -127,10 +127,10 @@ TEST_F(FlowTableTest, ExpirySweepIsBoundedPerCall) {
 TEST_F(FlowTableTest, ExpiryHonoursPerStateTimeouts) {
     auto t = table(100);
     const FlowTimeouts to;
-    std::vector<FlowTable::Index> established, syn;
+    std::vector<FlowTable4::Index> established, syn;
     for (uint32_t i = 0; i < 100; ++i) {
         const auto idx = t->insert(entry(i, 0), {});
-        ASSERT_NE(idx, FlowTable::kNone);
+        ASSERT_NE(idx, FlowTable4::kNone);
         if (i % 2) {
             t->at(idx).on_packet(B, kTcpSyn | kTcpAck, 60, 0);
             t->at(idx).on_packet(C, kTcpAck, 52, 0);
@@ -156,13 +156,13 @@ TEST_F(FlowTableTest, IdleFlowRemovedWithinTheSweepBound) {
     const uint32_t cap = 1000, budget = 50;
     auto t = table(cap);
     const FlowTimeouts to;
-    for (uint32_t i = 0; i < 500; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable::kNone);
+    for (uint32_t i = 0; i < 500; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable4::kNone);
     for (int k = 0; k < 7; ++k) t->expire_some(1000, to, budget, ignore);  // move the cursor, nothing expires
-    ASSERT_NE(t->lookup(client_key(123)), FlowTable::kNone);
+    ASSERT_NE(t->lookup(client_key(123)), FlowTable4::kNone);
     for (uint32_t i = 0; i < 500; ++i)
         if (i != 123) t->at(t->lookup(client_key(i))).last_seen_ms = 10'000'000;  // keep alive
     uint32_t calls = 0;
-    while (t->lookup(client_key(123)) != FlowTable::kNone && calls < 1000) {
+    while (t->lookup(client_key(123)) != FlowTable4::kNone && calls < 1000) {
         t->expire_some(31'000, to, budget, ignore);
         ++calls;
     }
@@ -186,14 +186,14 @@ TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
     auto table = this->table(16);
     const FlowEntry e = make_flow_entry(flow_key4_of(p), raw32(0x0af40007), raw16(8080), raw32(0x0a000001),
                                         raw16(2049), 0, 0);
-    ASSERT_NE(table->insert(e, {}), FlowTable::kNone);
+    ASSERT_NE(table->insert(e, {}), FlowTable4::kNone);
     rewrite_tuple(std::span<uint8_t>(fwd), p, e.to_backend());
 
     auto err = test::build_icmp_error(0x0a0000fe, 0x0a000001, 3, 4, fwd, 28, 1400);
     auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
     ASSERT_TRUE(ep.icmp_quotes_packet);
     const auto idx = table->lookup(icmp_quoted_flow_key4(ep));
-    ASSERT_NE(idx, FlowTable::kNone);
+    ASSERT_NE(idx, FlowTable4::kNone);
     EXPECT_EQ(table->at(idx).reply_side, icmp_quoted_flow_key4(ep)) << "the quote leads to the flow's reply-side key";
     rewrite_icmp_error(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_client());
 
@@ -214,7 +214,7 @@ TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     const FlowEntry e = make_flow_entry(flow_key4_of(cp), raw32(0x0af40007), raw16(53), raw32(0x0a000001),
                                         raw16(3000), 0, 0);
     auto table = this->table(16);
-    ASSERT_NE(table->insert(e, {}), FlowTable::kNone);
+    ASSERT_NE(table->insert(e, {}), FlowTable4::kNone);
     // The backend's reply, as the backend sent it, and after NAT to the client.
     test::FrameSpec r;
     r.proto = kProtoUdp;
@@ -231,7 +231,7 @@ TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     auto err = test::build_icmp_error(c.src, c.dst, 3, 3, to_client, 28);
     auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
     const auto idx = table->lookup(icmp_quoted_flow_key4(ep));
-    ASSERT_NE(idx, FlowTable::kNone);
+    ASSERT_NE(idx, FlowTable4::kNone);
     EXPECT_EQ(table->at(idx).client_side, icmp_quoted_flow_key4(ep));
     rewrite_icmp_error(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_backend());
     const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
@@ -250,7 +250,7 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
     SnatPool4 pool(config(10000, 10999, lcores, 2));
     auto table = this->table(4096);
     std::mt19937 rng(8);
-    std::vector<FlowTable::Index> live;
+    std::vector<FlowTable4::Index> live;
     uint64_t inserted = 0, exhausted = 0;
     for (uint32_t step = 0; step < 200000; ++step) {
         if (!live.empty() && (rng() % 3 == 0 || table->size() == table->capacity())) {
@@ -275,9 +275,9 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
         const FlowEntry e = make_flow_entry(ck, raw32(0x0af40001 + static_cast<uint32_t>(rng() % 5)),
                                             raw16(8080), lease->addr, raw16(lease->port), lcore, step);
         ASSERT_EQ(owner_lcore(e.reply_side, lcores), lcore);
-        ASSERT_EQ(table->lookup(e.reply_side), FlowTable::kNone) << "reply tuple collision at step " << step;
+        ASSERT_EQ(table->lookup(e.reply_side), FlowTable4::kNone) << "reply tuple collision at step " << step;
         const auto idx = table->insert(e, {});
-        ASSERT_NE(idx, FlowTable::kNone);
+        ASSERT_NE(idx, FlowTable4::kNone);
         live.push_back(idx);
         ++inserted;
     }

@@ -49,9 +49,11 @@ TEST(GatewayConfig, ParsesATwoArmIniFile) {
     EXPECT_EQ(c.ports[0].name, "uplink");
     EXPECT_EQ(c.ports[0].device, "0000:01:00.0");
     EXPECT_EQ(c.ports[0].role, PortRole::Client);
-    EXPECT_EQ(c.ports[0].ip.str(), "192.0.2.1");
-    EXPECT_EQ(c.ports[0].subnet.str(), "192.0.2.0/24");
-    EXPECT_EQ(c.ports[0].next_hop->str(), "192.0.2.254");
+    ASSERT_TRUE(c.ports[0].v4);
+    EXPECT_FALSE(c.ports[0].v6);
+    EXPECT_EQ(c.ports[0].v4->ip.str(), "192.0.2.1");
+    EXPECT_EQ(c.ports[0].v4->subnet.str(), "192.0.2.0/24");
+    EXPECT_EQ(c.ports[0].v4->next_hop->str(), "192.0.2.254");
     EXPECT_EQ(mac_str(*c.ports[1].mac), "02:00:00:00:00:09");
     EXPECT_EQ(c.snat_addresses.size(), 2u);
     ASSERT_EQ(c.neighbors.size(), 1u);
@@ -108,7 +110,7 @@ TEST(GatewayConfig, ErrorsNameTheCulprit) {
     expect_error(base, "snat-address");
     expect_error(with({"--snat-address", "172.16.0.1"}), "no backend-facing port");
     expect_error(with({"--snat-address", "10.0.0.1", "--maglev-table-size", "1000"}), "not prime");
-    expect_error(with({"--snat-address", "fd00::1"}), "only IPv4");
+    expect_error(with({"--snat-address", "fd00::1"}), "no backend-facing port");
     expect_error(with({"--snat-address", "10.0.0.1", "--neighbor", "10.0.0.9"}), "IP,MAC");
     expect_error(with({"--snat-address", "10.0.0.1", "--port", "device=d2,ip=10.2.0.1/24,colour=red"}), "unknown key 'colour'");
     expect_error(with({"--snat-address", "10.0.0.1", "--port", "device=d0,ip=10.2.0.1/24"}), "used twice");
@@ -118,6 +120,29 @@ TEST(GatewayConfig, ErrorsNameTheCulprit) {
     expect_error({"--port", "device=x,ip=1.2.3.4/24,next-hop=5.6.7.8"}, "outside");
     expect_error({"--bogus"}, "bogus");
     expect_error({"--config", "/nonexistent/gw.ini"}, "cannot open");
+}
+
+TEST(GatewayConfig, DualStackPorts) {
+    auto r = parse({"--manifests", "m",
+                    "--port", "name=up,device=d0,role=client,ip=192.0.2.1/24,ip=2001:db8:1::1/64,"
+                              "next-hop=192.0.2.254,next-hop=2001:db8:1::fe",
+                    "--port", "name=pods,device=d1,role=backend,ip=2001:db8:2::1/64",
+                    "--snat-address", "2001:db8:2::100", "--neighbor", "2001:db8:2::7,02:00:00:00:00:07"});
+    const GatewayConfig& c = r.config;
+    ASSERT_TRUE(c.ports[0].v4 && c.ports[0].v6);
+    EXPECT_EQ(c.ports[0].v6->ip.str(), "2001:db8:1::1");
+    EXPECT_EQ(c.ports[0].v6->subnet.str(), "2001:db8:1::/64");
+    EXPECT_EQ(c.ports[0].v6->next_hop->str(), "2001:db8:1::fe");
+    EXPECT_EQ(c.ports[0].v4->next_hop->str(), "192.0.2.254");
+    EXPECT_FALSE(c.ports[1].v4);
+    EXPECT_EQ(c.port_towards(*IPAddr::parse("2001:db8:2::9"), true), 1u);
+    EXPECT_EQ(c.port_towards(*IPAddr::parse("2001:db8:77::9"), false), 0u) << "via the IPv6 next hop";
+    EXPECT_EQ(c.port_towards(*IPAddr::parse("10.9.9.9"), true), std::nullopt) << "no IPv4 on the backend side";
+    EXPECT_EQ(c.neighbors[0].ip.str(), "2001:db8:2::7");
+
+    expect_error({"--port", "device=x,ip=2001:db8::1/64,ip=2001:db8:5::1/64"}, "ip given twice");
+    expect_error({"--port", "device=x,ip=10.0.0.1/24,next-hop=2001:db8::1"}, "no ip of its family");
+    expect_error({"--port", "device=x,ip=2001:db8::1/64,next-hop=2001:db9::1"}, "outside");
 }
 
 TEST(GatewayConfig, MacParsing) {

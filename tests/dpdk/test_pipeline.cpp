@@ -487,18 +487,18 @@ TEST_F(PipelineTest, UnresolvedBackendIsAskedForAndTheHeldPacketFollows) {
 
 TEST_F(PipelineTest, IdleFlowsExpireAndReturnTheirSnatPort) {
     start(1);
-    const uint32_t free_before = gw_->snat().available(0);
+    const uint32_t free_before = gw_->snat<Ip4>()->available(0);
     inject(*client_, 0, build_l4(syn(47000, IPPROTO_UDP)));
     poll_all();
     ASSERT_EQ(backend_->take().size(), 1u);
-    EXPECT_EQ(gw_->snat().available(0), free_before - 1);
-    EXPECT_EQ(gw_->worker(0).flows().size(), 1u);
+    EXPECT_EQ(gw_->snat<Ip4>()->available(0), free_before - 1);
+    EXPECT_EQ(gw_->worker(0).flows<Ip4>().size(), 1u);
     // Age the flow past the UDP timeout by rewinding its last_seen.
-    FlowTable& fs = gw_->worker(0).flows();
+    FlowTable4& fs = gw_->worker(0).flows<Ip4>();
     for (uint32_t i = 0; i < fs.capacity(); ++i) fs.at(i).last_seen_ms = 0;
     for (int i = 0; i < 200; ++i) gw_->worker(0).poll_once();  // sweep the whole table
-    EXPECT_EQ(gw_->worker(0).flows().size(), 0u);
-    EXPECT_EQ(gw_->snat().available(0), free_before);
+    EXPECT_EQ(gw_->worker(0).flows<Ip4>().size(), 0u);
+    EXPECT_EQ(gw_->snat<Ip4>()->available(0), free_before);
     EXPECT_EQ(gw_->stats(0).expired_flows.get(), 1u);
 }
 
