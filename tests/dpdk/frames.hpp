@@ -13,6 +13,10 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -164,6 +168,133 @@ struct Seen {
         std::memset(field, 0, 2);
         return rte_ipv4_udptcp_cksum(cip, l4) == sent;
     }
+
+    // IPv6 (no extension headers: what the gateway sends).
+    const rte_ipv6_hdr* ip6() const { return reinterpret_cast<const rte_ipv6_hdr*>(eth() + 1); }
+    const uint8_t* l4_6() const { return reinterpret_cast<const uint8_t*>(ip6() + 1); }
+    const rte_tcp_hdr* tcp6() const { return reinterpret_cast<const rte_tcp_hdr*>(l4_6()); }
+    // The upper-layer checksum (TCP, UDP or ICMPv6: the pseudo-header is the
+    // same) recomputed from scratch over a copy with DPDK's helper.
+    bool l4_checksum_ok6() const {
+        std::vector<uint8_t> copy = bytes;
+        auto* cip = reinterpret_cast<rte_ipv6_hdr*>(copy.data() + sizeof(rte_ether_hdr));
+        uint8_t* l4 = reinterpret_cast<uint8_t*>(cip + 1);
+        uint8_t* field = l4 + (cip->proto == IPPROTO_TCP ? 16 : cip->proto == IPPROTO_UDP ? 6 : 2);
+        uint16_t sent;
+        std::memcpy(&sent, field, 2);
+        std::memset(field, 0, 2);
+        uint16_t c = rte_ipv6_udptcp_cksum(cip, l4);
+        return c == sent;
+    }
 };
+
+using Ip6Bytes = std::array<uint8_t, 16>;
+inline Ip6Bytes ip6(const char* text) {
+    Ip6Bytes a{};
+    inet_pton(AF_INET6, text, a.data());
+    return a;
+}
+
+// Ethernet + IPv6 + TCP/UDP, or + ICMPv6 with `icmp` as its whole body
+// (type, code, checksum placeholder, rest); checksums by DPDK's helper.
+struct L6Spec {
+    uint8_t proto = IPPROTO_TCP;
+    Ip6Bytes src_ip{}, dst_ip{};
+    uint16_t src_port = 0, dst_port = 0;
+    uint8_t tcp_flags = RTE_TCP_SYN_FLAG;
+    uint8_t hop_limit = 64;
+    std::string payload;
+    std::vector<uint8_t> icmp;
+    rte_ether_addr src_mac = mac(0xc1), dst_mac = mac(0x01);
+};
+
+inline std::vector<uint8_t> build_l6(const L6Spec& s) {
+    size_t l4_len = s.proto == IPPROTO_TCP   ? sizeof(rte_tcp_hdr) + s.payload.size()
+                    : s.proto == IPPROTO_UDP ? sizeof(rte_udp_hdr) + s.payload.size()
+                                             : s.icmp.size();
+    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv6_hdr) + l4_len);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
+    eth->dst_addr = s.dst_mac;
+    eth->src_addr = s.src_mac;
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
+    ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
+    ip->proto = s.proto;
+    ip->hop_limits = s.hop_limit;
+    std::memcpy(ip->src_addr, s.src_ip.data(), 16);
+    std::memcpy(ip->dst_addr, s.dst_ip.data(), 16);
+    uint8_t* l4 = reinterpret_cast<uint8_t*>(ip + 1);
+    if (s.proto == IPPROTO_TCP) {
+        auto* tcp = reinterpret_cast<rte_tcp_hdr*>(l4);
+        tcp->src_port = rte_cpu_to_be_16(s.src_port);
+        tcp->dst_port = rte_cpu_to_be_16(s.dst_port);
+        tcp->sent_seq = rte_cpu_to_be_32(1000);
+        tcp->data_off = 5 << 4;
+        tcp->tcp_flags = s.tcp_flags;
+        tcp->rx_win = rte_cpu_to_be_16(65535);
+        std::memcpy(tcp + 1, s.payload.data(), s.payload.size());
+        tcp->cksum = rte_ipv6_udptcp_cksum(ip, tcp);
+    } else if (s.proto == IPPROTO_UDP) {
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(l4);
+        udp->src_port = rte_cpu_to_be_16(s.src_port);
+        udp->dst_port = rte_cpu_to_be_16(s.dst_port);
+        udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
+        std::memcpy(udp + 1, s.payload.data(), s.payload.size());
+        udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+    } else {
+        std::memcpy(l4, s.icmp.data(), s.icmp.size());
+        l4[2] = l4[3] = 0;
+        const uint16_t c = rte_ipv6_udptcp_cksum(ip, l4);
+        std::memcpy(l4 + 2, &c, 2);
+    }
+    return f;
+}
+
+// An ICMPv6 message body: type, code, zero checksum, then `rest`.
+inline std::vector<uint8_t> icmpv6_body(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest) {
+    std::vector<uint8_t> b{type, code, 0, 0};
+    b.insert(b.end(), rest.begin(), rest.end());
+    return b;
+}
+
+// Neighbor Solicitation for `target` from `src` (with its link-layer option).
+inline std::vector<uint8_t> build_ns(const Ip6Bytes& src, const rte_ether_addr& src_mac, const Ip6Bytes& target,
+                                     uint8_t hop_limit = 255) {
+    std::vector<uint8_t> rest(4, 0);  // reserved
+    rest.insert(rest.end(), target.begin(), target.end());
+    rest.push_back(1);  // source link-layer address
+    rest.push_back(1);
+    rest.insert(rest.end(), src_mac.addr_bytes, src_mac.addr_bytes + 6);
+    L6Spec s;
+    s.proto = IPPROTO_ICMPV6;
+    s.src_ip = src;
+    s.dst_ip = ip6("ff02::1:ff00:0");
+    std::copy(target.begin() + 13, target.end(), s.dst_ip.begin() + 13);
+    s.hop_limit = hop_limit;
+    s.icmp = icmpv6_body(135, 0, rest);
+    s.src_mac = src_mac;
+    s.dst_mac = rte_ether_addr{{0x33, 0x33, 0xff, target[13], target[14], target[15]}};
+    return build_l6(s);
+}
+
+// Solicited Neighbor Advertisement of `target` at `target_mac`, to `dst`.
+inline std::vector<uint8_t> build_na(const Ip6Bytes& target, const rte_ether_addr& target_mac, const Ip6Bytes& dst,
+                                     const rte_ether_addr& dst_mac) {
+    std::vector<uint8_t> rest{0x60, 0, 0, 0};  // Solicited, Override
+    rest.insert(rest.end(), target.begin(), target.end());
+    rest.push_back(2);  // target link-layer address
+    rest.push_back(1);
+    rest.insert(rest.end(), target_mac.addr_bytes, target_mac.addr_bytes + 6);
+    L6Spec s;
+    s.proto = IPPROTO_ICMPV6;
+    s.src_ip = target;
+    s.dst_ip = dst;
+    s.hop_limit = 255;
+    s.icmp = icmpv6_body(136, 0, rest);
+    s.src_mac = target_mac;
+    s.dst_mac = dst_mac;
+    return build_l6(s);
+}
 
 }  // namespace svcnat::dpdk::test

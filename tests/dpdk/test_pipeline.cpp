@@ -34,6 +34,12 @@ const char* kClient = "192.0.2.50";
 const char* kSnat = "10.0.0.1";
 const char* kBackendA = "10.0.0.11";
 const char* kBackendB = "10.0.0.12";
+// IPv6 side of the dual-stack layout (start(..., dual_stack = true)).
+const char* kVip6 = "2001:db8:f00::10";
+const char* kClient6 = "2001:db8:c::50";
+const char* kSnat6 = "2001:db8:2::1";
+const char* kBackend6A = "2001:db8:2::11";
+const char* kBackend6B = "2001:db8:2::12";
 
 ResolvedServicePort service(std::string name, Protocol proto, uint16_t port, std::vector<const char*> backends,
                             uint16_t target = 8080) {
@@ -57,6 +63,15 @@ ServiceState two_backends() {
     ServiceState s;
     s.ports.push_back(service("web", Protocol::TCP, 80, {kBackendA, kBackendB}));
     s.ports.push_back(service("dns", Protocol::UDP, 53, {kBackendA, kBackendB}, 5353));
+    return s;
+}
+
+// The same services, dual-stack: an IPv6 VIP and IPv6 endpoints as well.
+ServiceState dual_stack() {
+    ServiceState s;
+    s.ports.push_back(service("web", Protocol::TCP, 80, {kBackendA, kBackendB, kBackend6A, kBackend6B}));
+    s.ports.push_back(service("dns", Protocol::UDP, 53, {kBackendA, kBackendB, kBackend6A, kBackend6B}, 5353));
+    for (auto& sp : s.ports) sp.loadBalancerIPs.push_back(*IPAddr::parse(kVip6));
     return s;
 }
 
@@ -103,19 +118,27 @@ struct RingPort {
 
 class PipelineTest : public ::testing::Test {
 protected:
-    void start(uint16_t workers, bool static_backends = true) {
+    void start(uint16_t workers, bool static_backends = true, bool dual = false) {
         if (!EalEnvironment::ok()) GTEST_SKIP() << "EAL could not start (no DPDK memory?)";
         static int seq = 0;
         const std::string tag = std::to_string(seq++);
         client_ = std::make_unique<RingPort>("gwc" + tag, workers, workers);
         backend_ = std::make_unique<RingPort>("gwb" + tag, workers, workers);
         GatewayConfig cfg;
-        cfg.ports.push_back(parse_port_spec("name=client,device=" + client_->name + ",role=client,ip=192.0.2.1/24"));
-        cfg.ports.push_back(parse_port_spec("name=backend,device=" + backend_->name + ",role=backend,ip=10.0.0.1/24"));
+        const std::string v6c = dual ? ",ip=2001:db8:1::1/64" : "", v6b = dual ? ",ip=2001:db8:2::fe/64" : "";
+        cfg.ports.push_back(
+            parse_port_spec("name=client,device=" + client_->name + ",role=client,ip=192.0.2.1/24" + v6c));
+        cfg.ports.push_back(
+            parse_port_spec("name=backend,device=" + backend_->name + ",role=backend,ip=10.0.0.1/24" + v6b));
         cfg.snat_addresses.push_back(*IPAddr::parse(kSnat));
+        if (dual) cfg.snat_addresses.push_back(*IPAddr::parse(kSnat6));
         if (static_backends) {
             cfg.neighbors.push_back({*IPAddr::parse(kBackendA), {0x02, 0, 0, 0, 0, 0xa1}});
             cfg.neighbors.push_back({*IPAddr::parse(kBackendB), {0x02, 0, 0, 0, 0, 0xa2}});
+            if (dual) {
+                cfg.neighbors.push_back({*IPAddr::parse(kBackend6A), {0x02, 0, 0, 0, 0, 0xb1}});
+                cfg.neighbors.push_back({*IPAddr::parse(kBackend6B), {0x02, 0, 0, 0, 0, 0xb2}});
+            }
         }
         cfg.settings.manifests = {"unused"};
         cfg.flows_per_lcore = 4096;
@@ -126,7 +149,7 @@ protected:
         validate(cfg);
         gw_ = Gateway::create(cfg, workers);
         std::string err;
-        ASSERT_TRUE(gw_->install(two_backends(), &err)) << err;
+        ASSERT_TRUE(gw_->install(dual ? dual_stack() : two_backends(), &err)) << err;
         client_mac_ = gw_->ports()[0].mac;
         backend_mac_ = gw_->ports()[1].mac;
     }
@@ -182,6 +205,36 @@ protected:
         s.dst_mac = to_backend.eth()->src_addr;
         s.payload = s.proto == IPPROTO_TCP ? "" : "answer";
         return s;
+    }
+
+    L6Spec syn6(uint16_t sport, uint8_t proto = IPPROTO_TCP) {
+        L6Spec s;
+        s.proto = proto;
+        s.src_ip = ip6(kClient6);
+        s.dst_ip = ip6(kVip6);
+        s.src_port = sport;
+        s.dst_port = proto == IPPROTO_TCP ? 80 : 53;
+        s.dst_mac = client_mac_;
+        s.payload = proto == IPPROTO_TCP ? "" : "query";
+        return s;
+    }
+    L6Spec answer6(const Seen& to_backend, uint8_t flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) {
+        L6Spec s;
+        s.proto = to_backend.ip6()->proto;
+        std::memcpy(s.src_ip.data(), to_backend.ip6()->dst_addr, 16);
+        std::memcpy(s.dst_ip.data(), to_backend.ip6()->src_addr, 16);
+        s.src_port = rte_be_to_cpu_16(to_backend.tcp6()->dst_port);
+        s.dst_port = rte_be_to_cpu_16(to_backend.tcp6()->src_port);
+        s.tcp_flags = flags;
+        s.src_mac = to_backend.eth()->dst_addr;
+        s.dst_mac = to_backend.eth()->src_addr;
+        s.payload = s.proto == IPPROTO_TCP ? "" : "answer";
+        return s;
+    }
+    static Ip6Bytes addr_of(const uint8_t* p) {
+        Ip6Bytes a;
+        std::memcpy(a.data(), p, 16);
+        return a;
     }
 
     std::unique_ptr<RingPort> client_, backend_;
@@ -573,6 +626,240 @@ TEST_F(PipelineTest, LoadBalancerSourceRangesAreEnforcedPerFlow) {
     auto out = backend_->take();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(drops(DropReason::SourceNotAllowed), 1u);
+}
+
+// ---- IPv6 and dual stack ----
+
+TEST_F(PipelineTest, Ipv6SynAndReplyAreTranslatedWithValidChecksums) {
+    start(1, true, true);
+    inject(*client_, 0, build_l6(syn6(40000)));
+    poll_all();
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 1u);
+    const Seen& f = fwd[0];
+    ASSERT_EQ(f.ether_type(), RTE_ETHER_TYPE_IPV6);
+    EXPECT_EQ(addr_of(f.ip6()->src_addr), ip6(kSnat6));
+    const Ip6Bytes to = addr_of(f.ip6()->dst_addr);
+    EXPECT_TRUE(to == ip6(kBackend6A) || to == ip6(kBackend6B));
+    EXPECT_EQ(rte_be_to_cpu_16(f.tcp6()->dst_port), 8080);
+    EXPECT_EQ(f.ip6()->hop_limits, 63);
+    EXPECT_TRUE(f.l4_checksum_ok6());
+    EXPECT_EQ(f.eth()->dst_addr.addr_bytes[5], to == ip6(kBackend6A) ? 0xb1 : 0xb2);
+    EXPECT_TRUE(rte_is_same_ether_addr(&f.eth()->src_addr, &backend_mac_));
+
+    inject(*backend_, 0, build_l6(answer6(f)));
+    poll_all();
+    auto back = client_->take();
+    ASSERT_EQ(back.size(), 1u);
+    const Seen& r = back[0];
+    EXPECT_EQ(addr_of(r.ip6()->src_addr), ip6(kVip6));
+    EXPECT_EQ(addr_of(r.ip6()->dst_addr), ip6(kClient6));
+    EXPECT_EQ(rte_be_to_cpu_16(r.tcp6()->src_port), 80);
+    EXPECT_EQ(rte_be_to_cpu_16(r.tcp6()->dst_port), 40000);
+    EXPECT_TRUE(r.l4_checksum_ok6());
+    EXPECT_EQ(gw_->stats(0).new_flows_ipv6.get(), 1u);
+    EXPECT_EQ(gw_->worker(0).flows<Ip6>().size(), 1u);
+    EXPECT_EQ(all_drops(), 0u);
+}
+
+TEST_F(PipelineTest, DualStackServiceServesBothFamiliesAtOnce) {
+    start(1, true, true);
+    for (uint16_t p = 0; p < 20; ++p) {
+        inject(*client_, 0, build_l4(syn(static_cast<uint16_t>(31000 + p))));
+        inject(*client_, 0, build_l6(syn6(static_cast<uint16_t>(31000 + p))));
+        inject(*client_, 0, build_l6(syn6(static_cast<uint16_t>(32000 + p), IPPROTO_UDP)));
+    }
+    poll_all(4);
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 60u);
+    std::set<Ip6Bytes> v6_backends;
+    size_t v4 = 0, v6_udp = 0;
+    for (const Seen& f : fwd) {
+        if (f.ether_type() == RTE_ETHER_TYPE_IPV4) {
+            ++v4;
+            EXPECT_TRUE(f.ip()->dst_addr == ip4(kBackendA) || f.ip()->dst_addr == ip4(kBackendB));
+            EXPECT_TRUE(f.l4_checksum_ok());
+            continue;
+        }
+        v6_backends.insert(addr_of(f.ip6()->dst_addr));
+        if (f.ip6()->proto == IPPROTO_UDP) {
+            ++v6_udp;
+            EXPECT_EQ(rte_be_to_cpu_16(f.tcp6()->dst_port), 5353);
+        }
+        EXPECT_TRUE(f.l4_checksum_ok6());
+        // Every flow of the port answers; replies come back in their own family.
+        inject(*backend_, 0, build_l6(answer6(f)));
+    }
+    EXPECT_EQ(v4, 20u);
+    EXPECT_EQ(v6_udp, 20u);
+    EXPECT_EQ(v6_backends, (std::set<Ip6Bytes>{ip6(kBackend6A), ip6(kBackend6B)})) << "Maglev spreads IPv6 flows";
+    poll_all(4);
+    auto back = client_->take();
+    ASSERT_EQ(back.size(), 40u);
+    for (const Seen& r : back) EXPECT_EQ(addr_of(r.ip6()->src_addr), ip6(kVip6));
+}
+
+TEST_F(PipelineTest, Ipv6RepliesOnAnotherLcoreAreHandedToTheOwner) {
+    start(2, true, true);
+    for (uint16_t p = 0; p < 40; ++p) inject(*client_, p % 2, build_l6(syn6(static_cast<uint16_t>(33000 + p))));
+    poll_all(4);
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 40u);
+    for (const Seen& f : fwd) {
+        const uint16_t owner = rte_be_to_cpu_16(f.tcp6()->src_port) % 2;
+        inject(*backend_, static_cast<uint16_t>(1 - owner), build_l6(answer6(f)));
+    }
+    poll_all(4);
+    EXPECT_EQ(client_->take().size(), 40u);
+    EXPECT_EQ(gw_->stats(0).handoff_in.get() + gw_->stats(1).handoff_in.get(), 40u);
+}
+
+TEST_F(PipelineTest, NeighborSolicitationsAreAnsweredForOwnedAddressesOnTheRightSide) {
+    start(1, true, true);
+    const rte_ether_addr router = mac(0xee);
+    inject(*client_, 0, build_ns(ip6("2001:db8:1::fe"), router, ip6(kVip6)));
+    inject(*client_, 0, build_ns(ip6("2001:db8:1::fe"), router, ip6("2001:db8:1::1")));  // the port's own
+    inject(*client_, 0, build_ns(ip6("2001:db8:1::fe"), router, ip6(kSnat6)));  // SNAT: backend side only
+    inject(*client_, 0, build_ns(ip6("2001:db8:1::fe"), router, ip6(kVip6), 64));  // off-link: invalid
+    inject(*backend_, 0, build_ns(ip6(kBackend6A), mac(0xb1), ip6(kSnat6)));
+    inject(*backend_, 0, build_ns(ip6(kBackend6A), mac(0xb1), ip6(kVip6)));  // VIP: client side only
+    poll_all();
+    auto answers = client_->take();
+    ASSERT_EQ(answers.size(), 2u);
+    std::set<Ip6Bytes> targets;
+    for (const Seen& a : answers) {
+        ASSERT_EQ(a.ether_type(), RTE_ETHER_TYPE_IPV6);
+        EXPECT_EQ(a.ip6()->proto, IPPROTO_ICMPV6);
+        EXPECT_EQ(a.ip6()->hop_limits, 255);
+        const uint8_t* icmp = a.l4_6();
+        EXPECT_EQ(icmp[0], 136);
+        EXPECT_EQ(icmp[4] & 0x60, 0x60) << "solicited + override";
+        EXPECT_TRUE(a.l4_checksum_ok6());
+        targets.insert(addr_of(icmp + 8));
+        EXPECT_EQ(addr_of(a.ip6()->dst_addr), ip6("2001:db8:1::fe"));
+        EXPECT_TRUE(rte_is_same_ether_addr(&a.eth()->dst_addr, &router));
+        EXPECT_EQ(icmp[24], 2);  // target link-layer address: the port's MAC
+        EXPECT_EQ(std::memcmp(icmp + 26, client_mac_.addr_bytes, 6), 0);
+    }
+    EXPECT_EQ(targets, (std::set<Ip6Bytes>{ip6(kVip6), ip6("2001:db8:1::1")}));
+    auto b = backend_->take();
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(addr_of(b[0].l4_6() + 8), ip6(kSnat6));
+    EXPECT_EQ(gw_->stats(0).nd_advertisements.get(), 3u);
+}
+
+TEST_F(PipelineTest, Ipv6UnresolvedBackendIsSolicitedAndTheHeldPacketFollows) {
+    start(1, /*static_backends=*/false, true);
+    inject(*client_, 0, build_l6(syn6(46000)));
+    poll_all();
+    EXPECT_TRUE(backend_->take().empty());
+    EXPECT_EQ(gw_->stats(0).held_packets.get(), 1u);
+    gw_->control_tick();  // queues ARP requests and solicitations; worker 0 sends them
+    poll_all(1);
+    std::set<Ip6Bytes> solicited;
+    for (const Seen& a : backend_->take()) {
+        if (a.ether_type() != RTE_ETHER_TYPE_IPV6) continue;
+        const uint8_t* icmp = a.l4_6();
+        ASSERT_EQ(icmp[0], 135);
+        EXPECT_EQ(a.ip6()->hop_limits, 255);
+        EXPECT_TRUE(a.l4_checksum_ok6());
+        EXPECT_EQ(addr_of(a.ip6()->src_addr), ip6("2001:db8:2::fe"));
+        const Ip6Bytes target = addr_of(icmp + 8);
+        Ip6Bytes group = ip6("ff02::1:ff00:0");
+        std::copy(target.begin() + 13, target.end(), group.begin() + 13);
+        EXPECT_EQ(addr_of(a.ip6()->dst_addr), group);
+        EXPECT_EQ(a.eth()->dst_addr.addr_bytes[0], 0x33);
+        solicited.insert(target);
+    }
+    EXPECT_EQ(solicited, (std::set<Ip6Bytes>{ip6(kBackend6A), ip6(kBackend6B)}));
+    // An unsolicited advertisement from a host we do not track teaches nothing.
+    inject(*backend_, 0, build_na(ip6("2001:db8:2::77"), mac(0x77), ip6("2001:db8:2::fe"), backend_mac_));
+    inject(*backend_, 0, build_na(ip6(kBackend6A), mac(0xb1), ip6("2001:db8:2::fe"), backend_mac_));
+    inject(*backend_, 0, build_na(ip6(kBackend6B), mac(0xb2), ip6("2001:db8:2::fe"), backend_mac_));
+    poll_all();
+    auto released = backend_->take();
+    ASSERT_EQ(released.size(), 1u);
+    ASSERT_EQ(released[0].ether_type(), RTE_ETHER_TYPE_IPV6);
+    const Ip6Bytes to = addr_of(released[0].ip6()->dst_addr);
+    EXPECT_EQ(released[0].eth()->dst_addr.addr_bytes[5], to == ip6(kBackend6A) ? 0xb1 : 0xb2);
+    EXPECT_TRUE(released[0].l4_checksum_ok6());
+    EXPECT_EQ(gw_->stats(0).nd_learned.get(), 2u);
+}
+
+TEST_F(PipelineTest, Ipv6PacketTooBigFromPodNetworkReachesTheClient) {
+    start(1, true, true);
+    inject(*client_, 0, build_l6(syn6(48000)));
+    poll_all();
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 1u);
+    // A router in the pod network with a smaller MTU: Packet Too Big to the
+    // SNAT address, quoting what the gateway sent.
+    const auto& sent = fwd[0].bytes;
+    std::vector<uint8_t> rest{0, 0, 0x05, 0x00};  // MTU 1280
+    rest.insert(rest.end(), sent.begin() + sizeof(rte_ether_hdr), sent.end());
+    L6Spec ptb;
+    ptb.proto = IPPROTO_ICMPV6;
+    ptb.src_ip = ip6("2001:db8:2::99");
+    ptb.dst_ip = ip6(kSnat6);
+    ptb.icmp = icmpv6_body(2, 0, rest);
+    ptb.src_mac = mac(0x99);
+    ptb.dst_mac = backend_mac_;
+    inject(*backend_, 0, build_l6(ptb));
+    poll_all();
+    auto out = client_->take();
+    ASSERT_EQ(out.size(), 1u);
+    const Seen& r = out[0];
+    EXPECT_EQ(addr_of(r.ip6()->src_addr), ip6(kVip6));
+    EXPECT_EQ(addr_of(r.ip6()->dst_addr), ip6(kClient6));
+    const uint8_t* icmp = r.l4_6();
+    EXPECT_EQ(icmp[0], 2);
+    EXPECT_EQ(rte_be_to_cpu_32(*reinterpret_cast<const uint32_t*>(icmp + 4)), 1280u);
+    EXPECT_TRUE(r.l4_checksum_ok6());
+    const auto* quoted = reinterpret_cast<const rte_ipv6_hdr*>(icmp + 8);
+    EXPECT_EQ(addr_of(quoted->src_addr), ip6(kClient6));
+    EXPECT_EQ(addr_of(quoted->dst_addr), ip6(kVip6));
+    const auto* qtcp = reinterpret_cast<const rte_tcp_hdr*>(quoted + 1);
+    EXPECT_EQ(rte_be_to_cpu_16(qtcp->src_port), 48000);
+    EXPECT_EQ(rte_be_to_cpu_16(qtcp->dst_port), 80);
+    // The quoted segment is whole: its checksum verifies against the quoted addresses.
+    std::vector<uint8_t> q(reinterpret_cast<const uint8_t*>(quoted), r.bytes.data() + r.bytes.size());
+    ASSERT_EQ(q.size(), sent.size() - sizeof(rte_ether_hdr));
+    uint16_t quoted_csum;
+    std::memcpy(&quoted_csum, q.data() + 40 + 16, 2);
+    std::memset(q.data() + 40 + 16, 0, 2);
+    EXPECT_EQ(rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(q.data()), q.data() + 40), quoted_csum);
+    EXPECT_EQ(gw_->stats(0).icmp_errors_translated.get(), 1u);
+}
+
+TEST_F(PipelineTest, Ipv6PingToTheVipIsAnsweredAndUnknownAddressesAreNot) {
+    start(1, true, true);
+    L6Spec ping;
+    ping.proto = IPPROTO_ICMPV6;
+    ping.src_ip = ip6(kClient6);
+    ping.dst_ip = ip6(kVip6);
+    ping.icmp = icmpv6_body(128, 0, {0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'});
+    ping.dst_mac = client_mac_;
+    inject(*client_, 0, build_l6(ping));
+    ping.dst_ip = ip6("2001:db8:f00::99");  // nobody's
+    inject(*client_, 0, build_l6(ping));
+    poll_all();
+    auto out = client_->take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].l4_6()[0], 129);
+    EXPECT_EQ(addr_of(out[0].ip6()->src_addr), ip6(kVip6));
+    EXPECT_EQ(addr_of(out[0].ip6()->dst_addr), ip6(kClient6));
+    EXPECT_TRUE(out[0].l4_checksum_ok6());
+    EXPECT_EQ(gw_->stats(0).app_drops[static_cast<size_t>(AppDrop::NotForUs)].get(), 1u);
+}
+
+TEST_F(PipelineTest, Ipv6WithoutAnIpv6SnatAddressIsCountedNotForwarded) {
+    start(1);  // IPv4 only: the IPv6 VIP below has no SNAT address to use
+    std::string err;
+    ASSERT_TRUE(gw_->install(dual_stack(), &err)) << err;
+    inject(*client_, 0, build_l6(syn6(49000)));
+    poll_all();
+    EXPECT_TRUE(backend_->take().empty());
+    EXPECT_EQ(gw_->stats(0).app_drops[static_cast<size_t>(AppDrop::NoSnatAddress)].get(), 1u);
 }
 
 }  // namespace

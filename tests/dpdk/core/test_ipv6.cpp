@@ -10,6 +10,7 @@
 
 #include "dpdk/core/flow_entry.hpp"
 #include "dpdk/core/nat.hpp"
+#include "dpdk/core/nd.hpp"
 #include "dpdk/core/parse.hpp"
 #include "dpdk/core/service_table.hpp"
 #include "dpdk/core/snat_pool.hpp"
@@ -353,6 +354,99 @@ TEST(Ipv6Services, DualStackPortServesEachFamilyFromItsOwnEndpoints) {
     EXPECT_TRUE(snap->source_allowed(lb6, addr("2001:db8:f00::10")));
     EXPECT_TRUE(snap->source_allowed(make_service_key(addr("2001:db8:f00::20"), raw16(80), kProtoTcp),
                                      addr("2001:db8:d::9")));
+}
+
+
+TEST(Ipv6Nd, SolicitationAndAdvertisementRoundTrip) {
+    const MacAddr mine{0x02, 0, 0, 0, 0, 0x01}, theirs{0x02, 0, 0, 0, 0, 0x02};
+    const Ip6 own = addr("2001:db8:2::fe"), target = addr("2001:db8:2::11");
+    std::vector<uint8_t> ns(kNdFrameLen);
+    write_neighbor_solicitation(ns, mine, own, target);
+    auto r = parse(ns);
+    ASSERT_TRUE(r.ok()) << to_string(r.drop);
+    EXPECT_EQ(r.pkt.dst_ip6, addr("ff02::1:ff00:11"));
+    EXPECT_EQ(r.pkt.dst_mac, (MacAddr{0x33, 0x33, 0xff, 0x00, 0x00, 0x11}));
+    auto nd = parse_nd(ns, r.pkt);
+    ASSERT_TRUE(nd);
+    EXPECT_EQ(nd->type, kNdNeighborSolicitation);
+    EXPECT_EQ(nd->target, target);
+    ASSERT_TRUE(nd->has_lladdr);
+    EXPECT_EQ(nd->lladdr, mine);
+    // The from-scratch ICMPv6 checksum agrees.
+    auto g = ns;
+    g[54 + 2] = g[54 + 3] = 0;
+    EXPECT_EQ(get16(ns, 56), ref_checksum_v6(g, 14, 54, 32, kProtoIcmpv6));
+
+    std::vector<uint8_t> na(kNdFrameLen);
+    write_neighbor_advertisement(na, theirs, target, mine, own);
+    r = parse(na);
+    ASSERT_TRUE(r.ok());
+    nd = parse_nd(na, r.pkt);
+    ASSERT_TRUE(nd);
+    EXPECT_EQ(nd->type, kNdNeighborAdvertisement);
+    EXPECT_TRUE(nd->solicited);
+    EXPECT_EQ(nd->target, target);
+    EXPECT_EQ(nd->lladdr, theirs);
+    EXPECT_EQ(r.pkt.src_ip6, target);
+    EXPECT_EQ(r.pkt.dst_ip6, own);
+}
+
+TEST(Ipv6Nd, InvalidMessagesAreRefused) {
+    const MacAddr mine{0x02, 0, 0, 0, 0, 0x01};
+    std::vector<uint8_t> ns(kNdFrameLen);
+    write_neighbor_solicitation(ns, mine, addr("2001:db8:2::fe"), addr("2001:db8:2::11"));
+    auto check = [](std::vector<uint8_t> f, bool fix_checksum) {
+        if (fix_checksum) {
+            f[56] = f[57] = 0;
+            test::put16(f, 56, ref_checksum_v6(f, 14, 54, f.size() - 54, kProtoIcmpv6));
+        }
+        const auto r = parse(f);
+        return r.ok() && parse_nd(f, r.pkt).has_value();
+    };
+    ASSERT_TRUE(check(ns, false));
+    auto f = ns;
+    f[21] = 64;  // hop limit: could come from off-link
+    EXPECT_FALSE(check(f, true));
+    f = ns;
+    f[57] ^= 1;  // checksum
+    EXPECT_FALSE(check(f, false));
+    f = ns;
+    f[55] = 1;  // code
+    EXPECT_FALSE(check(f, true));
+    f = ns;
+    f[54 + 25] = 0;  // option length 0 would loop forever
+    EXPECT_FALSE(check(f, true));
+    f = ns;
+    f[54 + 8] = 0xff;  // multicast target
+    EXPECT_FALSE(check(f, true));
+    f = ns;
+    std::fill(f.begin() + 22, f.begin() + 38, 0);  // DAD probe (source ::) with a link-layer option
+    EXPECT_FALSE(check(f, true));
+}
+
+TEST(Ipv6Nd, EchoRequestBecomesAReplyWithAValidChecksum) {
+    Frame6Spec s;
+    s.proto = kProtoIcmpv6;
+    auto f = build_ipv6_packet(s);
+    auto r = parse(f);
+    ASSERT_TRUE(r.ok());
+    ParsedPacket p = r.pkt;
+    ASSERT_EQ(answer_echo6(f, p), EchoVerdict::Reply);
+    const auto q = parse(f);
+    ASSERT_TRUE(q.ok());
+    EXPECT_EQ(q.pkt.icmp_type, kIcmpv6EchoReply);
+    EXPECT_EQ(q.pkt.src_ip6, s.dst);
+    EXPECT_EQ(q.pkt.dst_ip6, s.src);
+    auto g = f;
+    g[56] = g[57] = 0;
+    EXPECT_EQ(get16(f, 56), ref_checksum_v6(g, 14, 54, q.pkt.l4_len, kProtoIcmpv6));
+    // A corrupted request gets no answer; a reply is not an echo request.
+    f = build_ipv6_packet(s);
+    f[60] ^= 0xff;
+    p = parse(f).pkt;
+    EXPECT_EQ(answer_echo6(f, p), EchoVerdict::Malformed);
+    p = q.pkt;
+    EXPECT_EQ(answer_echo6(f, p), EchoVerdict::NotEcho);
 }
 
 }  // namespace

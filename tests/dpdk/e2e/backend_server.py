@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A backend pod for the gateway lab: answers every TCP line and every UDP
 datagram with "<name> <peer-ip>" so the test sees which backend answered and
-which source address (the gateway's SNAT address) reached it."""
+which source address (the gateway's SNAT address) reached it. IPv4 or IPv6,
+after the address given (one process per address)."""
 import socket
 import socketserver
 import sys
@@ -19,13 +20,17 @@ class Lines(socketserver.StreamRequestHandler):
             self.wfile.flush()
 
 
+family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+
+
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    address_family = family
 
 
 def udp_loop():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.bind((ip, udp_port))
     while True:
         _, peer = s.recvfrom(2048)

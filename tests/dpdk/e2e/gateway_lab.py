@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """End-to-end lab of svcnat-gateway (root only).
 
-Namespaces (all named with this PID, all deleted on exit):
-  cli-PID   client 192.0.2.2, routes 198.51.100.0/24 via the gateway 192.0.2.1
+Namespaces (all named with this PID, all deleted on exit), dual-stack:
+  cli-PID   client 192.0.2.2 and 2001:db8:1::2, routes 198.51.100.0/24 and
+            2001:db8:f00::/64 via the gateway (192.0.2.1, 2001:db8:1::1)
   gw-PID    the gateway: DPDK net_af_packet on veths gc (clients) and gb (pods)
-  pod-PID   a bridge joining gb's peer and the two backends
-  be1-PID   backend 10.0.0.11 (TCP 8080, UDP 5353)   be2-PID  backend 10.0.0.12
-The gateway owns 192.0.2.1 and 10.0.0.1 (its SNAT address) in DPDK; the
-kernel of gw-PID has no addresses. Prints one line per check and exits 0 only
-if all pass. Usage: gateway_lab.py SVCNAT_GATEWAY"""
+  pod-PID   a bridge joining gb's peer, the two backends and the router
+  be1-PID   backend 10.0.0.11 and 2001:db8:2::11 (TCP 8080, UDP 5353)
+  be2-PID   backend 10.0.0.12 and 2001:db8:2::12
+  rtr-PID   a router 2001:db8:2::99 -> 2001:db8:3::/64 whose link towards be3
+            has MTU 1280 (Packet Too Big for full-size packets)
+  be3-PID   backend 2001:db8:3::13 behind it (the gateway's IPv6 next hop)
+The gateway owns 192.0.2.1, 2001:db8:1::1, 10.0.0.1 and 2001:db8:2::fe, and
+the SNAT addresses 10.0.0.1 and 2001:db8:2::1, in DPDK; the kernel of gw-PID
+has no addresses. Prints one line per check and exits 0 only if all pass.
+Usage: gateway_lab.py SVCNAT_GATEWAY"""
 import json
 import os
 import shutil
@@ -21,8 +27,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PID = os.getpid()
-NS = {k: f"svcnat-{k}-{PID}" for k in ("cli", "gw", "pod", "be1", "be2")}
+NS = {k: f"svcnat-{k}-{PID}" for k in ("cli", "gw", "pod", "be1", "be2", "rtr", "be3")}
 VIP = "198.51.100.10"
+VIP6 = "2001:db8:f00::10"
+SNAT6 = "2001:db8:2::1"
 GW_CLIENT_MAC = "02:00:00:00:c0:01"
 PREFIX = f"svcnat_gwlab_{PID}"
 
@@ -33,6 +41,8 @@ kind: Service
 metadata: {name: web, namespace: default}
 spec:
   type: LoadBalancer
+  ipFamilyPolicy: PreferDualStack
+  ipFamilies: [IPv4, IPv6]
   ports:
   - {name: http, protocol: TCP, port: 80, targetPort: 8080}
   - {name: dns, protocol: UDP, port: 53, targetPort: 5353}
@@ -40,7 +50,43 @@ status:
   loadBalancer:
     ingress:
     - ip: %s
-""" % VIP
+    - ip: %s
+---
+# IPv6-only, its one endpoint behind the router with the small MTU.
+apiVersion: v1
+kind: Service
+metadata: {name: big, namespace: default}
+spec:
+  type: LoadBalancer
+  ipFamilies: [IPv6]
+  ports:
+  - {name: http, protocol: TCP, port: 81, targetPort: 8080}
+status:
+  loadBalancer:
+    ingress:
+    - ip: %s
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: big-1
+  namespace: default
+  labels: {kubernetes.io/service-name: big}
+addressType: IPv6
+ports:
+- {name: http, protocol: TCP, port: 8080}
+endpoints:
+- addresses: ["2001:db8:3::13"]
+  conditions: {ready: true}
+---
+# An IPv6 service range, so that Services can be dual-stack (ServiceCIDR,
+# networking.k8s.io/v1).
+apiVersion: networking.k8s.io/v1
+kind: ServiceCIDR
+metadata: {name: lab-ipv6}
+spec:
+  cidrs: ["fd00:96::/112"]
+""" % (VIP, VIP6, VIP6)
 
 SLICE = """apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -56,8 +102,9 @@ endpoints:
 """
 
 
-def endpoints(ips):
-    return SLICE + "".join(f'- addresses: ["{ip}"]\n  conditions: {{ready: true}}\n' for ip in ips)
+def endpoints(ips, family="IPv4"):
+    head = SLICE if family == "IPv4" else SLICE.replace("web-1", "web-2").replace("IPv4", "IPv6")
+    return head + "".join(f'- addresses: ["{ip}"]\n  conditions: {{ready: true}}\n' for ip in ips)
 
 
 def sh(*cmd, check=True):
@@ -89,14 +136,27 @@ def build_lab():
     veth("pod", "pb", "gw", "gb")
     veth("pod", "p1", "be1", "e1")
     veth("pod", "p2", "be2", "e2")
+    veth("pod", "p3", "rtr", "r0")
+    veth("rtr", "r1", "be3", "e3")
     nsx("pod", "ip", "link", "add", "br0", "type", "bridge")
-    for dev in ("pb", "p1", "p2"):
+    for dev in ("pb", "p1", "p2", "p3"):
         nsx("pod", "ip", "link", "set", dev, "master", "br0")
     nsx("pod", "ip", "link", "set", "br0", "up")
     nsx("cli", "ip", "addr", "add", "192.0.2.2/24", "dev", "cc")
     nsx("cli", "ip", "route", "add", "198.51.100.0/24", "via", "192.0.2.1")
     nsx("be1", "ip", "addr", "add", "10.0.0.11/24", "dev", "e1")
     nsx("be2", "ip", "addr", "add", "10.0.0.12/24", "dev", "e2")
+    # IPv6 (nodad: no tentative second before the addresses work).
+    nsx("cli", "ip", "-6", "addr", "add", "2001:db8:1::2/64", "dev", "cc", "nodad")
+    nsx("cli", "ip", "-6", "route", "add", "2001:db8:f00::/64", "via", "2001:db8:1::1")
+    nsx("be1", "ip", "-6", "addr", "add", "2001:db8:2::11/64", "dev", "e1", "nodad")
+    nsx("be2", "ip", "-6", "addr", "add", "2001:db8:2::12/64", "dev", "e2", "nodad")
+    nsx("rtr", "ip", "-6", "addr", "add", "2001:db8:2::99/64", "dev", "r0", "nodad")
+    nsx("rtr", "ip", "-6", "addr", "add", "2001:db8:3::1/64", "dev", "r1", "nodad")
+    nsx("rtr", "ip", "link", "set", "r1", "mtu", "1280")  # be3's own end stays at 1500
+    nsx("rtr", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    nsx("be3", "ip", "-6", "addr", "add", "2001:db8:3::13/64", "dev", "e3", "nodad")
+    nsx("be3", "ip", "-6", "route", "add", "default", "via", "2001:db8:3::1")
     # The gateway's kernel must not answer anything itself.
     nsx("gw", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", check=False)
 
@@ -133,13 +193,16 @@ def main():
             f.write(SERVICE)
         with open(os.path.join(manifests, "web-slice.yaml"), "w") as f:
             f.write(endpoints(["10.0.0.11", "10.0.0.12"]))
+        with open(os.path.join(manifests, "web-slice6.yaml"), "w") as f:
+            f.write(endpoints(["2001:db8:2::11", "2001:db8:2::12"], "IPv6"))
         conf = os.path.join(work, "gateway.ini")
         with open(conf, "w") as f:
             f.write(f"""manifests = {manifests}
 node-name = edge-lab
-port = name=uplink,device=net_af_packet0,role=client,ip=192.0.2.1/24,mac={GW_CLIENT_MAC}
-port = name=pods,device=net_af_packet1,role=backend,ip=10.0.0.1/24
+port = name=uplink,device=net_af_packet0,role=client,ip=192.0.2.1/24,ip=2001:db8:1::1/64,mac={GW_CLIENT_MAC}
+port = name=pods,device=net_af_packet1,role=backend,ip=10.0.0.1/24,ip=2001:db8:2::fe/64,next-hop=2001:db8:2::99
 snat-address = 10.0.0.1
+snat-address = {SNAT6}
 flows-per-lcore = 65536
 mbufs = 16383
 rx-descriptors = 512
@@ -147,7 +210,8 @@ tx-descriptors = 512
 maglev-table-size = 1021
 watch = false
 """)
-        for b, ip in (("be1", "10.0.0.11"), ("be2", "10.0.0.12")):
+        for b, ip in (("be1", "10.0.0.11"), ("be2", "10.0.0.12"), ("be1", "2001:db8:2::11"),
+                      ("be2", "2001:db8:2::12"), ("be3", "2001:db8:3::13")):
             p = subprocess.Popen(["ip", "netns", "exec", NS[b], "python3", os.path.join(HERE, "backend_server.py"),
                                   b, ip, "8080", "5353"], stdout=subprocess.PIPE, text=True)
             procs.append(p)
@@ -197,6 +261,23 @@ watch = false
             print(open(os.path.join(work, "gateway.log")).read()[-3000:])
         res = json.loads(r.stdout) if r.returncode == 0 else {}
         print(json.dumps(res, indent=1))
+        reload6 = ["sh", "-c", f"cat > {manifests}/web-slice6.yaml <<'EOF'\n{endpoints(['2001:db8:2::12'], 'IPv6')}EOF\n"
+                   f"kill -HUP {gw.pid}"]
+        try:
+            r6 = subprocess.run(["ip", "netns", "exec", NS["cli"], "python3", os.path.join(HERE, "client_checks6.py"),
+                                 VIP6] + reload6, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                timeout=75)
+        except subprocess.TimeoutExpired:
+            r6 = subprocess.CompletedProcess([], 124, "", "IPv6 client checks timed out")
+        if r6.returncode != 0:
+            print(r6.stderr[-3000:])
+            for cmd in ("/svcnat/stats", "/svcnat/neighbors"):
+                try:
+                    print(cmd, json.dumps(telemetry(cmd)))
+                except OSError as e:
+                    print(cmd, e)
+        res6 = json.loads(r6.stdout) if r6.returncode == 0 else {}
+        print(json.dumps(res6, indent=1))
         check("ARP for the VIP answered with the gateway's MAC", res.get("arp_vip_mac") == GW_CLIENT_MAC,
               str(res.get("arp_vip_mac")))
         check("ping VIP", res.get("ping_ok") is True)
@@ -216,6 +297,24 @@ watch = false
               str(res.get("tcp_after_reload")))
         check("still forwarding after malformed frames", res.get("tcp_after_malformed") == "be2",
               str(res.get("tcp_after_malformed")))
+        check("IPv6: ping6 VIP", res6.get("ping6_ok") is True)
+        tcp6 = res6.get("tcp6_by_backend", {})
+        check("IPv6: 60 TCP connections over both backends, none failed",
+              res6.get("tcp6_errors") == 0 and set(tcp6) == {"be1", "be2"} and sum(tcp6.values()) == 60, str(tcp6))
+        check("IPv6: backends see the IPv6 SNAT address",
+              res6.get("tcp6_sources") == [SNAT6] and res6.get("udp6_sources") == [SNAT6],
+              f"{res6.get('tcp6_sources')} {res6.get('udp6_sources')}")
+        check("IPv6: UDP reaches every backend", set(res6.get("udp6_by_backend", {})) == {"be1", "be2"} and
+              res6.get("udp6_lost", 99) <= 2, f"{res6.get('udp6_by_backend')} lost={res6.get('udp6_lost')}")
+        check("IPv6: Packet Too Big translated, path MTU discovery works through full NAT",
+              res6.get("pmtu_reply") == ["be3", SNAT6] and res6.get("pmtu") == 1280,
+              f"reply={res6.get('pmtu_reply')} pmtu={res6.get('pmtu')}")
+        check("IPv6: reload keeps established connections",
+              res6.get("persistent6_kept") == 12 and res6.get("persistent6_broken") == 0 and
+              {"be1", "be2"} <= set(res6.get("persistent6_before", [])),
+              f"before={res6.get('persistent6_before')} kept={res6.get('persistent6_kept')}")
+        check("IPv6: new connections avoid the removed backend", res6.get("tcp6_after_reload") == {"be2": 30},
+              str(res6.get("tcp6_after_reload")))
         stats = telemetry("/svcnat/stats")
         malformed = sum(stats.get(k, 0) for k in ("drop_truncated", "drop_bad_ihl",
                                                    "drop_bad_total_length", "drop_unsupported_ether_type",
@@ -223,8 +322,13 @@ watch = false
         check("malformed frames counted by telemetry", malformed >= res.get("malformed_sent", 1),
               f"counted={malformed} sent={res.get('malformed_sent')} "
               + str({k: v for k, v in stats.items() if k.startswith("drop_") and v}))
-        check("telemetry: reload and flows", stats.get("reloads") == 2 and stats.get("new_flows", 0) >= 200,
+        check("telemetry: reload and flows", stats.get("reloads") == 3 and stats.get("new_flows", 0) >= 300,
               f"reloads={stats.get('reloads')} new_flows={stats.get('new_flows')}")
+        check("telemetry: IPv6 flows and neighbour discovery",
+              stats.get("new_flows_ipv6", 0) >= 100 and stats.get("nd_advertisements", 0) >= 2 and
+              stats.get("nd_learned", 0) >= 3,
+              f"new_flows_ipv6={stats.get('new_flows_ipv6')} nd_adv={stats.get('nd_advertisements')} "
+              f"nd_learned={stats.get('nd_learned')}")
         backends = telemetry("/svcnat/backends")
         names = {v["name"]: v for v in backends.values() if isinstance(v, dict)}
         check("telemetry: per-backend counters", any("10.0.0.11" in n and v["flows"] > 0 for n, v in names.items()),
