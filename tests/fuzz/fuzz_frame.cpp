@@ -1,6 +1,7 @@
 // Any bytes as an Ethernet frame through the gateway's packet path: parse,
-// then for what the gateway forwards, the full-NAT rewrite and the TTL/hop
-// limit decrement. The invariant of the data path: a frame is either
+// then for what the gateway forwards (IPv4 and IPv6, with extension
+// headers), the full-NAT rewrite and the TTL/hop limit decrement, and for
+// ICMP/ICMPv6 errors that quote a flow, their translation. The invariant of the data path: a frame is either
 // counted as a drop (a DropReason), or forwarded with checksums that are
 // valid whenever they were valid on arrival (recomputed from scratch here;
 // routers keep a bad checksum bad, they never make a good one bad).
@@ -13,6 +14,7 @@
 
 #include "dpdk/core/checksum.hpp"
 #include "dpdk/core/nat.hpp"
+#include "dpdk/core/nd.hpp"
 #include "dpdk/core/parse.hpp"
 
 namespace {
@@ -40,6 +42,33 @@ bool l4_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
     return sum == stored;
 }
 
+// The ICMP (IPv4: over the message) or ICMPv6 (with the pseudo-header)
+// checksum verifies.
+bool icmp_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
+    const std::span<const uint8_t> l4(f.data() + p.l4_offset, p.l4_len);
+    if (p.l3 == L3Kind::IPv4) return internet_checksum(l4) == 0;
+    return l4_checksum_v6(p.src_ip6, p.dst_ip6, kProtoIcmpv6, l4, 2) == be16(l4.data() + 2);
+}
+
+// Translates an ICMP error as if it were about one of our flows; a valid
+// error stays valid and still parses to the addressing it was given.
+int icmp_error(std::vector<uint8_t>& frame, ParsedPacket pkt) {
+    const bool was_ok = icmp_ok(frame, pkt) && (pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt));
+    if (pkt.l3 == L3Kind::IPv4) {
+        rewrite_icmp_error(frame, pkt, IcmpErrorRewrite{0x0a000001u, 0xc6336401u, {0xc6336401u, 0x0a000001u, 1, 2}});
+    } else {
+        IcmpErrorRewrite6 to;
+        to.outer_src[0] = 0xfd;
+        to.outer_dst[15] = 1;
+        to.quoted = {to.outer_dst, to.outer_src, 1, 2};
+        rewrite_icmp_error(frame, pkt, to);
+    }
+    if (was_ok && !(icmp_ok(frame, pkt) && (pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt)))) std::abort();
+    const ParseResult again = parse_frame(frame);
+    if (!again.ok() || !again.pkt.icmp_quotes_packet || again.pkt.inner_src_port != 1) std::abort();
+    return 0;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -48,6 +77,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!r.ok()) return 0;  // counted as a drop
     ParsedPacket pkt = r.pkt;
     if (pkt.l3 != L3Kind::IPv4 && pkt.l3 != L3Kind::IPv6) return 0;
+    if (pkt.icmp_quotes_packet) return icmp_error(frame, pkt);
+    if (pkt.l3 == L3Kind::IPv6 && pkt.l4_proto == kProtoIcmpv6) {
+        // Neighbor Discovery and echo: bounded reads, and an echo reply
+        // built from a valid request is itself valid.
+        (void)parse_nd(frame, pkt);
+        if (answer_echo6(frame, pkt) == EchoVerdict::Reply) {
+            const ParseResult reply = parse_frame(frame);
+            if (!reply.ok() || !icmp_ok(frame, reply.pkt)) std::abort();
+        }
+        return 0;
+    }
     if (pkt.l4_proto != kProtoTcp && pkt.l4_proto != kProtoUdp) return 0;
     // Offsets must stay inside the frame.
     if (pkt.l4_offset + pkt.l4_len > frame.size() || pkt.l3_offset + pkt.l3_header_len > frame.size()) std::abort();
@@ -58,13 +98,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rewrite_tuple(frame, pkt, Ipv4Tuple{0x0a000001u, 0xc6336401u, 0x1234, 0x5678});
         if (l3_was_ok && !ipv4_header_ok(frame, pkt)) std::abort();
     } else {
-        if (decrement_ipv6_hop_limit(frame, pkt) != DropReason::None) return 0;
+        if (decrement_ttl<Inet6>(frame, pkt) != DropReason::None) return 0;
         Ipv6Tuple to;
         to.src_ip[0] = 0xfd;
         to.dst_ip[15] = 1;
         to.src_port = 0x1234;
         to.dst_port = 0x5678;
-        rewrite_ipv6_tuple(frame, pkt, to);
+        rewrite_tuple(frame, pkt, to);
     }
     if (l4_was_ok && !l4_ok(frame, pkt)) std::abort();
     // The rewritten frame parses to the tuple it was given.

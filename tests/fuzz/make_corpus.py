@@ -137,4 +137,30 @@ out("frame", "ipv6-udp", eth(0x86DD, ipv6(17, udp())))
 out("frame", "ipv6-icmp-echo", eth(0x86DD, ipv6(58, struct.pack("!BBHHH", 128, 0, 0, 1, 1) + b"ping")))
 out("frame", "ipv6-hbh", eth(0x86DD, struct.pack("!IHBB16s16s", 0x60000000, 8 + 20, 0, 64, src6, dst6)
                              + struct.pack("!BB6x", 6, 0) + tcp()))
+
+
+def ipv6_ext(headers, nh, l4):
+    """IPv6 with 8-byte extension headers (type, bytes 2..7) before l4 (checksummed)."""
+    seg = bytearray(l4)
+    pseudo = src6 + dst6 + struct.pack("!IxxxB", len(seg), nh)
+    at = 16 if nh == 6 else 6 if nh == 17 else 2
+    seg[at:at + 2] = b"\0\0"
+    seg[at:at + 2] = struct.pack("!H", csum(pseudo + bytes(seg)))
+    chain = b""
+    for i, (kind, body) in enumerate(headers):
+        nxt = headers[i + 1][0] if i + 1 < len(headers) else nh
+        chain += bytes([nxt, 0]) + body
+    first = headers[0][0] if headers else nh
+    return struct.pack("!IHBB16s16s", 0x60000000, len(chain) + len(seg), first, 64, src6, dst6) + chain + bytes(seg)
+
+
+padn = b"\x01\x04\0\0\0\0"
+out("frame", "ipv6-dstopt-routing-tcp", eth(0x86DD, ipv6_ext([(60, padn), (43, b"\x04\x00\0\0\0\0")], 6, tcp())))
+out("frame", "ipv6-atomic-fragment-udp", eth(0x86DD, ipv6_ext([(44, b"\0\0\0\0\0\x07")], 17, udp())))
+# ICMPv6 Packet Too Big quoting a TCP segment (with a destination-options header).
+quoted = ipv6_ext([(60, padn)], 6, tcp(flags=0x10, payload=b"x" * 64))
+out("frame", "icmpv6-packet-too-big", eth(0x86DD, ipv6(58, struct.pack("!BBHI", 2, 0, 0, 1280) + quoted)))
+out("frame", "icmpv6-unreachable-udp", eth(0x86DD, ipv6(58, struct.pack("!BBHI", 1, 4, 0, 0) + ipv6(17, udp()))))
+ns_body = struct.pack("!BBHI", 135, 0, 0, 0) + dst6 + b"\x01\x01\x02\0\0\0\0\x01"
+out("frame", "ipv6-neighbor-solicitation", eth(0x86DD, ipv6(58, ns_body)))
 print("corpus written")
