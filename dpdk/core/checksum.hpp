@@ -7,6 +7,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <cstddef>
 #include <span>
@@ -63,16 +65,26 @@ inline uint16_t checksum_update32(uint16_t csum, uint32_t old_value, uint32_t ne
                              static_cast<uint16_t>(new_value >> 16));
     return checksum_update16(csum, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
 }
-// The same for a run of bytes as raw network order (an IPv6 address: eight
-// words, one fold). `n` even.
-inline uint16_t checksum_update_bytes(uint16_t csum, const uint8_t* old_bytes, const uint8_t* new_bytes,
-                                      size_t n) noexcept {
-    uint64_t sum = static_cast<uint16_t>(~csum);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += static_cast<uint16_t>(~((old_bytes[i] << 8) | old_bytes[i + 1]));
-        sum += static_cast<uint32_t>((new_bytes[i] << 8) | new_bytes[i + 1]);
-    }
-    return static_cast<uint16_t>(~checksum_fold(sum));
+// The one's-complement sum of the eight big-endian 16-bit words of a
+// 16-byte block (an IPv6 address), from two 64-bit loads: the sum is
+// independent of byte order up to a final swap (RFC 1071), so it is taken
+// on the native words and swapped once. A byte-wise loop over the words made
+// the IPv6 rewrite measurably slower (perf: most of rewrite_tuple<Ip6>).
+inline uint16_t ones_sum_16bytes(const uint8_t* p) noexcept {
+    uint64_t w[2];
+    std::memcpy(w, p, 16);
+    const uint64_t sum = (w[0] & 0xffffffff) + (w[0] >> 32) + (w[1] & 0xffffffff) + (w[1] >> 32);
+    const uint16_t native = checksum_fold(sum);
+    if constexpr (std::endian::native == std::endian::little)
+        return static_cast<uint16_t>((native << 8) | (native >> 8));
+    else
+        return native;
+}
+// checksum_update16 for a 16-byte field (an IPv6 address): the update by
+// the fields' sums equals the update word by word (one's-complement sums
+// are associative).
+inline uint16_t checksum_update_16bytes(uint16_t csum, const uint8_t* old_bytes, const uint8_t* new_bytes) noexcept {
+    return checksum_update16(csum, ones_sum_16bytes(old_bytes), ones_sum_16bytes(new_bytes));
 }
 
 }  // namespace svcnat::dpdk

@@ -1,7 +1,10 @@
 // Fixed-size flow keys, ready to be rte_hash keys: plain structs with
 // explicit padding (always zero, set by make_flow_key), so that hashing and
 // comparing the raw bytes is the same as comparing the fields. One template
-// for both families (inet.hpp): FlowKey4 is 16 bytes, FlowKey6 40.
+// for both families (inet.hpp): FlowKey4 is 16 bytes, FlowKey6 48 — padded
+// from 37 to a size rte_hash compares with vector instructions (16, 32, 48,
+// 64...; any other size falls back to memcmp, which cost the IPv6 path
+// about 8 % of its time in perf).
 //
 // Two keys describe one full-NAT flow:
 //   client side: as received from the client   client ip:port → VIP:port
@@ -27,14 +30,14 @@ struct FlowKey {
     uint16_t src_port;   // network order
     uint16_t dst_port;   // network order
     uint8_t proto;       // kProtoTcp / kProtoUdp
-    uint8_t pad[3];      // always zero
+    uint8_t pad[sizeof(Addr) == 4 ? 3 : 11];  // always zero
 
     bool operator==(const FlowKey& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
 };
 using FlowKey4 = FlowKey<Ip4>;
 using FlowKey6 = FlowKey<Ip6>;
 static_assert(sizeof(FlowKey4) == 16);
-static_assert(sizeof(FlowKey6) == 40);
+static_assert(sizeof(FlowKey6) == 48);
 static_assert(std::is_trivially_copyable_v<FlowKey6>);
 static_assert(std::has_unique_object_representations_v<FlowKey4>, "no padding holes");
 static_assert(std::has_unique_object_representations_v<FlowKey6>, "no padding holes");
@@ -42,7 +45,7 @@ static_assert(std::has_unique_object_representations_v<FlowKey6>, "no padding ho
 template <typename Addr>
 inline FlowKey<Addr> make_flow_key(const Addr& src_ip, const Addr& dst_ip, uint16_t src_port,
                                    uint16_t dst_port, uint8_t proto) noexcept {
-    return FlowKey<Addr>{src_ip, dst_ip, src_port, dst_port, proto, {0, 0, 0}};
+    return FlowKey<Addr>{src_ip, dst_ip, src_port, dst_port, proto, {}};
 }
 inline FlowKey4 make_flow_key4(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
                                uint16_t dst_port, uint8_t proto) noexcept {

@@ -70,7 +70,7 @@ inline uint16_t update_addr(uint16_t c, const Ip4& old_a, const Ip4& new_a) noex
                              load_be32(reinterpret_cast<const uint8_t*>(&new_a)));
 }
 inline uint16_t update_addr(uint16_t c, const Ip6& old_a, const Ip6& new_a) noexcept {
-    return checksum_update_bytes(c, old_a.data(), new_a.data(), 16);
+    return checksum_update_16bytes(c, old_a.data(), new_a.data());
 }
 // A checksum updated for a whole L4 tuple changing.
 template <typename Addr>

@@ -80,12 +80,12 @@ public:
     // Is ip one of the SNAT addresses? (few: a linear scan beats hashing)
     bool is_snat_address(const Ip4& ip) const {
         for (const Ip4& a : snat4_addrs_)
-            if (a == ip) return true;
+            if (same_addr(a, ip)) return true;
         return false;
     }
     bool is_snat_address(const Ip6& ip) const {
         for (const Ip6& a : snat6_addrs_)
-            if (a == ip) return true;
+            if (same_addr(a, ip)) return true;
         return false;
     }
     uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }

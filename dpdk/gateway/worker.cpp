@@ -78,12 +78,20 @@ void Worker::drop(rte_mbuf* m) { rte_pktmbuf_free(m); }
 
 void Worker::send(uint16_t port, rte_mbuf* m) {
     rte_eth_tx_buffer(gw_.ports()[port].port_id, index_, tx_[port], m);
-    stats_.tx_packets.add();
+    ++pending_.tx_packets;
 }
 
 void Worker::flush() {
     for (size_t p = 0; p < tx_.size(); ++p) {
         rte_eth_tx_buffer_flush(gw_.ports()[p].port_id, index_, tx_[p]);
+    }
+    if (pending_.rx_packets | pending_.tx_packets) {
+        stats_.rx_packets.add(pending_.rx_packets);
+        stats_.rx_bytes.add(pending_.rx_bytes);
+        stats_.tx_packets.add(pending_.tx_packets);
+        stats_.to_backend.add(pending_.to_backend);
+        stats_.to_client.add(pending_.to_client);
+        pending_ = {};
     }
     // The callback counts packets the device refused (also on the implicit
     // flushes inside rte_eth_tx_buffer); move them from tx to tx_full.
@@ -180,11 +188,18 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port) {
     ParseResult parsed[kBurst];
     uint16_t nat4[kBurst], nat6[kBurst];  // indexes into pkts/parsed
     uint16_t n4 = 0, n6 = 0;
+    // Prefetch every mbuf header of the burst first, so that their misses
+    // overlap, then the frames a few packets ahead: reading the next frame's
+    // address from a cold header one packet ahead serialised the misses and
+    // was a quarter of process_burst's time in perf (l3fwd does the same).
+    constexpr uint16_t kPrefetchAhead = 4;
+    for (uint16_t i = 0; i < n; ++i) rte_prefetch0(pkts[i]);
+    for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
         rte_mbuf* m = pkts[i];
-        stats_.rx_packets.add();
-        stats_.rx_bytes.add(rte_pktmbuf_pkt_len(m));
+        ++pending_.rx_packets;
+        pending_.rx_bytes += rte_pktmbuf_pkt_len(m);
         if (m->nb_segs != 1) {  // jumbo chains: the parser sees one contiguous frame only
             stats_.drop(DropReason::Truncated);
             drop(m);
@@ -386,6 +401,14 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
     FlowTable<Addr>& flows = this->flows<Addr>();
     uint32_t idx[kBurst];
     flows.lookup_bulk(key_ptrs, nk, idx);
+    // The entries and routes of the whole burst are fetched while the first
+    // packets are rewritten (each entry is cold: tables hold up to a
+    // million flows per lcore).
+    for (uint16_t j = 0; j < nk; ++j) {
+        if (idx[j] == FlowTable<Addr>::kNone) continue;
+        rte_prefetch0(&flows.at(idx[j]));
+        rte_prefetch0(&flows.route(idx[j]));
+    }
     for (uint16_t j = 0; j < nk; ++j) {
         rte_mbuf* m = pkts[pos[j]];
         ParsedPacket& p = parsed[pos[j]].pkt;
@@ -486,7 +509,7 @@ void Worker::forward_to_backend(rte_mbuf* m, ParsedPacket& p, uint32_t idx) {
     e.on_packet(Direction::FromClient, p.tcp_flags, p.l3_total_len, now_ms_);
     rewrite_tuple(frame, p, e.to_backend());
     const PortRuntime& out = gw_.ports()[r.backend_port];
-    stats_.to_backend.add();
+    ++pending_.to_backend;
     auto& st = gw_.service_traffic().at(index_, r.service_stat);
     st.packets.add();
     st.bytes.add(p.l3_total_len);
@@ -529,7 +552,7 @@ void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, uint32_t idx) {
     MacAddr dst;
     std::memcpy(dst.data(), r.client_mac, 6);
     rewrite_macs(frame, p, to_mac(gw_.ports()[r.client_port].mac), dst);
-    stats_.to_client.add();
+    ++pending_.to_client;
     auto& st = gw_.service_traffic().at(index_, r.service_stat);
     st.packets.add();
     st.bytes.add(p.l3_total_len);

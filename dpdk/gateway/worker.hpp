@@ -85,6 +85,12 @@ private:
     std::unique_ptr<FlowTable6> flows6_;
     std::vector<rte_eth_dev_tx_buffer*> tx_;  // per port, on tx queue index_
     std::vector<uint64_t> tx_dropped_;        // rte_eth_tx_buffer error callback counters
+    // Per-packet totals counted in plain members and published to the
+    // shared LcoreStats once per flush(): one relaxed store per counter per
+    // iteration instead of per packet.
+    struct PendingCounts {
+        uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, to_backend = 0, to_client = 0;
+    } pending_;
     uint64_t now_ms_ = 0;
     uint64_t tsc_per_ms_ = 1;
 };
