@@ -59,6 +59,20 @@ inline FlowKey<typename F::Addr> flow_key_of(const ParsedPacket& p) noexcept {
 }
 inline FlowKey4 flow_key4_of(const ParsedPacket& p) noexcept { return flow_key_of<Inet4>(p); }
 
+// The same, written field by field into `k` where it will be used (a key
+// array for a bulk lookup): building a temporary and copying it loaded 16
+// bytes right after five narrower stores, a store-forwarding stall that was
+// a fifth of the NAT loop's time in perf.
+template <typename F>
+inline void set_flow_key(FlowKey<typename F::Addr>& k, const ParsedPacket& p) noexcept {
+    k.src_ip = F::src(p);
+    k.dst_ip = F::dst(p);
+    k.src_port = p.src_port;
+    k.dst_port = p.dst_port;
+    k.proto = p.l4_proto;
+    std::memset(k.pad, 0, sizeof k.pad);
+}
+
 // The key to look up for an ICMP error quoting a packet
 // (pkt.icmp_quotes_packet): the quote is a packet the gateway SENT, so the
 // flow's key as RECEIVED is the quote reversed. An error arriving from the

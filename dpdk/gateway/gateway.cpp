@@ -80,8 +80,8 @@ std::unique_ptr<Gateway> Gateway::create(const GatewayConfig& cfg, uint16_t work
         }
     }
     sp4.n_lcores = sp6.n_lcores = workers;
-    gw->snat4_addrs_ = sp4.addrs;
-    gw->snat6_addrs_ = sp6.addrs;
+    gw->snat4_set_ = AddressSet<Ip4>(sp4.addrs);
+    gw->snat6_set_ = AddressSet<Ip6>(sp6.addrs);
     if (!sp4.addrs.empty()) gw->snat4_ = std::make_unique<SnatPool4>(sp4);
     if (!sp6.addrs.empty()) gw->snat6_ = std::make_unique<SnatPool6>(sp6);
 

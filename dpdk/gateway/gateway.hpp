@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "control/model/resolved.hpp"
+#include "dpdk/core/address_set.hpp"
 #include "dpdk/core/snat_pool.hpp"
 #include "gateway_config.hpp"
 #include "neighbors.hpp"
@@ -77,17 +78,9 @@ public:
     TrafficTable& backend_traffic() { return *backend_traffic_; }
     StatIds& service_ids() { return service_ids_; }
     StatIds& backend_ids() { return backend_ids_; }
-    // Is ip one of the SNAT addresses? (few: a linear scan beats hashing)
-    bool is_snat_address(const Ip4& ip) const {
-        for (const Ip4& a : snat4_addrs_)
-            if (same_addr(a, ip)) return true;
-        return false;
-    }
-    bool is_snat_address(const Ip6& ip) const {
-        for (const Ip6& a : snat6_addrs_)
-            if (same_addr(a, ip)) return true;
-        return false;
-    }
+    // Is ip one of the SNAT addresses (a reply)? Asked for every packet.
+    bool is_snat_address(const Ip4& ip) const { return snat4_set_.contains(ip); }
+    bool is_snat_address(const Ip6& ip) const { return snat6_set_.contains(ip); }
     uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }
     uint64_t reloads() const { return reloads_.load(std::memory_order_relaxed); }
     uint64_t reload_failures() const { return reload_failures_.load(std::memory_order_relaxed); }
@@ -115,8 +108,8 @@ private:
     std::unique_ptr<NeighborTable> neighbors_;
     std::unique_ptr<SnatPool4> snat4_;
     std::unique_ptr<SnatPool6> snat6_;
-    std::vector<Ip4> snat4_addrs_;
-    std::vector<Ip6> snat6_addrs_;
+    AddressSet<Ip4> snat4_set_;
+    AddressSet<Ip6> snat6_set_;
     std::vector<rte_ring*> rings_;
     rte_ring* control_tx_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;

@@ -382,7 +382,8 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
     const uint16_t workers = gw_.worker_count();
     for (uint16_t i = 0; i < n; ++i) {
         const uint16_t at = which[i];
-        const Key k = flow_key_of<F>(parsed[at].pkt);
+        Key& k = keys[nk];
+        set_flow_key<F>(k, parsed[at].pkt);
         const bool is_reply = gw_.is_snat_address(k.dst_ip);
         if (is_reply) {
             const uint16_t owner = owner_lcore(k, workers);
@@ -391,7 +392,6 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
                 continue;
             }
         }
-        keys[nk] = k;
         key_ptrs[nk] = &keys[nk];
         reply[nk] = is_reply;
         pos[nk] = at;

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "dpdk/core/address_set.hpp"
 #include "dpdk/core/snat_pool.hpp"
 #include "dpdk/core/bytes.hpp"
 #include "packet_builder.hpp"
@@ -108,6 +109,39 @@ TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
     EXPECT_TRUE(pool.release(0, b));
     EXPECT_EQ(pool.available(0), 1u);
     EXPECT_EQ(pool.allocate(0)->port, 1026);
+}
+
+// The per-packet "is this a SNAT address?" test agrees with a std::set for
+// members and strangers, both families, any set size.
+TEST(AddressSet, MembershipMatchesAReferenceSet) {
+    std::mt19937 rng(99);
+    for (size_t n : {0, 1, 2, 3, 16, 17, 64, 200}) {
+        std::vector<Ip4> v4;
+        std::vector<Ip6> v6;
+        std::set<Ip4> ref4;
+        std::set<Ip6> ref6;
+        while (ref4.size() < n) {
+            const Ip4 a = static_cast<Ip4>(rng()) | 1;  // never 0.0.0.0
+            if (ref4.insert(a).second) v4.push_back(a);
+        }
+        while (ref6.size() < n) {
+            Ip6 a;
+            for (auto& b : a) b = static_cast<uint8_t>(rng() % 4);  // small alphabet: similar addresses
+            if (ref6.insert(a).second) v6.push_back(a);
+        }
+        const AddressSet<Ip4> s4(v4);
+        const AddressSet<Ip6> s6(v6);
+        for (const Ip4& a : v4) EXPECT_TRUE(s4.contains(a));
+        for (const Ip6& a : v6) EXPECT_TRUE(s6.contains(a));
+        for (int i = 0; i < 5000; ++i) {
+            const Ip4 a = static_cast<Ip4>(rng());
+            EXPECT_EQ(s4.contains(a), ref4.count(a) == 1);
+            Ip6 b;
+            for (auto& x : b) x = static_cast<uint8_t>(rng() % 4);
+            EXPECT_EQ(s6.contains(b), ref6.count(b) == 1);
+        }
+    }
+    EXPECT_FALSE(AddressSet<Ip4>().contains(0));
 }
 
 }  // namespace
