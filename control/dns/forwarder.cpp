@@ -17,28 +17,14 @@
 #include <thread>
 #include <unordered_map>
 
+#include "sockaddr.hpp"
+
 namespace svcnat::dns {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kAttemptTimeout = std::chrono::seconds(2);
 constexpr size_t kMaxPending = 4096;  // beyond this, new queries are dropped (a flood, or a dead upstream)
-
-socklen_t to_sockaddr(const SocketAddress& a, sockaddr_storage& ss) {
-    std::memset(&ss, 0, sizeof ss);
-    if (a.ip.is_v4()) {
-        auto* s = reinterpret_cast<sockaddr_in*>(&ss);
-        s->sin_family = AF_INET;
-        s->sin_port = htons(a.port);
-        std::memcpy(&s->sin_addr, a.ip.bytes.data(), 4);
-        return sizeof(sockaddr_in);
-    }
-    auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(a.port);
-    std::memcpy(&s->sin6_addr, a.ip.bytes.data(), 16);
-    return sizeof(sockaddr_in6);
-}
 
 bool same_peer(const sockaddr_storage& a, const sockaddr_storage& b) {
     if (a.ss_family != b.ss_family) return false;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sockaddr.hpp"
 #include "responder.hpp"
 
 namespace svcnat::dns {
@@ -18,22 +19,6 @@ namespace {
 constexpr int kBatch = 32;
 constexpr size_t kMaxQuery = 4096;  // a UDP query larger than this is no query we answer
 constexpr int kTcpIdleMs = 10000;   // RFC 7766 6.2.3 suggests seconds; Knot and CoreDNS use 10 s
-
-socklen_t sockaddr_of(const SocketAddress& a, sockaddr_storage& ss) {
-    std::memset(&ss, 0, sizeof ss);
-    if (a.ip.is_v4()) {
-        auto* s = reinterpret_cast<sockaddr_in*>(&ss);
-        s->sin_family = AF_INET;
-        s->sin_port = htons(a.port);
-        std::memcpy(&s->sin_addr, a.ip.bytes.data(), 4);
-        return sizeof(sockaddr_in);
-    }
-    auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(a.port);
-    std::memcpy(&s->sin6_addr, a.ip.bytes.data(), 16);
-    return sizeof(sockaddr_in6);
-}
 
 uint16_t port_of(int fd) {
     sockaddr_storage ss{};
@@ -53,7 +38,7 @@ int bound_socket(const SocketAddress& a, int type) {
     // [::]:53 next to 0.0.0.0:53: each family its own socket.
     if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     sockaddr_storage ss;
-    const socklen_t len = sockaddr_of(a, ss);
+    const socklen_t len = to_sockaddr(a, ss);
     if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         const int e = errno;
         close(fd);

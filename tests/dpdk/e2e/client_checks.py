@@ -12,37 +12,11 @@ import subprocess
 import sys
 import time
 
+import lab_client
+
 vip, iface, gw_mac = sys.argv[1], sys.argv[2], sys.argv[3]
 reload_cmd = sys.argv[4:]
 out = {}
-
-
-def ask_tcp(sock):
-    sock.sendall(b"who\n")
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(256)
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data.decode().split()
-
-
-def one_tcp():
-    with socket.create_connection((vip, 80), timeout=3) as s:
-        return ask_tcp(s)
-
-
-def one_udp(i):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(1.0)
-        for _ in range(3):  # UDP: retry a lost datagram
-            s.sendto(f"q{i}".encode(), (vip, 53))
-            try:
-                return s.recvfrom(256)[0].decode().split()
-            except socket.timeout:
-                continue
-    return None
 
 
 def arp_for_vip():
@@ -99,59 +73,18 @@ out["arp_vip_mac"] = arp_for_vip()
 out["ping_ok"] = subprocess.run(["ping", "-c", "2", "-W", "1", "-i", "0.2", vip],
                                 stdout=subprocess.DEVNULL).returncode == 0
 
-tcp = {}
-tcp_sources = set()
-tcp_errors = 0
-for i in range(120):
-    try:
-        name, src = one_tcp()
-        tcp[name] = tcp.get(name, 0) + 1
-        tcp_sources.add(src)
-    except OSError:
-        tcp_errors += 1
-out["tcp_by_backend"], out["tcp_sources"], out["tcp_errors"] = tcp, sorted(tcp_sources), tcp_errors
-
-udp = {}
-udp_sources = set()
-udp_lost = 0
-for i in range(60):
-    r = one_udp(i)
-    if r is None:
-        udp_lost += 1
-        continue
-    udp[r[0]] = udp.get(r[0], 0) + 1
-    udp_sources.add(r[1])
-out["udp_by_backend"], out["udp_sources"], out["udp_lost"] = udp, sorted(udp_sources), udp_lost
+out["tcp_by_backend"], out["tcp_sources"], out["tcp_errors"] = lab_client.tcp_round(vip, 120)
+out["udp_by_backend"], out["udp_sources"], out["udp_lost"] = lab_client.udp_round(vip, 60)
 
 # Persistence: long-lived connections, then the reload removes a backend.
-persistent = []
-for i in range(16):
-    s = socket.create_connection((vip, 80), timeout=3)
-    persistent.append((s, ask_tcp(s)[0]))
-out["persistent_before"] = sorted(b for _, b in persistent)
-out["reload_rc"] = subprocess.run(reload_cmd).returncode
-time.sleep(1.5)
-kept, broken = 0, 0
-for s, backend in persistent:
-    try:
-        kept += ask_tcp(s)[0] == backend
-    except OSError:
-        broken += 1
-    s.close()
-out["persistent_kept"], out["persistent_broken"] = kept, broken
-after = {}
-for i in range(40):
-    try:
-        name, _ = one_tcp()
-        after[name] = after.get(name, 0) + 1
-    except OSError:
-        after["error"] = after.get("error", 0) + 1
-out["tcp_after_reload"] = after
+p = lab_client.persistence(vip, 16, reload_cmd, 40)
+out["persistent_before"], out["reload_rc"] = p["before"], p["reload_rc"]
+out["persistent_kept"], out["persistent_broken"], out["tcp_after_reload"] = p["kept"], p["broken"], p["after"]
 
 out["malformed_sent"] = send_malformed(300)
 time.sleep(0.5)
 try:
-    out["tcp_after_malformed"] = one_tcp()[0]
+    out["tcp_after_malformed"] = lab_client.one_tcp(vip)[0]
 except OSError as e:
     out["tcp_after_malformed"] = f"error: {e}"
 print(json.dumps(out))
