@@ -42,6 +42,28 @@ struct L4Spec {
     rte_ether_addr src_mac = mac(0xc1), dst_mac = mac(0x01);
 };
 
+// TCP/UDP header and payload for either family (the checksum is left to
+// the caller: it needs the IP header of its family).
+inline void fill_l4(uint8_t* l4, uint8_t proto, uint16_t src_port, uint16_t dst_port, uint8_t tcp_flags,
+                    const std::string& payload, size_t l4_len) {
+    if (proto == IPPROTO_TCP) {
+        auto* tcp = reinterpret_cast<rte_tcp_hdr*>(l4);
+        tcp->src_port = rte_cpu_to_be_16(src_port);
+        tcp->dst_port = rte_cpu_to_be_16(dst_port);
+        tcp->sent_seq = rte_cpu_to_be_32(1000);
+        tcp->data_off = 5 << 4;
+        tcp->tcp_flags = tcp_flags;
+        tcp->rx_win = rte_cpu_to_be_16(65535);
+        std::memcpy(tcp + 1, payload.data(), payload.size());
+    } else {
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(l4);
+        udp->src_port = rte_cpu_to_be_16(src_port);
+        udp->dst_port = rte_cpu_to_be_16(dst_port);
+        udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
+        std::memcpy(udp + 1, payload.data(), payload.size());
+    }
+}
+
 inline std::vector<uint8_t> build_l4(const L4Spec& s) {
     const size_t l4_len = (s.proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr) : sizeof(rte_udp_hdr)) + s.payload.size();
     std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + l4_len);
@@ -58,26 +80,10 @@ inline std::vector<uint8_t> build_l4(const L4Spec& s) {
     ip->src_addr = s.src_ip;
     ip->dst_addr = s.dst_ip;
     uint8_t* l4 = reinterpret_cast<uint8_t*>(ip + 1);
-    if (s.proto == IPPROTO_TCP) {
-        auto* tcp = reinterpret_cast<rte_tcp_hdr*>(l4);
-        tcp->src_port = rte_cpu_to_be_16(s.src_port);
-        tcp->dst_port = rte_cpu_to_be_16(s.dst_port);
-        tcp->sent_seq = rte_cpu_to_be_32(1000);
-        tcp->data_off = 5 << 4;
-        tcp->tcp_flags = s.tcp_flags;
-        tcp->rx_win = rte_cpu_to_be_16(65535);
-        std::memcpy(tcp + 1, s.payload.data(), s.payload.size());
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
-        tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
-    } else {
-        auto* udp = reinterpret_cast<rte_udp_hdr*>(l4);
-        udp->src_port = rte_cpu_to_be_16(s.src_port);
-        udp->dst_port = rte_cpu_to_be_16(s.dst_port);
-        udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
-        std::memcpy(udp + 1, s.payload.data(), s.payload.size());
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
-        udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-    }
+    fill_l4(l4, s.proto, s.src_port, s.dst_port, s.tcp_flags, s.payload, l4_len);
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    const uint16_t c = rte_ipv4_udptcp_cksum(ip, l4);
+    std::memcpy(l4 + (s.proto == IPPROTO_TCP ? 16 : 6), &c, 2);
     return f;
 }
 
@@ -225,23 +231,10 @@ inline std::vector<uint8_t> build_l6(const L6Spec& s) {
     std::memcpy(ip->src_addr, s.src_ip.data(), 16);
     std::memcpy(ip->dst_addr, s.dst_ip.data(), 16);
     uint8_t* l4 = reinterpret_cast<uint8_t*>(ip + 1);
-    if (s.proto == IPPROTO_TCP) {
-        auto* tcp = reinterpret_cast<rte_tcp_hdr*>(l4);
-        tcp->src_port = rte_cpu_to_be_16(s.src_port);
-        tcp->dst_port = rte_cpu_to_be_16(s.dst_port);
-        tcp->sent_seq = rte_cpu_to_be_32(1000);
-        tcp->data_off = 5 << 4;
-        tcp->tcp_flags = s.tcp_flags;
-        tcp->rx_win = rte_cpu_to_be_16(65535);
-        std::memcpy(tcp + 1, s.payload.data(), s.payload.size());
-        tcp->cksum = rte_ipv6_udptcp_cksum(ip, tcp);
-    } else if (s.proto == IPPROTO_UDP) {
-        auto* udp = reinterpret_cast<rte_udp_hdr*>(l4);
-        udp->src_port = rte_cpu_to_be_16(s.src_port);
-        udp->dst_port = rte_cpu_to_be_16(s.dst_port);
-        udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
-        std::memcpy(udp + 1, s.payload.data(), s.payload.size());
-        udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+    if (s.proto == IPPROTO_TCP || s.proto == IPPROTO_UDP) {
+        fill_l4(l4, s.proto, s.src_port, s.dst_port, s.tcp_flags, s.payload, l4_len);
+        const uint16_t c = rte_ipv6_udptcp_cksum(ip, l4);
+        std::memcpy(l4 + (s.proto == IPPROTO_TCP ? 16 : 6), &c, 2);
     } else {
         std::memcpy(l4, s.icmp.data(), s.icmp.size());
         l4[2] = l4[3] = 0;

@@ -50,6 +50,24 @@ inline uint16_t raw16(uint16_t host) {
     return v;
 }
 
+// TCP (20-byte header plus `tcp_options`) or UDP header at `l4` for either
+// family; returns where the checksum goes.
+inline size_t put_l4_header(std::vector<uint8_t>& f, size_t l4, uint8_t proto, uint16_t sport, uint16_t dport,
+                            uint8_t tcp_flags, size_t l4_len, const std::vector<uint8_t>& tcp_options = {}) {
+    put16(f, l4, sport);
+    put16(f, l4 + 2, dport);
+    if (proto == 17) {
+        put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
+        return l4 + 6;
+    }
+    put32(f, l4 + 4, 1000);
+    f[l4 + 12] = static_cast<uint8_t>(((20 + tcp_options.size()) / 4) << 4);
+    f[l4 + 13] = tcp_flags;
+    put16(f, l4 + 14, 65535);
+    std::copy(tcp_options.begin(), tcp_options.end(), f.begin() + static_cast<long>(l4 + 20));
+    return l4 + 16;
+}
+
 struct FrameSpec {
     bool vlan = false;
     uint16_t vlan_tci = 100;
@@ -102,20 +120,8 @@ inline std::vector<uint8_t> build_ipv4(const FrameSpec& s) {
     const size_t l4_len = total - ihl;
     std::copy(s.payload.begin(), s.payload.end(), f.begin() + l4 + l4_header);
     size_t csum_at = 0;
-    if (s.proto == 6) {
-        put16(f, l4, s.sport);
-        put16(f, l4 + 2, s.dport);
-        put32(f, l4 + 4, 1000);
-        f[l4 + 12] = static_cast<uint8_t>((l4_header / 4) << 4);
-        f[l4 + 13] = s.tcp_flags;
-        put16(f, l4 + 14, 65535);
-        std::copy(s.tcp_options.begin(), s.tcp_options.end(), f.begin() + l4 + 20);
-        csum_at = l4 + 16;
-    } else if (s.proto == 17) {
-        put16(f, l4, s.sport);
-        put16(f, l4 + 2, s.dport);
-        put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
-        csum_at = l4 + 6;
+    if (s.proto == 6 || s.proto == 17) {
+        csum_at = put_l4_header(f, l4, s.proto, s.sport, s.dport, s.tcp_flags, l4_len, s.tcp_options);
     } else if (s.proto == 1) {
         f[l4] = 8;  // echo request
         put16(f, l4 + 4, 0xbeef);
@@ -245,19 +251,8 @@ inline std::vector<uint8_t> build_ipv6_packet(const Frame6Spec& s) {
     const size_t l4 = l3 + 40 + ext_len;
     std::copy(s.payload.begin(), s.payload.end(), f.begin() + static_cast<long>(l4 + l4_header));
     size_t csum_at = 0;
-    if (s.proto == 6) {
-        put16(f, l4, s.sport);
-        put16(f, l4 + 2, s.dport);
-        put32(f, l4 + 4, 1000);
-        f[l4 + 12] = 0x50;
-        f[l4 + 13] = s.tcp_flags;
-        put16(f, l4 + 14, 65535);
-        csum_at = l4 + 16;
-    } else if (s.proto == 17) {
-        put16(f, l4, s.sport);
-        put16(f, l4 + 2, s.dport);
-        put16(f, l4 + 4, static_cast<uint16_t>(l4_len));
-        csum_at = l4 + 6;
+    if (s.proto == 6 || s.proto == 17) {
+        csum_at = put_l4_header(f, l4, s.proto, s.sport, s.dport, s.tcp_flags, l4_len);
     } else if (s.proto == 58) {
         f[l4] = 128;  // echo request
         put16(f, l4 + 4, 0xbeef);
