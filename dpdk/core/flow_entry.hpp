@@ -26,7 +26,10 @@ struct FlowEntryOf {
     std::array<uint64_t, 2> bytes{};    // index: Direction, L3 bytes
     TcpTracker tcp;                     // state Udp for UDP flows
     uint16_t owner_lcore = 0;           // lcore that allocated the SNAT port
-    uint8_t pad[4] = {0, 0, 0, 0};
+    // Checksum deltas of forwarding each direction (index: Direction):
+    // FromClient rewrites client_side into to_backend(), FromBackend
+    // reply_side into to_client(). Set by make_flow_entry.
+    std::array<NatDelta, 2> delta{};
 
     FlowState state() const noexcept { return tcp.state; }
     bool is_tcp() const noexcept { return client_side.proto == kProtoTcp; }
@@ -86,6 +89,9 @@ inline FlowEntryOf<Addr> make_flow_entry(const FlowKey<Addr>& client_side,
     e.last_seen_ms = now_ms;
     e.tcp.state = client_side.proto == kProtoTcp ? FlowState::SynSent : FlowState::Udp;
     e.owner_lcore = owner_lcore;
+    auto as_tuple = [](const FlowKey<Addr>& k) { return L4Tuple<Addr>{k.src_ip, k.dst_ip, k.src_port, k.dst_port}; };
+    e.delta[static_cast<size_t>(Direction::FromClient)] = nat_delta(as_tuple(e.client_side), e.to_backend(), true);
+    e.delta[static_cast<size_t>(Direction::FromBackend)] = nat_delta(as_tuple(e.reply_side), e.to_client(), true);
     return e;
 }
 

@@ -83,30 +83,71 @@ inline uint16_t update_tuple(uint16_t c, const L4Tuple<Addr>& from, const L4Tupl
 
 }  // namespace nat_detail
 
-// Rewrites source and destination address and port of a TCP/UDP packet
-// (DNAT + SNAT in one step) and updates the checksums incrementally: the
-// IPv4 header checksum, and the TCP/UDP checksum whose pseudo-header holds
-// both addresses (for IPv6 the only one). Also updates `pkt`'s address and
-// port fields so it keeps describing the frame.
+// The checksum changes of one direction of a full-NAT flow. Every packet of
+// that direction has its addresses and ports rewritten from the same tuple
+// (the flow key it matched) to the same tuple, and its TTL decremented by
+// one (the word TTL·256 + protocol always drops by 0x100, ~m + m' = 0xfeff),
+// so by RFC 1624 the one's-complement differences are constants: computed
+// once when the flow is created, each packet's checksum then takes one
+// addition. Updating field by field per packet was ~150 of the ~1000
+// instructions per forwarded packet under callgrind.
+struct NatDelta {
+    uint16_t ip = 0;  // IPv4 header checksum: addresses (and TTL - 1 for forwarding); unused for IPv6
+    uint16_t l4 = 0;  // TCP/UDP checksum: addresses (pseudo-header) and ports
+};
+
+namespace nat_detail {
+
+// Σ (~m + m') over the 16-bit words of a field changing from `o` to `n`
+// (RFC 1624 eqn. 3), unfolded. For IPv6 the words' one's-complement sums
+// stand for the words (sums are associative, ~ is negation).
+inline uint32_t word_delta(const Ip4& o, const Ip4& n) noexcept {
+    const uint32_t a = load_be32(reinterpret_cast<const uint8_t*>(&o));
+    const uint32_t b = load_be32(reinterpret_cast<const uint8_t*>(&n));
+    return static_cast<uint16_t>(~(a >> 16)) + static_cast<uint16_t>(~a) + (b >> 16) + (b & 0xffff);
+}
+inline uint32_t word_delta(const Ip6& o, const Ip6& n) noexcept {
+    return static_cast<uint16_t>(~ones_sum_16bytes(o.data())) + uint32_t{ones_sum_16bytes(n.data())};
+}
+inline uint32_t port_delta(uint16_t o_raw, uint16_t n_raw) noexcept {
+    return static_cast<uint16_t>(~value16(o_raw)) + uint32_t{value16(n_raw)};
+}
+// HC' = ~(~HC + D).
+inline uint16_t apply_delta(uint16_t csum, uint16_t delta) noexcept {
+    return static_cast<uint16_t>(~checksum_fold(uint32_t{static_cast<uint16_t>(~csum)} + delta));
+}
+
+}  // namespace nat_detail
+
+// The deltas for rewriting `from` into `to`; `forwarding` adds the TTL
+// decrement to the IPv4 header's.
 template <typename Addr>
-inline void rewrite_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const L4Tuple<Addr>& to) noexcept {
-    using F = typename FamilyOf<Addr>::type;
+inline NatDelta nat_delta(const L4Tuple<Addr>& from, const L4Tuple<Addr>& to, bool forwarding) noexcept {
+    using namespace nat_detail;
+    const uint32_t addrs = word_delta(from.src_ip, to.src_ip) + word_delta(from.dst_ip, to.dst_ip);
+    NatDelta d;
+    d.ip = checksum_fold(addrs + (forwarding ? 0xfeffu : 0u));
+    d.l4 = checksum_fold(addrs + port_delta(from.src_port, to.src_port) + port_delta(from.dst_port, to.dst_port));
+    return d;
+}
+
+// Writes `to` into the packet's addresses and ports and applies `d` to its
+// checksums: the IPv4 header checksum, and the TCP/UDP checksum whose
+// pseudo-header holds both addresses (for IPv6 the only one). `d` must have
+// been made for the packet's current tuple.
+template <typename F>
+inline void write_tuple(std::span<uint8_t> frame, const ParsedPacket& pkt, const L4Tuple<typename F::Addr>& to,
+                        NatDelta d) noexcept {
     using namespace nat_detail;
     assert(pkt.l3 == F::kL3);
     assert(pkt.l4_proto == kProtoTcp || pkt.l4_proto == kProtoUdp);
     assert(pkt.l4_offset + pkt.l4_header_len <= frame.size());
     uint8_t* ip = frame.data() + pkt.l3_offset;
     uint8_t* l4 = frame.data() + pkt.l4_offset;
-    const L4Tuple<Addr> from{F::src(pkt), F::dst(pkt), pkt.src_port, pkt.dst_port};
-
-    if constexpr (F::kHeaderChecksum) {
-        uint16_t ip_csum = load_be16(ip + kIpv4ChecksumOffset);
-        ip_csum = update_addr(ip_csum, from.src_ip, to.src_ip);
-        ip_csum = update_addr(ip_csum, from.dst_ip, to.dst_ip);
-        store_be16(ip + kIpv4ChecksumOffset, ip_csum);
-    }
-    std::memcpy(ip + F::kSrcOffset, &to.src_ip, sizeof(Addr));
-    std::memcpy(ip + F::kDstOffset, &to.dst_ip, sizeof(Addr));
+    if constexpr (F::kHeaderChecksum)
+        store_be16(ip + kIpv4ChecksumOffset, apply_delta(load_be16(ip + kIpv4ChecksumOffset), d.ip));
+    std::memcpy(ip + F::kSrcOffset, &to.src_ip, sizeof to.src_ip);
+    std::memcpy(ip + F::kDstOffset, &to.dst_ip, sizeof to.dst_ip);
 
     const bool udp = pkt.l4_proto == kProtoUdp;
     uint8_t* csum_field = l4 + (udp ? kUdpChecksumOffset : kTcpChecksumOffset);
@@ -115,17 +156,44 @@ inline void rewrite_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const L4T
     // or the receiver would verify a checksum nobody computed. (Invalid for
     // IPv6, RFC 8200, but not the gateway's to fix.)
     if (!(udp && old_l4 == 0)) {
-        uint16_t c = update_tuple(old_l4, from, to);
+        uint16_t c = apply_delta(old_l4, d.l4);
         if (udp && c == 0) c = 0xffff;  // 0 would mean "none": send its other form
         store_be16(csum_field, c);
     }
     std::memcpy(l4, &to.src_port, 2);
     std::memcpy(l4 + 2, &to.dst_port, 2);
+}
 
+// Rewrites source and destination address and port of a TCP/UDP packet
+// (DNAT + SNAT in one step) with its checksums, computing the deltas from
+// the packet itself. Also updates `pkt`'s address and port fields so it
+// keeps describing the frame. (The gateway's flows precompute the deltas
+// and use forward_nat below.)
+template <typename Addr>
+inline void rewrite_tuple(std::span<uint8_t> frame, ParsedPacket& pkt, const L4Tuple<Addr>& to) noexcept {
+    using F = typename FamilyOf<Addr>::type;
+    const L4Tuple<Addr> from{F::src(pkt), F::dst(pkt), pkt.src_port, pkt.dst_port};
+    write_tuple<F>(frame, pkt, to, nat_delta(from, to, false));
     F::src(pkt) = to.src_ip;
     F::dst(pkt) = to.dst_ip;
     pkt.src_port = to.src_port;
     pkt.dst_port = to.dst_port;
+}
+
+// The forwarding rewrite of a packet of an established flow: TTL (hop
+// limit) decremented and the tuple written, with the deltas the flow
+// precomputed (nat_delta(..., forwarding = true)). Returns
+// DropReason::TtlExpired, leaving the frame untouched, when the TTL is ≤ 1.
+// `pkt` is not updated: the caller is done with it except for its offsets.
+template <typename F>
+inline DropReason forward_nat(std::span<uint8_t> frame, const ParsedPacket& pkt, const L4Tuple<typename F::Addr>& to,
+                              NatDelta d) noexcept {
+    uint8_t* ip = frame.data() + pkt.l3_offset;
+    constexpr size_t kTtlOffset = F::kHeaderChecksum ? 8 : 7;
+    if (ip[kTtlOffset] <= 1) return DropReason::TtlExpired;
+    --ip[kTtlOffset];
+    write_tuple<F>(frame, pkt, to, d);
+    return DropReason::None;
 }
 
 // Decrements the IPv4 TTL and patches the header checksum (RFC 1624), or

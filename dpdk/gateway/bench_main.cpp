@@ -395,7 +395,10 @@ struct Bench {
         Worker& w = worker();
         FlowTable4& table = w.flows<Ip4>();
         for (uint32_t i = 0; i < table.capacity(); ++i) table.at(i).last_seen_ms = 0;
-        for (uint32_t i = 0; i < 2 * table.capacity() / 64 + 2 && table.size() > 0; ++i) w.poll_once();
+        // The sweep visits the whole table once per flow_sweep_ms of polling.
+        const uint64_t deadline =
+            rte_get_tsc_cycles() + (2 * gw->config().flow_sweep_ms + 1000) * hz / 1000;
+        while (table.size() > 0 && rte_get_tsc_cycles() < deadline) w.poll_once();
         std::printf("new_flows: warm-up pass done, %u flows left after expiry\n", table.size());
         Result syn;
         const uint64_t new_before = gw->stats(0).new_flows.get();

@@ -1,7 +1,5 @@
 #include "flow_table.hpp"
 
-#include <rte_hash_crc.h>
-
 namespace svcnat::dpdk {
 
 template <typename Addr>
@@ -22,6 +20,7 @@ std::unique_ptr<FlowTable<Addr>> FlowTable<Addr>::create(const std::string& name
     s->slab_.resize(max_flows);
     s->used_.assign(max_flows, 0);
     s->route_.resize(max_flows);
+    s->folded_.resize(max_flows);
     s->free_.reserve(max_flows);
     for (uint32_t i = max_flows; i > 0; --i) s->free_.push_back(i - 1);
     return s;
@@ -31,11 +30,12 @@ template <typename Addr>
 FlowTable<Addr>::~FlowTable() { rte_hash_free(hash_); }
 
 template <typename Addr>
-void FlowTable<Addr>::lookup_bulk(const Key* const* keys, uint32_t n, Index* out) const {
+void FlowTable<Addr>::lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
     uint64_t hits = 0;
-    rte_hash_lookup_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const Key**>(keys)), n, &hits,
-                              data);
+    // (DPDK 22.11 declares the signatures non-const; it only reads them.)
+    rte_hash_lookup_with_hash_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const Key**>(keys)),
+                                        const_cast<hash_sig_t*>(sigs), n, &hits, data);
     for (uint32_t i = 0; i < n; ++i)
         out[i] = (hits >> i) & 1 ? static_cast<Index>(reinterpret_cast<uintptr_t>(data[i])) : kNone;
 }
@@ -43,7 +43,7 @@ void FlowTable<Addr>::lookup_bulk(const Key* const* keys, uint32_t n, Index* out
 template <typename Addr>
 typename FlowTable<Addr>::Index FlowTable<Addr>::lookup(const Key& key) const {
     void* data;
-    if (rte_hash_lookup_data(hash_, &key, &data) < 0) return kNone;
+    if (rte_hash_lookup_with_hash_data(hash_, &key, hash(key), &data) < 0) return kNone;
     return static_cast<Index>(reinterpret_cast<uintptr_t>(data));
 }
 
@@ -53,16 +53,21 @@ typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const Fl
     const Index idx = free_.back();
     void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx));
     // No lookup of the reply key first: SNAT leases are exclusive (one flow
-    // per SNAT ip:port), so a reply key can only be taken by a bug.
-    if (rte_hash_add_key_data(hash_, &e.client_side, data) < 0) return kNone;
-    if (rte_hash_add_key_data(hash_, &e.reply_side, data) < 0) {
-        rte_hash_del_key(hash_, &e.client_side);
+    // per SNAT ip:port), so a reply key can only be taken by a bug. (The
+    // client key is new too: the worker looks a burst's keys up before it
+    // creates flows, and matches later packets of the burst against the
+    // flows it created.)
+    const uint32_t client_sig = hash(e.client_side);
+    if (rte_hash_add_key_with_hash_data(hash_, &e.client_side, client_sig, data) < 0) return kNone;
+    if (rte_hash_add_key_with_hash_data(hash_, &e.reply_side, hash(e.reply_side), data) < 0) {
+        rte_hash_del_key_with_hash(hash_, &e.client_side, client_sig);
         return kNone;
     }
     free_.pop_back();
     slab_[idx] = e;
     used_[idx] = 1;
     route_[idx] = route;
+    folded_[idx] = {};
     ++size_;
     return idx;
 }
@@ -70,8 +75,8 @@ typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const Fl
 template <typename Addr>
 void FlowTable<Addr>::erase(Index i) {
     if (!used_[i]) return;
-    rte_hash_del_key(hash_, &slab_[i].client_side);
-    rte_hash_del_key(hash_, &slab_[i].reply_side);
+    rte_hash_del_key_with_hash(hash_, &slab_[i].client_side, hash(slab_[i].client_side));
+    rte_hash_del_key_with_hash(hash_, &slab_[i].reply_side, hash(slab_[i].reply_side));
     used_[i] = 0;
     free_.push_back(i);
     --size_;

@@ -320,6 +320,8 @@ ParsedGatewayArgs parse_gateway_args(int argc, const char* const* argv) {
     }
     if (c.rx_descriptors < 64 || c.tx_descriptors < 64) fail("rx/tx-descriptors: at least 64");
     if (c.flows_per_lcore < 1024) fail("flows-per-lcore: at least 1024");
+    // Two rte_hash keys per flow, and the sweep's pacing arithmetic (flow_table.hpp).
+    if (c.flows_per_lcore > (1u << 28)) fail("flows-per-lcore: at most 268435456");
     validate(c);
     return out;
 }

@@ -73,6 +73,10 @@ struct GatewayConfig {
     FlowTimeouts timeouts;  // per TCP state and UDP (dpdk/core/flow_state.hpp)
     uint32_t maglev_table_size = 65537;  // prime, as Maglev requires
     uint32_t flows_per_lcore = 1u << 20;
+    // Every flow is visited once per this period: idle ones removed (so
+    // within timeout + period), traffic folded into the per-service and
+    // per-backend counters (which lag by at most this much).
+    uint32_t flow_sweep_ms = 1000;
     uint32_t mbufs = 16383;             // per socket pool
     uint16_t rx_descriptors = 1024;
     uint16_t tx_descriptors = 1024;

@@ -40,7 +40,8 @@ public:
     void run();
 
     // Process a burst that arrived on port `in_port` (index into
-    // Gateway::ports()). Takes ownership of the mbufs.
+    // Gateway::ports()), at the time poll_once() last read. Takes ownership
+    // of the mbufs.
     void process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port);
     // Transmit everything buffered.
     void flush();
@@ -58,8 +59,9 @@ private:
     template <typename F>
     void handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* which, uint16_t n, uint16_t in_port,
                     const GatewaySnapshot* snap);
+    // Opens a flow for m and forwards it; its index, or kNone when m was dropped.
     template <typename F>
-    void new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
+    uint32_t new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const GatewaySnapshot* snap);
     template <typename F>
     void forward_to_backend(rte_mbuf* m, ParsedPacket& p, uint32_t idx);
     template <typename F>
@@ -67,7 +69,9 @@ private:
     template <typename F>
     void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
     template <typename F>
-    void expire(uint32_t budget);
+    void sweep(uint64_t now_tsc);
+    template <typename Addr>
+    void fold_traffic(const FlowEntryOf<Addr>& e, const FlowRoute& r, FoldedTraffic& f);
     // Hands a packet whose flow lives in another lcore's table over to it.
     void hand_off(rte_mbuf* m, uint16_t owner, uint16_t in_port);
     // ARP, Neighbor Discovery and echo. Returns false when the caller should free m.
@@ -93,6 +97,7 @@ private:
     } pending_;
     uint64_t now_ms_ = 0;
     uint64_t tsc_per_ms_ = 1;
+    SweepPacer sweep_pacer_[2];  // per family (Inet4/Inet6::kIndex)
 };
 
 }  // namespace svcnat::dpdk

@@ -1,6 +1,6 @@
 // The gateway's flow table (dpdk/gateway/flow_table.hpp, rte_hash under
 // EAL without hardware): both keys of a flow, a fixed capacity, the bounded
-// incremental expiry sweep, ICMP errors found through their quote, and SNAT
+// incremental sweep and its pacing, ICMP errors found through their quote, and SNAT
 // leases that never share a reply tuple.
 #include <gtest/gtest.h>
 #include <rte_hash.h>
@@ -53,6 +53,17 @@ SnatPool4::Config config(uint16_t first, uint16_t last, uint16_t lcores, int add
 
 const auto ignore = [](const FlowEntry&, const FlowRoute&) {};
 
+// The worker's expiry decision over a sweep (Worker::sweep adds the
+// traffic folding): erase what is idle past its state's timeout.
+template <typename F>
+uint32_t expire_some(FlowTable4& t, uint64_t now_ms, const FlowTimeouts& to, uint32_t budget, F&& on_expired) {
+    return t.sweep(budget, [&](const FlowEntry& e, const FlowRoute& r, FoldedTraffic&) {
+        if (!e.expired(now_ms, to)) return false;
+        on_expired(e, r);
+        return true;
+    });
+}
+
 struct FlowTableTest : ::testing::Test {
     void SetUp() override {
         if (!test::EalEnvironment::ok()) GTEST_SKIP() << "EAL could not start (no DPDK memory?)";
@@ -80,8 +91,10 @@ TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
     EXPECT_EQ(t->lookup(reversed(e.client_side)), FlowTable4::kNone);
     const FlowKey4 other = client_key(7);
     const FlowKey4* keys[3] = {&e.client_side, &e.reply_side, &other};
+    const uint32_t sigs[3] = {FlowTable4::hash(e.client_side), FlowTable4::hash(e.reply_side), FlowTable4::hash(other)};
+    EXPECT_EQ(sigs[0], rte_hash_crc(&e.client_side, sizeof e.client_side, 0)) << "the hash rte_hash itself uses";
     FlowTable4::Index found[3];
-    t->lookup_bulk(keys, 3, found);
+    t->lookup_bulk(keys, sigs, 3, found);
     EXPECT_EQ(found[0], i);
     EXPECT_EQ(found[1], i);
     EXPECT_EQ(found[2], FlowTable4::kNone);
@@ -113,7 +126,7 @@ TEST_F(FlowTableTest, ExpirySweepIsBoundedPerCall) {
     uint32_t calls = 0;
     std::set<uint16_t> released;
     while (t->size() > 0) {
-        const uint32_t erased = t->expire_some(later, to, budget, [&](const FlowEntry& e, const FlowRoute&) {
+        const uint32_t erased = expire_some(*t, later, to, budget, [&](const FlowEntry& e, const FlowRoute&) {
             released.insert(e.reply_side.dst_port);
         });
         ASSERT_LE(erased, budget);
@@ -139,14 +152,14 @@ TEST_F(FlowTableTest, ExpiryHonoursPerStateTimeouts) {
             syn.push_back(idx);
         }
     }
-    EXPECT_EQ(t->expire_some(29'000, to, 100, ignore), 0u);
-    EXPECT_EQ(t->expire_some(31'000, to, 100, ignore), 50u);
+    EXPECT_EQ(expire_some(*t, 29'000, to, 100, ignore), 0u);
+    EXPECT_EQ(expire_some(*t, 31'000, to, 100, ignore), 50u);
     for (auto i : established) EXPECT_EQ(t->at(i).state(), FlowState::Established);
     EXPECT_EQ(t->size(), 50u);
     // Activity refreshes: touch half of the established flows at 800 s.
     for (size_t k = 0; k < established.size(); k += 2) t->at(established[k]).on_packet(C, kTcpAck, 52, 800'000);
-    EXPECT_EQ(t->expire_some(901'000, to, 100, ignore), 25u);
-    EXPECT_EQ(t->expire_some(1'701'000, to, 100, ignore), 25u);
+    EXPECT_EQ(expire_some(*t, 901'000, to, 100, ignore), 25u);
+    EXPECT_EQ(expire_some(*t, 1'701'000, to, 100, ignore), 25u);
     EXPECT_EQ(t->size(), 0u);
 }
 
@@ -157,17 +170,34 @@ TEST_F(FlowTableTest, IdleFlowRemovedWithinTheSweepBound) {
     auto t = table(cap);
     const FlowTimeouts to;
     for (uint32_t i = 0; i < 500; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable4::kNone);
-    for (int k = 0; k < 7; ++k) t->expire_some(1000, to, budget, ignore);  // move the cursor, nothing expires
+    for (int k = 0; k < 7; ++k) expire_some(*t, 1000, to, budget, ignore);  // move the cursor, nothing expires
     ASSERT_NE(t->lookup(client_key(123)), FlowTable4::kNone);
     for (uint32_t i = 0; i < 500; ++i)
         if (i != 123) t->at(t->lookup(client_key(i))).last_seen_ms = 10'000'000;  // keep alive
     uint32_t calls = 0;
     while (t->lookup(client_key(123)) != FlowTable4::kNone && calls < 1000) {
-        t->expire_some(31'000, to, budget, ignore);
+        expire_some(*t, 31'000, to, budget, ignore);
         ++calls;
     }
     EXPECT_LE(calls, cap / budget);
     EXPECT_EQ(t->size(), 499u);
+}
+
+TEST(SweepPacer, SpreadsOneFullSweepOverThePeriod) {
+    SweepPacer p(1000, 4096);  // period 1000 cycles
+    EXPECT_EQ(p.due(5000, 300), 0u) << "the first call only starts the clock";
+    uint64_t total = 0;
+    for (uint64_t t = 5001; t <= 6000; ++t) total += p.due(t, 300);  // one period in 1-cycle steps
+    EXPECT_EQ(total, 300u) << "fractions carry over";
+    EXPECT_EQ(p.due(6500, 300), 150u);
+    // A stall of ten periods owes one period's worth, in calls of at most 4096.
+    SweepPacer q(1000, 4096);
+    q.due(1, 100000);
+    EXPECT_EQ(q.due(10'001, 100000), 4096u);
+    uint64_t rest = 0;
+    for (int i = 0; i < 100; ++i) rest += q.due(10'001, 100000);
+    EXPECT_EQ(4096 + rest, 100000u);
+    EXPECT_EQ(q.due(5, 100000), 0u) << "a clock going back restarts it";
 }
 
 TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {

@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -142,6 +143,7 @@ protected:
         }
         cfg.settings.manifests = {"unused"};
         cfg.flows_per_lcore = 4096;
+        cfg.flow_sweep_ms = 20;  // the whole table swept every 20 ms
         cfg.mbufs = 8191;
         cfg.rx_descriptors = 256;
         cfg.tx_descriptors = 256;
@@ -538,6 +540,53 @@ TEST_F(PipelineTest, UnresolvedBackendIsAskedForAndTheHeldPacketFollows) {
     EXPECT_EQ(gw_->stats(0).released_held.get(), 1u);
 }
 
+// The fast path counts only in the flow entry; the sweep folds that into
+// the per-service and per-backend counters within one sweep period, and the
+// flows' last traffic is folded before they are removed.
+TEST_F(PipelineTest, ServiceAndBackendCountersFollowTheFlows) {
+    start(1);
+    uint64_t sent_bytes = 0, sent = 0;
+    for (uint16_t c = 0; c < 8; ++c) {
+        for (int k = 0; k < 1 + c; ++k) {
+            auto spec = syn(static_cast<uint16_t>(49000 + c), IPPROTO_UDP);
+            spec.payload = std::string(10 + k, 'x');
+            inject(*client_, 0, build_l4(spec));
+            sent_bytes += 20 + 8 + spec.payload.size();
+            ++sent;
+        }
+    }
+    poll_all();
+    ASSERT_EQ(backend_->take().size(), sent);
+    auto totals = [&](StatIds& ids, TrafficTable& table) {
+        uint64_t p = 0, b = 0, f = 0;
+        for (const auto& [name, id] : ids.all()) {
+            uint64_t pp = 0, bb = 0, ff = 0;
+            table.sum(id, &pp, &bb, &ff);
+            p += pp, b += bb, f += ff;
+        }
+        return std::array<uint64_t, 3>{p, b, f};
+    };
+    auto wait_for = [&](auto&& done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (!done() && std::chrono::steady_clock::now() < deadline) gw_->worker(0).poll_once();
+        return done();
+    };
+    const std::array<uint64_t, 3> want{sent, sent_bytes, 8};
+    EXPECT_TRUE(wait_for([&] { return totals(gw_->service_ids(), gw_->service_traffic()) == want; }))
+        << "service packets/bytes/flows " << totals(gw_->service_ids(), gw_->service_traffic())[0] << "/"
+        << totals(gw_->service_ids(), gw_->service_traffic())[1] << "/"
+        << totals(gw_->service_ids(), gw_->service_traffic())[2] << ", want " << sent << "/" << sent_bytes;
+    EXPECT_TRUE(wait_for([&] { return totals(gw_->backend_ids(), gw_->backend_traffic()) == want; }));
+    // A flow's last packets are folded before it is removed.
+    FlowTable4& fs = gw_->worker(0).flows<Ip4>();
+    inject(*client_, 0, build_l4(syn(49000, IPPROTO_UDP)));
+    poll_all();
+    ASSERT_EQ(backend_->take().size(), 1u);
+    for (uint32_t i = 0; i < fs.capacity(); ++i) fs.at(i).last_seen_ms = 0;
+    EXPECT_TRUE(wait_for([&] { return fs.size() == 0; }));
+    EXPECT_EQ(totals(gw_->service_ids(), gw_->service_traffic())[0], sent + 1);
+}
+
 TEST_F(PipelineTest, IdleFlowsExpireAndReturnTheirSnatPort) {
     start(1);
     const uint32_t free_before = gw_->snat<Ip4>()->available(0);
@@ -549,7 +598,10 @@ TEST_F(PipelineTest, IdleFlowsExpireAndReturnTheirSnatPort) {
     // Age the flow past the UDP timeout by rewinding its last_seen.
     FlowTable4& fs = gw_->worker(0).flows<Ip4>();
     for (uint32_t i = 0; i < fs.capacity(); ++i) fs.at(i).last_seen_ms = 0;
-    for (int i = 0; i < 200; ++i) gw_->worker(0).poll_once();  // sweep the whole table
+    // The sweep covers the table once per flow_sweep_ms (20 ms here) of
+    // polling, traffic or not.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (fs.size() > 0 && std::chrono::steady_clock::now() < deadline) gw_->worker(0).poll_once();
     EXPECT_EQ(gw_->worker(0).flows<Ip4>().size(), 0u);
     EXPECT_EQ(gw_->snat<Ip4>()->available(0), free_before);
     EXPECT_EQ(gw_->stats(0).expired_flows.get(), 1u);

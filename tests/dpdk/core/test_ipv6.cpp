@@ -180,6 +180,57 @@ TEST(Ipv6Nat, RewriteWithExtensionHeadersMatchesRecomputation) {
     }
 }
 
+// The gateway's forwarding rewrite with a flow's precomputed deltas, both
+// directions: checksum as from scratch, hop limit decremented, and a hop
+// limit of 1 leaves the frame untouched.
+TEST(Ipv6Nat, ForwardingWithTheFlowsPrecomputedDeltasMatchesRecomputation) {
+    std::mt19937 rng(1203);
+    for (int i = 0; i < 3000; ++i) {
+        Frame6Spec s;
+        s.proto = i % 2 ? kProtoTcp : kProtoUdp;
+        s.src = random_addr(rng);
+        s.dst = random_addr(rng);
+        s.sport = static_cast<uint16_t>(rng());
+        s.dport = static_cast<uint16_t>(rng());
+        if (i % 3 == 0) s.extensions = {0};
+        s.payload.resize(rng() % 1300);
+        for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
+        s.udp_zero_checksum = s.proto == kProtoUdp && i % 7 == 0;
+        s.hop_limit = i % 50 == 0 ? 1 : static_cast<uint8_t>(2 + rng() % 254);
+        auto f = build_ipv6_packet(s);
+        const auto r = parse(f);
+        ASSERT_TRUE(r.ok()) << to_string(r.drop);
+        const FlowKey6 received = flow_key_of<Inet6>(r.pkt);
+        const bool from_client = i % 4 < 2;
+        const auto port = [&] { return static_cast<uint16_t>(rng()); };
+        const FlowEntry6 e =
+            from_client ? make_flow_entry(received, random_addr(rng), port(), random_addr(rng), port(), 0, 0)
+                        : make_flow_entry(make_flow_key(random_addr(rng), random_addr(rng), port(), port(), s.proto),
+                                          received.src_ip, received.src_port, received.dst_ip, received.dst_port, 0, 0);
+        const Direction d = from_client ? Direction::FromClient : Direction::FromBackend;
+        const Ipv6Tuple to = from_client ? e.to_backend() : e.to_client();
+        const auto before = f;
+        const DropReason verdict = forward_nat<Inet6>(std::span<uint8_t>(f), r.pkt, to, e.delta[static_cast<size_t>(d)]);
+        if (s.hop_limit == 1) {
+            EXPECT_EQ(verdict, DropReason::TtlExpired);
+            EXPECT_EQ(f, before);
+            continue;
+        }
+        ASSERT_EQ(verdict, DropReason::None);
+        const auto q = parse(f).pkt;
+        EXPECT_EQ(q.src_ip6, to.src_ip);
+        EXPECT_EQ(q.dst_ip6, to.dst_ip);
+        EXPECT_EQ(q.ttl, s.hop_limit - 1);
+        const size_t at = q.l4_offset + (s.proto == kProtoTcp ? 16 : 6);
+        auto g = f;
+        g[at] = g[at + 1] = 0;
+        uint16_t expect = ref_checksum_v6(g, 14, q.l4_offset, q.l4_len, s.proto);
+        if (s.proto == kProtoUdp && expect == 0) expect = 0xffff;
+        if (s.udp_zero_checksum) expect = 0;
+        ASSERT_EQ(get16(f, at), expect) << i;
+    }
+}
+
 TEST(Ipv6Nat, IcmpErrorTranslationMatchesRecomputation) {
     std::mt19937 rng(4343);
     for (int i = 0; i < 3000; ++i) {

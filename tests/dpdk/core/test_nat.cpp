@@ -8,6 +8,7 @@
 
 #include "dpdk/core/bytes.hpp"
 #include "dpdk/core/checksum.hpp"
+#include "dpdk/core/flow_entry.hpp"
 #include "dpdk/core/nat.hpp"
 #include "dpdk/core/parse.hpp"
 #include "packet_builder.hpp"
@@ -156,6 +157,58 @@ TEST(Nat, RewriteMatchesRecomputationOnRandomPackets) {
     EXPECT_GT(udp_zero, 100);
     std::printf("nat fuzz: %d UDP zero-checksum packets kept at 0, %d UDP results sent as 0xffff\n",
                 udp_zero, udp_ffff);
+}
+
+// The gateway's forwarding rewrite: the deltas a flow entry precomputes
+// when it is created (addresses, ports, TTL - 1), applied to each packet of
+// either direction, give the checksums a from-scratch computation gives.
+TEST(Nat, ForwardingWithTheFlowsPrecomputedDeltasMatchesRecomputation) {
+    std::mt19937 rng(20261203);
+    for (int i = 0; i < 20000; ++i) {
+        const FrameSpec s = random_spec(rng);
+        auto f = build_ipv4(s);
+        const auto r = parse_frame(std::span<const uint8_t>(f));
+        ASSERT_TRUE(r.ok()) << i << ": " << to_string(r.drop);
+        const ParsedPacket& p = r.pkt;
+        // Packet i is the client's (i even) or the backend's reply (i odd)
+        // of a flow whose other addresses are random.
+        const bool from_client = i % 2 == 0;
+        const auto rnd32 = [&] { return static_cast<uint32_t>(rng()); };
+        const auto rnd16 = [&] { return static_cast<uint16_t>(rng()); };
+        const FlowKey4 received = flow_key4_of(p);
+        const FlowEntry e =
+            from_client ? make_flow_entry(received, rnd32(), rnd16(), rnd32(), rnd16(), 0, 0)
+                        : make_flow_entry(make_flow_key4(rnd32(), rnd32(), rnd16(), rnd16(), p.l4_proto),
+                                          received.src_ip, received.src_port, received.dst_ip, received.dst_port, 0, 0);
+        if (!from_client) {
+            ASSERT_EQ(e.reply_side, received);
+        }
+        const Direction d = from_client ? Direction::FromClient : Direction::FromBackend;
+        const Ipv4Tuple to = from_client ? e.to_backend() : e.to_client();
+        ASSERT_EQ(forward_nat<Inet4>(std::span<uint8_t>(f), p, to, e.delta[static_cast<size_t>(d)]), DropReason::None);
+        const auto again = parse_frame(std::span<const uint8_t>(f), {.verify_ipv4_checksum = true});
+        ASSERT_TRUE(again.ok()) << i << ": " << to_string(again.drop);
+        EXPECT_EQ(again.pkt.src_ip4, to.src_ip);
+        EXPECT_EQ(again.pkt.dst_port, to.dst_port);
+        EXPECT_EQ(again.pkt.ttl, s.ttl - 1);
+        ASSERT_EQ(get16(f, p.l3_offset + 10), scratch_ip_checksum(f, again.pkt)) << i;
+        if (s.udp_zero_checksum) {
+            ASSERT_EQ(l4_checksum_field(f, p), 0) << i;
+        } else {
+            ASSERT_EQ(l4_checksum_field(f, p), scratch_l4_checksum(f, again.pkt)) << i;
+        }
+    }
+    for (uint8_t ttl : {0, 1}) {
+        FrameSpec s;
+        s.ttl = ttl;
+        auto f = build_ipv4(s);
+        const auto before = f;
+        const auto p = parse_frame(std::span<const uint8_t>(f)).pkt;
+        const FlowEntry e = make_flow_entry(flow_key4_of(p), raw32(0x0a000002), raw16(80), raw32(0x0a000001),
+                                            raw16(1024), 0, 0);
+        EXPECT_EQ(forward_nat<Inet4>(std::span<uint8_t>(f), p, e.to_backend(), e.delta[0]), DropReason::TtlExpired);
+        EXPECT_EQ(f, before) << "an expiring packet must be left untouched";
+    }
 }
 
 TEST(Nat, UdpResultZeroIsSentAsFfff) {
