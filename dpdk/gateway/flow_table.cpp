@@ -30,36 +30,45 @@ template <typename Addr>
 FlowTable<Addr>::~FlowTable() { rte_hash_free(hash_); }
 
 template <typename Addr>
-void FlowTable<Addr>::lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const {
+uint64_t FlowTable<Addr>::lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
     uint64_t hits = 0;
     // (DPDK 22.11 declares the signatures non-const; it only reads them.)
     rte_hash_lookup_with_hash_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const Key**>(keys)),
                                         const_cast<hash_sig_t*>(sigs), n, &hits, data);
-    for (uint32_t i = 0; i < n; ++i)
-        out[i] = (hits >> i) & 1 ? static_cast<Index>(reinterpret_cast<uintptr_t>(data[i])) : kNone;
+    uint64_t reply = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        const auto d = reinterpret_cast<uintptr_t>(data[i]);
+        out[i] = (hits >> i) & 1 ? static_cast<Index>(d >> 1) : kNone;
+        reply |= static_cast<uint64_t>((hits >> i) & d & 1) << i;
+    }
+    return reply;
 }
 
 template <typename Addr>
-typename FlowTable<Addr>::Index FlowTable<Addr>::lookup(const Key& key) const {
+typename FlowTable<Addr>::Index FlowTable<Addr>::lookup(const Key& key, bool* reply_side) const {
     void* data;
     if (rte_hash_lookup_with_hash_data(hash_, &key, hash(key), &data) < 0) return kNone;
-    return static_cast<Index>(reinterpret_cast<uintptr_t>(data));
+    const auto d = reinterpret_cast<uintptr_t>(data);
+    if (reply_side != nullptr) *reply_side = d & 1;
+    return static_cast<Index>(d >> 1);
 }
 
 template <typename Addr>
 typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const FlowRoute& route) {
     if (free_.empty()) return kNone;
     const Index idx = free_.back();
-    void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx));
+    // The data of each key: the slab index, and in bit 0 which side it is.
+    void* client_data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx) << 1);
+    void* reply_data = reinterpret_cast<void*>(static_cast<uintptr_t>(idx) << 1 | 1);
     // No lookup of the reply key first: SNAT leases are exclusive (one flow
     // per SNAT ip:port), so a reply key can only be taken by a bug. (The
     // client key is new too: the worker looks a burst's keys up before it
     // creates flows, and matches later packets of the burst against the
     // flows it created.)
     const uint32_t client_sig = hash(e.client_side);
-    if (rte_hash_add_key_with_hash_data(hash_, &e.client_side, client_sig, data) < 0) return kNone;
-    if (rte_hash_add_key_with_hash_data(hash_, &e.reply_side, hash(e.reply_side), data) < 0) {
+    if (rte_hash_add_key_with_hash_data(hash_, &e.client_side, client_sig, client_data) < 0) return kNone;
+    if (rte_hash_add_key_with_hash_data(hash_, &e.reply_side, hash(e.reply_side), reply_data) < 0) {
         rte_hash_del_key_with_hash(hash_, &e.client_side, client_sig);
         return kNone;
     }

@@ -100,9 +100,12 @@ public:
     static uint32_t hash(const Key& key) noexcept { return rte_hash_crc(&key, sizeof key, 0); }
 
     // Looks up n keys at once (n <= RTE_HASH_LOOKUP_BULK_MAX), sigs[i] =
-    // hash(*keys[i]); out[i] = index or kNone.
-    void lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const;
-    Index lookup(const Key& key) const;
+    // hash(*keys[i]); out[i] = index or kNone. Returns the mask of the keys
+    // that matched a flow's reply side (bit i for keys[i]): the hash says
+    // which of its two keys a packet matched.
+    uint64_t lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const;
+    // *reply_side (when given) tells which key matched.
+    Index lookup(const Key& key, bool* reply_side = nullptr) const;
 
     // kNone when full or a key is taken (the caller counts FlowTableFull).
     Index insert(const Entry& e, const FlowRoute& route);

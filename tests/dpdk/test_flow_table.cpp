@@ -94,7 +94,12 @@ TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
     const uint32_t sigs[3] = {FlowTable4::hash(e.client_side), FlowTable4::hash(e.reply_side), FlowTable4::hash(other)};
     EXPECT_EQ(sigs[0], rte_hash_crc(&e.client_side, sizeof e.client_side, 0)) << "the hash rte_hash itself uses";
     FlowTable4::Index found[3];
-    t->lookup_bulk(keys, sigs, 3, found);
+    EXPECT_EQ(t->lookup_bulk(keys, sigs, 3, found), 0b010u) << "which key matched the reply side";
+    bool reply_side = false;
+    EXPECT_EQ(t->lookup(e.reply_side, &reply_side), i);
+    EXPECT_TRUE(reply_side);
+    EXPECT_EQ(t->lookup(e.client_side, &reply_side), i);
+    EXPECT_FALSE(reply_side);
     EXPECT_EQ(found[0], i);
     EXPECT_EQ(found[1], i);
     EXPECT_EQ(found[2], FlowTable4::kNone);

@@ -303,6 +303,34 @@ TEST_F(PipelineTest, ReplyIsTranslatedBackToTheClient) {
     EXPECT_EQ(gw_->stats(0).new_flows.get(), 1u);
 }
 
+// Replies are accepted only where backends are: the same reply, forged on
+// the client-facing port (someone outside who guessed the backend, SNAT
+// address and port), opens nothing and reaches nobody.
+TEST_F(PipelineTest, ReplyForgedOnTheClientSideIsDropped) {
+    start(1);
+    inject(*client_, 0, build_l4(syn(40002)));
+    poll_all();
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 1u);
+    L4Spec forged = answer(fwd[0]);
+    forged.dst_mac = client_mac_;
+    inject(*client_, 0, build_l4(forged));
+    poll_all();
+    EXPECT_TRUE(client_->take().empty());
+    EXPECT_TRUE(backend_->take().empty());
+    EXPECT_EQ(drops(DropReason::NoFlow), 1u) << "a SYN-ACK opens nothing";
+    forged.tcp_flags = RTE_TCP_SYN_FLAG;
+    inject(*client_, 0, build_l4(forged));
+    poll_all();
+    EXPECT_TRUE(client_->take().empty());
+    EXPECT_TRUE(backend_->take().empty());
+    EXPECT_EQ(drops(DropReason::NoService), 1u) << "a SNAT address is no service";
+    // The real reply still gets through.
+    inject(*backend_, 0, build_l4(answer(fwd[0])));
+    poll_all();
+    EXPECT_EQ(client_->take().size(), 1u);
+}
+
 TEST_F(PipelineTest, UdpRoundTrip) {
     start(1);
     inject(*client_, 0, build_l4(syn(5000, IPPROTO_UDP)));
