@@ -75,8 +75,10 @@ void parse_icmp_quote(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
 void parse_icmpv6_quote(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept;
 
 // L4 parsing shared by both IP versions; `l4` spans exactly the L4 bytes
-// that the IP length announces.
-DropReason parse_l4(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
+// that the IP length announces. Inlined into both IP parsers (and they into
+// parse_frame): as calls, the span passing and prologues were a fifth of
+// the ~160 instructions parsing took per TCP/IPv4 packet under callgrind.
+[[gnu::always_inline]] inline DropReason parse_l4(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
     const uint8_t* p = l4.data();
     switch (pkt.l4_proto) {
         case kProtoTcp: {
@@ -127,7 +129,7 @@ DropReason parse_l4(std::span<const uint8_t> l4, ParsedPacket& pkt) noexcept {
     return DropReason::None;
 }
 
-DropReason parse_ipv4(std::span<const uint8_t> frame, ParsedPacket& pkt,
+[[gnu::always_inline]] inline DropReason parse_ipv4(std::span<const uint8_t> frame, ParsedPacket& pkt,
                       const ParseOptions& options) noexcept {
     const size_t avail = frame.size() - pkt.l3_offset;
     if (avail < kIpv4MinHeader) return DropReason::Truncated;
@@ -220,7 +222,7 @@ Ipv6Chain walk_ipv6_extensions(const uint8_t* base, size_t at, size_t end, uint8
     }
 }
 
-DropReason parse_ipv6(std::span<const uint8_t> frame, ParsedPacket& pkt) noexcept {
+[[gnu::always_inline]] inline DropReason parse_ipv6(std::span<const uint8_t> frame, ParsedPacket& pkt) noexcept {
     const size_t avail = frame.size() - pkt.l3_offset;
     if (avail < kIpv6Header) return DropReason::Truncated;
     const uint8_t* ip = frame.data() + pkt.l3_offset;
