@@ -17,9 +17,8 @@ std::unique_ptr<FlowTable<Addr>> FlowTable<Addr>::create(const std::string& name
     if (h == nullptr) return nullptr;
     std::unique_ptr<FlowTable> s(new FlowTable());
     s->hash_ = h;
-    s->slab_.resize(max_flows);
+    s->slots_.resize(max_flows);
     s->used_.assign(max_flows, 0);
-    s->route_.resize(max_flows);
     s->folded_.resize(max_flows);
     s->free_.reserve(max_flows);
     for (uint32_t i = max_flows; i > 0; --i) s->free_.push_back(i - 1);
@@ -73,9 +72,9 @@ typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const Fl
         return kNone;
     }
     free_.pop_back();
-    slab_[idx] = e;
+    slots_[idx].entry = e;
     used_[idx] = 1;
-    route_[idx] = route;
+    slots_[idx].route = route;
     folded_[idx] = {};
     ++size_;
     return idx;
@@ -84,8 +83,9 @@ typename FlowTable<Addr>::Index FlowTable<Addr>::insert(const Entry& e, const Fl
 template <typename Addr>
 void FlowTable<Addr>::erase(Index i) {
     if (!used_[i]) return;
-    rte_hash_del_key_with_hash(hash_, &slab_[i].client_side, hash(slab_[i].client_side));
-    rte_hash_del_key_with_hash(hash_, &slab_[i].reply_side, hash(slab_[i].reply_side));
+    const Entry& e = slots_[i].entry;
+    rte_hash_del_key_with_hash(hash_, &e.client_side, hash(e.client_side));
+    rte_hash_del_key_with_hash(hash_, &e.reply_side, hash(e.reply_side));
     used_[i] = 0;
     free_.push_back(i);
     --size_;

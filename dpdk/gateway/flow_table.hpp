@@ -14,6 +14,7 @@
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -111,8 +112,13 @@ public:
     Index insert(const Entry& e, const FlowRoute& route);
     void erase(Index i);
 
-    Entry& at(Index i) { return slab_[i]; }
-    const FlowRoute& route(Index i) const { return route_[i]; }
+    Entry& at(Index i) { return slots_[i].entry; }
+    const FlowRoute& route(Index i) const { return slots_[i].route; }
+    // Fetches flow i's cache lines ahead of use (after a bulk lookup).
+    void prefetch(Index i) const {
+        const auto* p = reinterpret_cast<const char*>(&slots_[i]);
+        for (size_t off = 0; off < sizeof(Slot); off += 64) rte_prefetch0(p + off);
+    }
 
     // Visits the next `budget` slots of the slab: visit(entry, route,
     // folded) for each flow returns true to erase the flow (after it released what it
@@ -120,11 +126,11 @@ public:
     template <typename F>
     uint32_t sweep(uint32_t budget, F&& visit) {
         uint32_t n = 0;
-        const uint32_t cap = static_cast<uint32_t>(slab_.size());
+        const uint32_t cap = static_cast<uint32_t>(slots_.size());
         for (uint32_t i = 0; i < budget && i < cap; ++i) {
             Index idx = cursor_;
             cursor_ = cursor_ + 1 == cap ? 0 : cursor_ + 1;
-            if (!used_[idx] || !visit(slab_[idx], route_[idx], folded_[idx])) continue;
+            if (!used_[idx] || !visit(slots_[idx].entry, slots_[idx].route, folded_[idx])) continue;
             erase(idx);
             ++n;
         }
@@ -132,14 +138,22 @@ public:
     }
 
     uint32_t size() const { return size_; }
-    uint32_t capacity() const { return static_cast<uint32_t>(slab_.size()); }
+    uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
 
 private:
     FlowTable() = default;
     rte_hash* hash_ = nullptr;
-    std::vector<Entry> slab_;
+    // A flow's entry and route side by side on whole cache lines (IPv4: two,
+    // IPv6: three), so a packet touches only its flow's lines: as separate
+    // arrays of 96- and 24-byte elements they straddled one line more, and
+    // with 4096 flows the established rate is bound by the cache (256 flows
+    // ran 30 % faster in scripts/bench-gateway).
+    struct alignas(64) Slot {
+        Entry entry;
+        FlowRoute route;
+    };
+    std::vector<Slot> slots_;
     std::vector<uint8_t> used_;
-    std::vector<FlowRoute> route_;
     std::vector<FoldedTraffic> folded_;
     std::vector<Index> free_;
     uint32_t size_ = 0;

@@ -448,11 +448,8 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
     // The entries and routes of the whole burst are fetched while the first
     // packets are rewritten (each entry is cold: tables hold up to a
     // million flows per lcore).
-    for (uint16_t j = 0; j < nk; ++j) {
-        if (idx[j] == FlowTable<Addr>::kNone) continue;
-        rte_prefetch0(&flows.at(idx[j]));
-        rte_prefetch0(&flows.route(idx[j]));
-    }
+    for (uint16_t j = 0; j < nk; ++j)
+        if (idx[j] != FlowTable<Addr>::kNone) flows.prefetch(idx[j]);
     // Flows created by this burst (their keys' positions): a later packet
     // of the same new flow missed the lookup too, and must join the flow
     // rather than open a second one with another SNAT port.
