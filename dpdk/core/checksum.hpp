@@ -55,6 +55,11 @@ inline uint16_t checksum_fold(uint64_t sum) noexcept {
     sum = (sum & 0xffff) + (sum >> 16);
     return static_cast<uint16_t>(sum);
 }
+// The same for a sum of at most 0x1fffe (two 16-bit values): two steps.
+inline uint16_t checksum_fold17(uint32_t sum) noexcept {
+    sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>((sum & 0xffff) + (sum >> 16));
+}
 inline uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept {
     const uint32_t sum = static_cast<uint16_t>(~csum) +
                          static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;

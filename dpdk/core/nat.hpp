@@ -114,7 +114,7 @@ inline uint32_t port_delta(uint16_t o_raw, uint16_t n_raw) noexcept {
 }
 // HC' = ~(~HC + D).
 inline uint16_t apply_delta(uint16_t csum, uint16_t delta) noexcept {
-    return static_cast<uint16_t>(~checksum_fold(uint32_t{static_cast<uint16_t>(~csum)} + delta));
+    return static_cast<uint16_t>(~checksum_fold17(uint32_t{static_cast<uint16_t>(~csum)} + delta));
 }
 
 }  // namespace nat_detail

@@ -79,7 +79,7 @@ Worker::~Worker() {
 
 void Worker::drop(rte_mbuf* m) { rte_pktmbuf_free(m); }
 
-void Worker::send(uint16_t port, rte_mbuf* m) {
+inline void Worker::send(uint16_t port, rte_mbuf* m) {
     rte_eth_tx_buffer(gw_.ports()[port].port_id, index_, tx_[port], m);
     ++pending_.tx_packets;
 }
