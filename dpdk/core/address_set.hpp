@@ -16,27 +16,31 @@ namespace svcnat::dpdk {
 template <typename Addr>
 class AddressSet {
 public:
-    AddressSet() : slots_(1), used_(1, 0) {}
+    AddressSet() : slots_(1), index_(1, -1) {}
     explicit AddressSet(const std::vector<Addr>& addrs) {
         size_t n = 4;
         while (n < addrs.size() * 4) n *= 2;
         slots_.assign(n, Addr{});
-        used_.assign(n, 0);
+        index_.assign(n, -1);
         mask_ = n - 1;
-        for (const Addr& a : addrs) {
+        for (size_t k = 0; k < addrs.size(); ++k) {
+            const Addr& a = addrs[k];
             size_t i = slot_of(a);
-            while (used_[i] && !same_addr(slots_[i], a)) i = (i + 1) & mask_;
+            while (index_[i] >= 0 && !same_addr(slots_[i], a)) i = (i + 1) & mask_;
+            if (index_[i] >= 0) continue;  // a duplicate keeps its first position
             slots_[i] = a;
-            used_[i] = 1;
+            index_[i] = static_cast<int32_t>(k);
         }
     }
 
-    bool contains(const Addr& a) const noexcept {
+    // The position of `a` in the constructor's list, or -1.
+    int32_t index_of(const Addr& a) const noexcept {
         for (size_t i = slot_of(a);; i = (i + 1) & mask_) {
-            if (!used_[i]) return false;
-            if (same_addr(slots_[i], a)) return true;
+            if (index_[i] < 0) return -1;
+            if (same_addr(slots_[i], a)) return index_[i];
         }
     }
+    bool contains(const Addr& a) const noexcept { return index_of(a) >= 0; }
 
 private:
     size_t slot_of(const Addr& a) const noexcept {
@@ -52,7 +56,7 @@ private:
     }
 
     std::vector<Addr> slots_;
-    std::vector<uint8_t> used_;
+    std::vector<int32_t> index_;  // -1: empty slot
     size_t mask_ = 0;
 };
 

@@ -35,11 +35,6 @@ SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
 }
 
 template <typename Addr>
-uint32_t SnatPool<Addr>::lease_id(uint32_t addr_index, uint16_t port) const noexcept {
-    return addr_index * ports_in_range_ + (port - config_.port_first);
-}
-
-template <typename Addr>
 SnatLease<Addr> SnatPool<Addr>::lease_of(uint32_t id) const noexcept {
     return Lease{config_.addrs[id / ports_in_range_],
                      static_cast<uint16_t>(config_.port_first + id % ports_in_range_)};

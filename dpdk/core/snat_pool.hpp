@@ -81,6 +81,16 @@ public:
     uint32_t capacity(uint16_t lcore) const noexcept;
     uint64_t exhausted(uint16_t lcore) const noexcept;
     uint16_t n_lcores() const noexcept { return static_cast<uint16_t>(parts_.size()); }
+    // Every lease has a dense id, 0..lease_count()-1, from the position of
+    // its address in config().addrs and its port (host order, in range): the
+    // gateway finds a reply's flow by it.
+    uint32_t lease_count() const noexcept { return static_cast<uint32_t>(config_.addrs.size()) * ports_in_range_; }
+    uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {
+        return addr_index * ports_in_range_ + (port - config_.port_first);
+    }
+    bool port_in_range(uint16_t port) const noexcept {
+        return port >= config_.port_first && port <= config_.port_last;
+    }
     const Config& config() const noexcept { return config_; }
 
 private:
@@ -92,7 +102,6 @@ private:
         std::vector<bool> in_use;    // by lease id, for release validation
         uint64_t exhausted = 0;
     };
-    uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept;
     Lease lease_of(uint32_t id) const noexcept;
 
     Config config_;

@@ -1,7 +1,15 @@
-// One worker lcore's flow table: FlowEntry slab + an rte_hash that maps both
-// keys of a flow (client side and reply side) to its slab index. Private to
-// its lcore (replies are steered to the owner), so the hash is created
-// without any concurrency flags: no locks, no atomics on the fast path.
+// One worker lcore's flow table. Private to its lcore (replies are steered
+// to the owner), so nothing in it takes a lock or an atomic.
+//
+// A flow is found from either side:
+//   client side: an rte_hash from the client key (client ip:port → VIP:port,
+//     protocol) to the flow's slot;
+//   reply side: by its SNAT lease. Leases are exclusive (one flow per SNAT
+//     ip:port, dpdk/core/snat_pool.hpp), so the lease id indexes an array of
+//     slots directly, and the packet's key is checked against the flow's
+//     reply key. One rte_hash key per flow instead of two: a new flow costs
+//     one hash insertion (rte_hash_add was ~350 instructions each under
+//     callgrind), and a reply packet no hash lookup at all.
 //
 // Housekeeping is an incremental sweep: each sweep() call visits at most
 // `budget` slab slots from a cursor that wraps around, so the cost per call
@@ -88,8 +96,10 @@ public:
     using Index = uint32_t;
     static constexpr Index kNone = UINT32_MAX;
 
-    // nullptr when the hash cannot be allocated.
-    static std::unique_ptr<FlowTable> create(const std::string& name, uint32_t max_flows, int socket);
+    // nullptr when the hash cannot be allocated. `leases`: the SNAT pool's
+    // lease ids are 0..leases-1 (SnatPool::lease_count()).
+    static std::unique_ptr<FlowTable> create(const std::string& name, uint32_t max_flows, int socket,
+                                             uint32_t leases);
     ~FlowTable();
     FlowTable(const FlowTable&) = delete;
     FlowTable& operator=(const FlowTable&) = delete;
@@ -100,16 +110,25 @@ public:
     // ~750 instructions per established packet under callgrind.
     static uint32_t hash(const Key& key) noexcept { return rte_hash_crc(&key, sizeof key, 0); }
 
-    // Looks up n keys at once (n <= RTE_HASH_LOOKUP_BULK_MAX), sigs[i] =
-    // hash(*keys[i]); out[i] = index or kNone. Returns the mask of the keys
-    // that matched a flow's reply side (bit i for keys[i]): the hash says
-    // which of its two keys a packet matched.
-    uint64_t lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const;
-    // *reply_side (when given) tells which key matched.
-    Index lookup(const Key& key, bool* reply_side = nullptr) const;
+    // Client side: looks up n keys at once (n <= RTE_HASH_LOOKUP_BULK_MAX),
+    // sigs[i] = hash(*keys[i]); out[i] = index or kNone.
+    void lookup_bulk(const Key* const* keys, const uint32_t* sigs, uint32_t n, Index* out) const;
+    Index lookup(const Key& key) const;
 
-    // kNone when full or a key is taken (the caller counts FlowTableFull).
-    Index insert(const Entry& e, const FlowRoute& route);
+    // Reply side, in two steps so that the slot can be fetched meanwhile:
+    // the flow holding lease `lease` (or kNone), then whether a packet with
+    // reply key `key` belongs to it.
+    Index reply_candidate(uint32_t lease) const { return reply_by_lease_[lease]; }
+    bool is_reply_of(Index i, const Key& key) const { return slots_[i].entry.reply_side == key; }
+    Index lookup_reply(uint32_t lease, const Key& key) const {
+        const Index i = reply_candidate(lease);
+        return i != kNone && is_reply_of(i, key) ? i : kNone;
+    }
+
+    // Adds a flow whose SNAT lease (the reply key's destination) has id
+    // `lease`. kNone when full or the client key is taken (the caller
+    // counts FlowTableFull).
+    Index insert(const Entry& e, const FlowRoute& route, uint32_t lease);
     void erase(Index i);
 
     Entry& at(Index i) { return slots_[i].entry; }
@@ -151,8 +170,10 @@ private:
     struct alignas(64) Slot {
         Entry entry;
         FlowRoute route;
+        uint32_t lease;
     };
     std::vector<Slot> slots_;
+    std::vector<Index> reply_by_lease_;  // lease id → slot, kNone when free
     std::vector<uint8_t> used_;
     std::vector<FoldedTraffic> folded_;
     std::vector<Index> free_;

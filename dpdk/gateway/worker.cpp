@@ -47,11 +47,13 @@ Worker::Worker(Gateway& gw, uint16_t index) : gw_(gw), index_(index), stats_(gw.
     static std::atomic<uint32_t> seq{0};
     const int socket = static_cast<int>(rte_socket_id()) == SOCKET_ID_ANY ? 0 : static_cast<int>(rte_socket_id());
     const std::string tag = std::to_string(seq.fetch_add(1));
-    flows4_ = FlowTable4::create("svcnat_fl" + tag, gw.config().flows_per_lcore, socket);
+    flows4_ = FlowTable4::create("svcnat_fl" + tag, gw.config().flows_per_lcore, socket,
+                                 gw.snat<Ip4>() != nullptr ? gw.snat<Ip4>()->lease_count() : 0);
     // IPv6 flows only when an IPv6 SNAT address exists: without one no
     // IPv6 flow can be created, and the table's memory would be wasted.
     if (gw.snat<Ip6>() != nullptr)
-        flows6_ = FlowTable6::create("svcnat_fl6_" + tag, gw.config().flows_per_lcore, socket);
+        flows6_ = FlowTable6::create("svcnat_fl6_" + tag, gw.config().flows_per_lcore, socket,
+                                     gw.snat<Ip6>()->lease_count());
     if (!flows4_ || (gw.snat<Ip6>() != nullptr && !flows6_))
         throw std::runtime_error("worker " + std::to_string(index) + ": cannot allocate the flow table");
     const size_t nports = gw.ports().size();
@@ -402,76 +404,85 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
                         const GatewaySnapshot* snap) {
     using Addr = typename F::Addr;
     using Key = FlowKey<Addr>;
-    if constexpr (F::kL3 == L3Kind::IPv6) {
-        if (!flows6_) {  // no IPv6 SNAT address: nothing to look up or create
-            for (uint16_t i = 0; i < n; ++i) {
-                stats_.drop(AppDrop::NoSnatAddress);
-                drop(pkts[which[i]]);
-            }
-            return;
+    constexpr uint32_t kNone = FlowTable<Addr>::kNone;
+    if (gw_.snat<Addr>() == nullptr) {  // no SNAT address of this family: nothing to look up or create
+        for (uint16_t i = 0; i < n; ++i) {
+            stats_.drop(AppDrop::NoSnatAddress);
+            drop(pkts[which[i]]);
         }
+        return;
     }
+    FlowTable<Addr>& flows = this->flows<Addr>();
+    const SnatPool<Addr>& snat = *gw_.snat<Addr>();
+    // Client packets: keys for one bulk lookup. Replies: their flow by the
+    // SNAT lease they are addressed to.
     Key keys[kBurst];
     const Key* key_ptrs[kBurst];
     uint32_t sigs[kBurst];
-    uint16_t pos[kBurst];  // which packet each looked-up key belongs to
-    bool reply[kBurst];
-    uint16_t nk = 0;
+    uint16_t client_pos[kBurst], reply_pos[kBurst];  // packets (index into pkts/parsed)
+    uint32_t reply_idx[kBurst];
+    uint16_t nc = 0, nr = 0;
     const uint16_t workers = gw_.worker_count();
     // Replies come from backends: on a port that faces only clients every
     // packet is a client's (a "reply" forged there finds no service), and
-    // the SNAT-address test is not even asked (half of the IPv6 packets'
-    // address-set probes in callgrind).
+    // the SNAT-address test is not even asked.
     const bool replies_here = gw_.config().ports[in_port].faces_backends();
     for (uint16_t i = 0; i < n; ++i) {
         const uint16_t at = which[i];
-        Key& k = keys[nk];
-        set_flow_key<F>(k, parsed[at].pkt);
-        const bool is_reply = replies_here && gw_.is_snat_address(k.dst_ip);
-        if (is_reply) {
-            const uint16_t owner = owner_lcore(k, workers);
-            if (owner != index_) {  // the flow lives in the owner's table
-                hand_off(pkts[at], owner, in_port);
-                continue;
-            }
+        const ParsedPacket& p = parsed[at].pkt;
+        const int32_t snat_addr = replies_here ? gw_.snat_index(F::dst(p)) : -1;
+        if (snat_addr < 0) {
+            Key& k = keys[nc];
+            set_flow_key<F>(k, p);
+            key_ptrs[nc] = &k;
+            sigs[nc] = FlowTable<Addr>::hash(k);
+            client_pos[nc++] = at;
+            continue;
         }
-        key_ptrs[nk] = &keys[nk];
-        sigs[nk] = FlowTable<Addr>::hash(k);
-        reply[nk] = is_reply;
-        pos[nk] = at;
-        ++nk;
+        const uint16_t port = load_be16(reinterpret_cast<const uint8_t*>(&p.dst_port));
+        if (!snat.port_in_range(port)) {
+            stats_.drop(DropReason::NoFlow);
+            drop(pkts[at]);
+            continue;
+        }
+        const uint16_t owner = owner_lcore_of_port(port, workers);
+        if (owner != index_) {  // the flow lives in the owner's table
+            hand_off(pkts[at], owner, in_port);
+            continue;
+        }
+        reply_idx[nr] = flows.reply_candidate(snat.lease_id(static_cast<uint32_t>(snat_addr), port));
+        if (reply_idx[nr] != kNone) flows.prefetch(reply_idx[nr]);
+        reply_pos[nr++] = at;
     }
-    if (nk == 0) return;
-    FlowTable<Addr>& flows = this->flows<Addr>();
     uint32_t idx[kBurst];
-    const uint64_t reply_hits = flows.lookup_bulk(key_ptrs, sigs, nk, idx);
-    // The entries and routes of the whole burst are fetched while the first
-    // packets are rewritten (each entry is cold: tables hold up to a
-    // million flows per lcore).
-    for (uint16_t j = 0; j < nk; ++j)
-        if (idx[j] != FlowTable<Addr>::kNone) flows.prefetch(idx[j]);
+    if (nc > 0) {
+        flows.lookup_bulk(key_ptrs, sigs, nc, idx);
+        // The entries of the whole burst are fetched while the first packets
+        // are rewritten (each is cold: tables hold up to a million flows per
+        // lcore).
+        for (uint16_t j = 0; j < nc; ++j)
+            if (idx[j] != kNone) flows.prefetch(idx[j]);
+    }
+    for (uint16_t j = 0; j < nr; ++j) {
+        rte_mbuf* m = pkts[reply_pos[j]];
+        ParsedPacket& p = parsed[reply_pos[j]].pkt;
+        const uint32_t r = reply_idx[j];
+        if (r == kNone || !flows.is_reply_of(r, flow_key_of<F>(p))) {
+            stats_.drop(DropReason::NoFlow);
+            drop(m);
+            continue;
+        }
+        forward_to_client<F>(m, p, r);
+    }
     // Flows created by this burst (their keys' positions): a later packet
     // of the same new flow missed the lookup too, and must join the flow
     // rather than open a second one with another SNAT port.
     uint16_t created[kBurst];
     uint16_t ncreated = 0;
-    for (uint16_t j = 0; j < nk; ++j) {
-        rte_mbuf* m = pkts[pos[j]];
-        ParsedPacket& p = parsed[pos[j]].pkt;
-        if (reply[j]) {
-            if (idx[j] == FlowTable<Addr>::kNone) {
-                stats_.drop(DropReason::NoFlow);
-                drop(m);
-            } else {
-                forward_to_client<F>(m, p, idx[j]);
-            }
-            continue;
-        }
-        // A client-side packet that matched a flow's reply key (a reply
-        // forged on the client side of a port facing only clients): it is
-        // not that flow's, and opens one only if it could anyway.
-        if ((reply_hits >> j) & 1) idx[j] = FlowTable<Addr>::kNone;
-        if (idx[j] == FlowTable<Addr>::kNone) {
+    for (uint16_t j = 0; j < nc; ++j) {
+        rte_mbuf* m = pkts[client_pos[j]];
+        ParsedPacket& p = parsed[client_pos[j]].pkt;
+        if (idx[j] == kNone) {
             for (uint16_t c = 0; c < ncreated; ++c) {
                 const uint16_t k = created[c];
                 if (sigs[k] == sigs[j] && keys[k] == keys[j]) {
@@ -480,9 +491,9 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
                 }
             }
         }
-        if (idx[j] != FlowTable<Addr>::kNone) {
+        if (idx[j] != kNone) {
             forward_to_backend<F>(m, p, idx[j]);
-        } else if ((idx[j] = new_flow<F>(m, p, in_port, snap)) != FlowTable<Addr>::kNone) {
+        } else if ((idx[j] = new_flow<F>(m, p, in_port, snap)) != kNone) {
             created[ncreated++] = j;
         }
     }
@@ -534,7 +545,8 @@ uint32_t Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const 
     route.service_stat = svc->stat_id;
     route.backend_stat = svc->backend_stat_id[bi];
     FlowTable<Addr>& flows = this->flows<Addr>();
-    const uint32_t idx = flows.insert(e, route);
+    const int32_t snat_addr = gw_.snat_index(lease->addr);
+    const uint32_t idx = flows.insert(e, route, snat->lease_id(static_cast<uint32_t>(snat_addr), lease->port));
     if (idx == FlowTable<Addr>::kNone) {
         snat->release(index_, *lease);
         return fail(DropReason::FlowTableFull);
@@ -618,21 +630,28 @@ void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, uint32_t idx) {
 template <typename F>
 void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
     using Addr = typename F::Addr;
-    if constexpr (F::kL3 == L3Kind::IPv6) {
-        if (!flows6_) {
-            stats_.drop(DropReason::NoFlow);
-            return drop(m);
-        }
+    if (gw_.snat<Addr>() == nullptr) {  // no flows of this family
+        stats_.drop(DropReason::NoFlow);
+        return drop(m);
     }
     const FlowKey<Addr> key = icmp_quoted_flow_key<F>(p);
     // Errors about the reply side come from the pod network (as replies do).
-    const bool about_reply_side = gw_.config().ports[in_port].faces_backends() && gw_.is_snat_address(key.dst_ip);
+    const int32_t snat_addr = gw_.config().ports[in_port].faces_backends() ? gw_.snat_index(key.dst_ip) : -1;
+    const bool about_reply_side = snat_addr >= 0;
+    const SnatPool<Addr>& snat = *gw_.snat<Addr>();
+    const uint16_t port = load_be16(reinterpret_cast<const uint8_t*>(&key.dst_port));
     if (about_reply_side) {
-        const uint16_t owner = owner_lcore(key, gw_.worker_count());
+        if (!snat.port_in_range(port)) {
+            stats_.drop(DropReason::NoFlow);
+            return drop(m);
+        }
+        const uint16_t owner = owner_lcore_of_port(port, gw_.worker_count());
         if (owner != index_) return hand_off(m, owner, in_port);
     }
     FlowTable<Addr>& flows = this->flows<Addr>();
-    const uint32_t idx = flows.lookup(key);
+    const uint32_t idx = about_reply_side
+                             ? flows.lookup_reply(snat.lease_id(static_cast<uint32_t>(snat_addr), port), key)
+                             : flows.lookup(key);
     if (idx == FlowTable<Addr>::kNone) {
         stats_.drop(DropReason::NoFlow);
         return drop(m);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rte_hash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <random>
@@ -64,6 +65,11 @@ uint32_t expire_some(FlowTable4& t, uint64_t now_ms, const FlowTimeouts& to, uin
     });
 }
 
+// The tables below serve one SNAT address with ports 1024-65535, whose
+// lease ids are port - 1024 (SnatPool's numbering).
+constexpr uint32_t kLeases = 65536 - 1024;
+uint32_t lease_of(const FlowEntry& e) { return load_be16(reinterpret_cast<const uint8_t*>(&e.reply_side.dst_port)) - 1024u; }
+
 struct FlowTableTest : ::testing::Test {
     void SetUp() override {
         if (!test::EalEnvironment::ok()) GTEST_SKIP() << "EAL could not start (no DPDK memory?)";
@@ -71,41 +77,41 @@ struct FlowTableTest : ::testing::Test {
     // rte_hash names are global to the process.
     static std::unique_ptr<FlowTable4> table(uint32_t capacity) {
         static std::atomic<int> seq{0};
-        auto t = FlowTable4::create("svcnat_ft_" + std::to_string(seq++), capacity, SOCKET_ID_ANY);
+        auto t = FlowTable4::create("svcnat_ft_" + std::to_string(seq++), capacity, SOCKET_ID_ANY, kLeases);
         EXPECT_NE(t, nullptr);
         return t;
     }
 };
 
-TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
+TEST_F(FlowTableTest, InsertFindEraseBothSides) {
     auto t = table(8);
     const FlowEntry e = entry(1, 0);
     FlowRoute route;
     route.backend_port = 1;
-    const auto i = t->insert(e, route);
+    const auto i = t->insert(e, route, lease_of(e));
     ASSERT_NE(i, FlowTable4::kNone);
     EXPECT_EQ(t->lookup(e.client_side), i);
-    EXPECT_EQ(t->lookup(e.reply_side), i);
-    EXPECT_EQ(t->at(i).client_side, e.client_side) << "the caller tells the direction by the key";
+    EXPECT_EQ(t->lookup(e.reply_side), FlowTable4::kNone) << "replies are found by their lease, not hashed";
+    EXPECT_EQ(t->lookup_reply(lease_of(e), e.reply_side), i);
+    EXPECT_EQ(t->lookup_reply(lease_of(e) + 1, e.reply_side), FlowTable4::kNone);
+    FlowKey4 other_backend = e.reply_side;
+    other_backend.src_port = raw16(8081);
+    EXPECT_EQ(t->lookup_reply(lease_of(e), other_backend), FlowTable4::kNone) << "the lease's flow, but not its backend";
+    EXPECT_EQ(t->at(i).client_side, e.client_side);
     EXPECT_EQ(t->route(i).backend_port, 1);
     EXPECT_EQ(t->lookup(reversed(e.client_side)), FlowTable4::kNone);
     const FlowKey4 other = client_key(7);
-    const FlowKey4* keys[3] = {&e.client_side, &e.reply_side, &other};
-    const uint32_t sigs[3] = {FlowTable4::hash(e.client_side), FlowTable4::hash(e.reply_side), FlowTable4::hash(other)};
+    const FlowKey4* keys[2] = {&e.client_side, &other};
+    const uint32_t sigs[2] = {FlowTable4::hash(e.client_side), FlowTable4::hash(other)};
     EXPECT_EQ(sigs[0], rte_hash_crc(&e.client_side, sizeof e.client_side, 0)) << "the hash rte_hash itself uses";
-    FlowTable4::Index found[3];
-    EXPECT_EQ(t->lookup_bulk(keys, sigs, 3, found), 0b010u) << "which key matched the reply side";
-    bool reply_side = false;
-    EXPECT_EQ(t->lookup(e.reply_side, &reply_side), i);
-    EXPECT_TRUE(reply_side);
-    EXPECT_EQ(t->lookup(e.client_side, &reply_side), i);
-    EXPECT_FALSE(reply_side);
+    FlowTable4::Index found[2];
+    t->lookup_bulk(keys, sigs, 2, found);
     EXPECT_EQ(found[0], i);
-    EXPECT_EQ(found[1], i);
-    EXPECT_EQ(found[2], FlowTable4::kNone);
+    EXPECT_EQ(found[1], FlowTable4::kNone);
+    EXPECT_EQ(t->insert(entry(2, 0), {}, lease_of(e)), FlowTable4::kNone) << "a lease holds one flow";
     t->erase(i);
     EXPECT_EQ(t->lookup(e.client_side), FlowTable4::kNone);
-    EXPECT_EQ(t->lookup(e.reply_side), FlowTable4::kNone);
+    EXPECT_EQ(t->lookup_reply(lease_of(e), e.reply_side), FlowTable4::kNone);
     EXPECT_EQ(t->size(), 0u);
     t->erase(i);  // idempotent
     EXPECT_EQ(t->size(), 0u);
@@ -114,18 +120,18 @@ TEST_F(FlowTableTest, InsertFindEraseBothKeys) {
 TEST_F(FlowTableTest, FullTableRefusesInsertAndTakesAgainAfterErase) {
     auto t = table(4);
     FlowTable4::Index last = FlowTable4::kNone;
-    for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(last = t->insert(entry(i, 0), {}), FlowTable4::kNone);
-    EXPECT_EQ(t->insert(entry(99, 0), {}), FlowTable4::kNone);
+    for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(last = t->insert(entry(i, 0), {}, lease_of(entry(i, 0))), FlowTable4::kNone);
+    EXPECT_EQ(t->insert(entry(99, 0), {}, lease_of(entry(99, 0))), FlowTable4::kNone);
     EXPECT_EQ(t->lookup(entry(99, 0).client_side), FlowTable4::kNone) << "a refused flow leaves no key behind";
     t->erase(last);
-    EXPECT_NE(t->insert(entry(99, 0), {}), FlowTable4::kNone);
-    EXPECT_EQ(FlowTable4::create("svcnat_ft_zero", 0, SOCKET_ID_ANY), nullptr);
+    EXPECT_NE(t->insert(entry(99, 0), {}, lease_of(entry(99, 0))), FlowTable4::kNone);
+    EXPECT_EQ(FlowTable4::create("svcnat_ft_zero", 0, SOCKET_ID_ANY, kLeases), nullptr);
 }
 
 TEST_F(FlowTableTest, ExpirySweepIsBoundedPerCall) {
     const uint32_t cap = 10000, budget = 256;
     auto t = table(cap);
-    for (uint32_t i = 0; i < cap; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable4::kNone);
+    for (uint32_t i = 0; i < cap; ++i) ASSERT_NE(t->insert(entry(i, 0), {}, lease_of(entry(i, 0))), FlowTable4::kNone);
     const FlowTimeouts to;
     const uint64_t later = 31'000;  // all in SynSent: expired
     uint32_t calls = 0;
@@ -147,7 +153,7 @@ TEST_F(FlowTableTest, ExpiryHonoursPerStateTimeouts) {
     const FlowTimeouts to;
     std::vector<FlowTable4::Index> established, syn;
     for (uint32_t i = 0; i < 100; ++i) {
-        const auto idx = t->insert(entry(i, 0), {});
+        const auto idx = t->insert(entry(i, 0), {}, lease_of(entry(i, 0)));
         ASSERT_NE(idx, FlowTable4::kNone);
         if (i % 2) {
             t->at(idx).on_packet(B, kTcpSyn | kTcpAck, 60, 0);
@@ -174,7 +180,7 @@ TEST_F(FlowTableTest, IdleFlowRemovedWithinTheSweepBound) {
     const uint32_t cap = 1000, budget = 50;
     auto t = table(cap);
     const FlowTimeouts to;
-    for (uint32_t i = 0; i < 500; ++i) ASSERT_NE(t->insert(entry(i, 0), {}), FlowTable4::kNone);
+    for (uint32_t i = 0; i < 500; ++i) ASSERT_NE(t->insert(entry(i, 0), {}, lease_of(entry(i, 0))), FlowTable4::kNone);
     for (int k = 0; k < 7; ++k) expire_some(*t, 1000, to, budget, ignore);  // move the cursor, nothing expires
     ASSERT_NE(t->lookup(client_key(123)), FlowTable4::kNone);
     for (uint32_t i = 0; i < 500; ++i)
@@ -221,15 +227,16 @@ TEST_F(FlowTableTest, PmtuErrorFromPodNetworkReachesClientAboutItsOwnPacket) {
     auto table = this->table(16);
     const FlowEntry e = make_flow_entry(flow_key4_of(p), raw32(0x0af40007), raw16(8080), raw32(0x0a000001),
                                         raw16(2049), 0, 0);
-    ASSERT_NE(table->insert(e, {}), FlowTable4::kNone);
+    ASSERT_NE(table->insert(e, {}, lease_of(e)), FlowTable4::kNone);
     rewrite_tuple(std::span<uint8_t>(fwd), p, e.to_backend());
 
     auto err = test::build_icmp_error(0x0a0000fe, 0x0a000001, 3, 4, fwd, 28, 1400);
     auto ep = parse_frame(std::span<const uint8_t>(err)).pkt;
     ASSERT_TRUE(ep.icmp_quotes_packet);
-    const auto idx = table->lookup(icmp_quoted_flow_key4(ep));
+    const FlowKey4 quoted_key = icmp_quoted_flow_key4(ep);
+    ASSERT_EQ(quoted_key, e.reply_side) << "the quote leads to the flow's reply-side key";
+    const auto idx = table->lookup_reply(lease_of(e), quoted_key);
     ASSERT_NE(idx, FlowTable4::kNone);
-    EXPECT_EQ(table->at(idx).reply_side, icmp_quoted_flow_key4(ep)) << "the quote leads to the flow's reply-side key";
     rewrite_icmp_error(std::span<uint8_t>(err), ep, table->at(idx).icmp_error_to_client());
 
     const auto out = parse_frame(std::span<const uint8_t>(err), {.verify_ipv4_checksum = true}).pkt;
@@ -249,7 +256,7 @@ TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     const FlowEntry e = make_flow_entry(flow_key4_of(cp), raw32(0x0af40007), raw16(53), raw32(0x0a000001),
                                         raw16(3000), 0, 0);
     auto table = this->table(16);
-    ASSERT_NE(table->insert(e, {}), FlowTable4::kNone);
+    ASSERT_NE(table->insert(e, {}, lease_of(e)), FlowTable4::kNone);
     // The backend's reply, as the backend sent it, and after NAT to the client.
     test::FrameSpec r;
     r.proto = kProtoUdp;
@@ -260,7 +267,7 @@ TEST_F(FlowTableTest, IcmpErrorFromClientSideReachesBackendAboutItsReply) {
     const auto reply_frame = test::build_ipv4(r);
     auto to_client = reply_frame;
     auto rp = parse_frame(std::span<const uint8_t>(to_client)).pkt;
-    ASSERT_EQ(table->lookup(flow_key4_of(rp)), table->lookup(e.client_side));
+    ASSERT_EQ(table->lookup_reply(lease_of(e), flow_key4_of(rp)), table->lookup(e.client_side));
     rewrite_tuple(std::span<uint8_t>(to_client), rp, e.to_client());
     // The client's host says "port unreachable" about that reply.
     auto err = test::build_icmp_error(c.src, c.dst, 3, 3, to_client, 28);
@@ -283,7 +290,8 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
     // port, backend tuple).
     const uint16_t lcores = 4;
     SnatPool4 pool(config(10000, 10999, lcores, 2));
-    auto table = this->table(4096);
+    auto table = FlowTable4::create("svcnat_ft_churn", 4096, SOCKET_ID_ANY, pool.lease_count());
+    ASSERT_NE(table, nullptr);
     std::mt19937 rng(8);
     std::vector<FlowTable4::Index> live;
     uint64_t inserted = 0, exhausted = 0;
@@ -310,8 +318,11 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
         const FlowEntry e = make_flow_entry(ck, raw32(0x0af40001 + static_cast<uint32_t>(rng() % 5)),
                                             raw16(8080), lease->addr, raw16(lease->port), lcore, step);
         ASSERT_EQ(owner_lcore(e.reply_side, lcores), lcore);
-        ASSERT_EQ(table->lookup(e.reply_side), FlowTable4::kNone) << "reply tuple collision at step " << step;
-        const auto idx = table->insert(e, {});
+        const auto& addrs = pool.config().addrs;
+        const auto lease_id = pool.lease_id(
+            static_cast<uint32_t>(std::find(addrs.begin(), addrs.end(), lease->addr) - addrs.begin()), lease->port);
+        ASSERT_EQ(table->reply_candidate(lease_id), FlowTable4::kNone) << "reply tuple collision at step " << step;
+        const auto idx = table->insert(e, {}, lease_id);
         ASSERT_NE(idx, FlowTable4::kNone);
         live.push_back(idx);
         ++inserted;

@@ -2,6 +2,8 @@
 // release validation, and uniqueness of reply tuples under churn.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <map>
 #include <random>
 #include <set>
@@ -81,6 +83,27 @@ TEST(SnatPool, AllocationStaysInTheLcorePartitionUntilExhausted) {
     EXPECT_FALSE(pool.allocate(lcores)) << "unknown lcore";
 }
 
+// The gateway indexes reply flows by lease id: every lease of every lcore
+// has its own id below lease_count().
+TEST(SnatPool, LeaseIdsAreDenseAndUnique) {
+    SnatPool4 pool(config(5000, 5999, 3, 3));
+    EXPECT_EQ(pool.lease_count(), 3000u);
+    std::set<uint32_t> ids;
+    for (uint16_t l = 0; l < 3; ++l) {
+        while (auto lease = pool.allocate(l)) {
+            const auto& a = pool.config().addrs;
+            const auto at = static_cast<uint32_t>(std::find(a.begin(), a.end(), lease->addr) - a.begin());
+            ASSERT_TRUE(pool.port_in_range(lease->port));
+            const uint32_t id = pool.lease_id(at, lease->port);
+            EXPECT_LT(id, pool.lease_count());
+            EXPECT_TRUE(ids.insert(id).second);
+        }
+    }
+    EXPECT_EQ(ids.size(), 3000u);
+    EXPECT_FALSE(pool.port_in_range(4999));
+    EXPECT_FALSE(pool.port_in_range(6000));
+}
+
 TEST(SnatPool, ConsecutiveAllocationsAlternateAddresses) {
     SnatPool4 pool(config(1024, 65535, 2, 4));
     std::map<uint32_t, int> per_addr;
@@ -131,11 +154,15 @@ TEST(AddressSet, MembershipMatchesAReferenceSet) {
         }
         const AddressSet<Ip4> s4(v4);
         const AddressSet<Ip6> s6(v6);
-        for (const Ip4& a : v4) EXPECT_TRUE(s4.contains(a));
-        for (const Ip6& a : v6) EXPECT_TRUE(s6.contains(a));
+        // index_of is the position in the list (SnatPool's lease numbering).
+        for (size_t k = 0; k < v4.size(); ++k) EXPECT_EQ(s4.index_of(v4[k]), static_cast<int32_t>(k));
+        for (size_t k = 0; k < v6.size(); ++k) EXPECT_EQ(s6.index_of(v6[k]), static_cast<int32_t>(k));
         for (int i = 0; i < 5000; ++i) {
             const Ip4 a = static_cast<Ip4>(rng());
             EXPECT_EQ(s4.contains(a), ref4.count(a) == 1);
+            if (ref4.count(a) == 0) {
+                EXPECT_EQ(s4.index_of(a), -1);
+            }
             Ip6 b;
             for (auto& x : b) x = static_cast<uint8_t>(rng() % 4);
             EXPECT_EQ(s6.contains(b), ref6.count(b) == 1);
