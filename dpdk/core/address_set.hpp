@@ -5,6 +5,7 @@
 // probe. Open addressing, linear probing, at most 1/4 full, built once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -16,10 +17,11 @@ namespace svcnat::dpdk {
 template <typename Addr>
 class AddressSet {
 public:
-    AddressSet() : slots_(1), index_(1, -1) {}
+    AddressSet() : slots_(2), index_(2, -1), mask_(1) {}
     explicit AddressSet(const std::vector<Addr>& addrs) {
         size_t n = 4;
-        while (n < addrs.size() * 4) n *= 2;
+        shift_ = 30;
+        while (n < addrs.size() * 4) n *= 2, --shift_;
         slots_.assign(n, Addr{});
         index_.assign(n, -1);
         mask_ = n - 1;
@@ -42,6 +44,16 @@ public:
     }
     bool contains(const Addr& a) const noexcept { return index_of(a) >= 0; }
 
+    // The most slots a lookup of a member visits (for tests of the hashing).
+    size_t longest_probe() const noexcept {
+        size_t longest = 0;
+        for (size_t i = 0; i <= mask_; ++i) {
+            if (index_[i] < 0) continue;
+            longest = std::max(longest, ((i - slot_of(slots_[i])) & mask_) + 1);
+        }
+        return longest;
+    }
+
 private:
     size_t slot_of(const Addr& a) const noexcept {
         uint32_t h;
@@ -52,12 +64,17 @@ private:
             std::memcpy(w, a.data(), 16);
             h = w[0] ^ w[1] ^ w[2] ^ w[3];
         }
-        return (h * 0x9e3779b1u) >> 16 & mask_;  // Fibonacci hashing
+        // Fibonacci hashing takes the product's TOP bits, which depend on
+        // every bit of h. (Bits 16.. do not depend on h's top byte, where a
+        // little-endian load puts the last octet: SNAT addresses that differ
+        // only there, the usual case, all landed in one slot.)
+        return (h * 0x9e3779b1u) >> shift_;
     }
 
     std::vector<Addr> slots_;
     std::vector<int32_t> index_;  // -1: empty slot
     size_t mask_ = 0;
+    unsigned shift_ = 31;  // 32 - log2(slots)
 };
 
 }  // namespace svcnat::dpdk

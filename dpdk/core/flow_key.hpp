@@ -32,12 +32,21 @@ struct FlowKey {
     uint8_t proto;       // kProtoTcp / kProtoUdp
     uint8_t pad[sizeof(Addr) == 4 ? 3 : 11];  // always zero
 
-    bool operator==(const FlowKey& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
+    // Word by word: memcmp of the 48-byte IPv6 key was a library call.
+    bool operator==(const FlowKey& o) const noexcept {
+        uint64_t a[sizeof(FlowKey) / 8], b[sizeof(FlowKey) / 8];
+        std::memcpy(a, this, sizeof a);
+        std::memcpy(b, &o, sizeof b);
+        uint64_t diff = 0;
+        for (size_t i = 0; i < sizeof a / 8; ++i) diff |= a[i] ^ b[i];
+        return diff == 0;
+    }
 };
 using FlowKey4 = FlowKey<Ip4>;
 using FlowKey6 = FlowKey<Ip6>;
 static_assert(sizeof(FlowKey4) == 16);
 static_assert(sizeof(FlowKey6) == 48);
+static_assert(sizeof(FlowKey4) % 8 == 0 && sizeof(FlowKey6) % 8 == 0, "operator== compares 64-bit words");
 static_assert(std::is_trivially_copyable_v<FlowKey6>);
 static_assert(std::has_unique_object_representations_v<FlowKey4>, "no padding holes");
 static_assert(std::has_unique_object_representations_v<FlowKey6>, "no padding holes");

@@ -180,7 +180,8 @@ struct Ipv6Chain {
     DropReason drop = DropReason::None;
 };
 
-Ipv6Chain walk_ipv6_extensions(const uint8_t* base, size_t at, size_t end, uint8_t next) noexcept {
+[[gnu::always_inline]] inline Ipv6Chain walk_ipv6_extensions(const uint8_t* base, size_t at, size_t end,
+                                                              uint8_t next) noexcept {
     Ipv6Chain c;
     for (int n = 0;; ++n) {
         if (next != 0 && next != 43 && next != 44 && next != 60) {

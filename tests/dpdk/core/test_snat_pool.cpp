@@ -136,6 +136,21 @@ TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
 
 // The per-packet "is this a SNAT address?" test agrees with a std::set for
 // members and strangers, both families, any set size.
+// SNAT addresses usually differ only in their last octet(s); they must
+// not pile up in one slot (they did: every member lookup probed ~8 slots).
+TEST(AddressSet, ConsecutiveAddressesSpreadOverTheSlots) {
+    std::vector<Ip4> v4;
+    std::vector<Ip6> v6;
+    for (uint32_t i = 1; i <= 16; ++i) {
+        v4.push_back(raw32(0x0a000000 + i));
+        Ip6 a{0x20, 0x01, 0x0d, 0xb8};
+        a[15] = static_cast<uint8_t>(i);
+        v6.push_back(a);
+    }
+    EXPECT_LE(AddressSet<Ip4>(v4).longest_probe(), 3u);
+    EXPECT_LE(AddressSet<Ip6>(v6).longest_probe(), 3u);
+}
+
 TEST(AddressSet, MembershipMatchesAReferenceSet) {
     std::mt19937 rng(99);
     for (size_t n : {0, 1, 2, 3, 16, 17, 64, 200}) {
