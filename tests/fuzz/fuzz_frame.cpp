@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dpdk/core/checksum.hpp"
+#include "dpdk/core/flow_entry.hpp"
 #include "dpdk/core/nat.hpp"
 #include "dpdk/core/nd.hpp"
 #include "dpdk/core/parse.hpp"
@@ -93,11 +94,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (pkt.l4_offset + pkt.l4_len > frame.size() || pkt.l3_offset + pkt.l3_header_len > frame.size()) std::abort();
     const bool l3_was_ok = pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt);
     const bool l4_was_ok = l4_ok(frame, pkt);
+    // First the gateway's forwarding rewrite (a flow made for this packet,
+    // its precomputed deltas), then the general rewrite back and on.
     if (pkt.l3 == L3Kind::IPv4) {
+        const FlowEntry e = make_flow_entry(flow_key_of<Inet4>(pkt), 0x0a0000feu, 0x5000, 0x0a000001u, 0x1234, 0, 0);
+        if (forward_nat<Inet4>(frame, pkt, e.to_backend(), e.delta[0]) != DropReason::None) return 0;
+        if (l3_was_ok && !ipv4_header_ok(frame, pkt)) std::abort();
+        pkt = parse_frame(frame).pkt;  // forward_nat leaves pkt describing the old tuple
+        if (l4_was_ok && !l4_ok(frame, pkt)) std::abort();
         if (decrement_ttl<Inet4>(frame, pkt) != DropReason::None) return 0;
         rewrite_tuple(frame, pkt, Ipv4Tuple{0x0a000001u, 0xc6336401u, 0x1234, 0x5678});
         if (l3_was_ok && !ipv4_header_ok(frame, pkt)) std::abort();
     } else {
+        Ip6 backend{}, snat{};
+        backend[0] = snat[0] = 0xfd;
+        backend[15] = 2;
+        snat[15] = 1;
+        const FlowEntry6 e = make_flow_entry(flow_key_of<Inet6>(pkt), backend, 0x5000, snat, 0x1234, 0, 0);
+        if (forward_nat<Inet6>(frame, pkt, e.to_backend(), e.delta[0]) != DropReason::None) return 0;
+        pkt = parse_frame(frame).pkt;
+        if (l4_was_ok && !l4_ok(frame, pkt)) std::abort();
         if (decrement_ttl<Inet6>(frame, pkt) != DropReason::None) return 0;
         Ipv6Tuple to;
         to.src_ip[0] = 0xfd;
