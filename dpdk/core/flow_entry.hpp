@@ -1,8 +1,7 @@
-// The value stored per full-NAT flow, one template for both families. One
-// entry is reachable through two keys (client side and reply side); the
-// gateway (dpdk/gateway) keeps the entries in an array indexed by the
-// position rte_hash returns for the client-side key and stores that index as
-// the data of the reply-side key.
+// The value stored per full-NAT flow, one template for both families. A
+// flow has two keys (client side and reply side), both kept here; the
+// gateway (dpdk/gateway/flow_table.hpp) finds the entry from the client key
+// through rte_hash and from the reply key through its SNAT lease.
 #pragma once
 
 #include <array>

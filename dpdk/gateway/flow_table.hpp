@@ -87,7 +87,7 @@ private:
 };
 
 // One class template for both families: FlowTable4 keys are 16 bytes,
-// FlowTable6 keys 40; each worker has one of each.
+// FlowTable6 keys 48; each worker has one of each.
 template <typename Addr>
 class FlowTable {
 public:

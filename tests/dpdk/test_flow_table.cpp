@@ -1,5 +1,5 @@
 // The gateway's flow table (dpdk/gateway/flow_table.hpp, rte_hash under
-// EAL without hardware): both keys of a flow, a fixed capacity, the bounded
+// EAL without hardware): both sides of a flow, a fixed capacity, the bounded
 // incremental sweep and its pacing, ICMP errors found through their quote, and SNAT
 // leases that never share a reply tuple.
 #include <gtest/gtest.h>
