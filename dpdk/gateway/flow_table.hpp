@@ -172,6 +172,7 @@ private:
         FlowRoute route;
         uint32_t lease;
     };
+    static_assert(sizeof(Slot) == (sizeof(Addr) == 4 ? 128 : 192), "two cache lines per IPv4 flow, three per IPv6 flow");
     std::vector<Slot> slots_;
     std::vector<Index> reply_by_lease_;  // lease id → slot, kNone when free
     std::vector<uint8_t> used_;
