@@ -119,7 +119,7 @@ struct RingPort {
 
 class PipelineTest : public ::testing::Test {
 protected:
-    void start(uint16_t workers, bool static_backends = true, bool dual = false) {
+    void start(uint16_t workers, bool static_backends = true, bool dual = false, bool snat4 = true) {
         if (!EalEnvironment::ok()) GTEST_SKIP() << "EAL could not start (no DPDK memory?)";
         static int seq = 0;
         const std::string tag = std::to_string(seq++);
@@ -131,7 +131,7 @@ protected:
             parse_port_spec("name=client,device=" + client_->name + ",role=client,ip=192.0.2.1/24" + v6c));
         cfg.ports.push_back(
             parse_port_spec("name=backend,device=" + backend_->name + ",role=backend,ip=10.0.0.1/24" + v6b));
-        cfg.snat_addresses.push_back(*IPAddr::parse(kSnat));
+        if (snat4) cfg.snat_addresses.push_back(*IPAddr::parse(kSnat));
         if (dual) cfg.snat_addresses.push_back(*IPAddr::parse(kSnat6));
         if (static_backends) {
             cfg.neighbors.push_back({*IPAddr::parse(kBackendA), {0x02, 0, 0, 0, 0, 0xa1}});
@@ -930,6 +930,25 @@ TEST_F(PipelineTest, Ipv6PingToTheVipIsAnsweredAndUnknownAddressesAreNot) {
     EXPECT_EQ(addr_of(out[0].ip6()->dst_addr), ip6(kClient6));
     EXPECT_TRUE(out[0].l4_checksum_ok6());
     EXPECT_EQ(gw_->stats(0).app_drops[static_cast<size_t>(AppDrop::NotForUs)].get(), 1u);
+}
+
+// The other way round: IPv6 SNAT addresses only. IPv4 packets (a SYN, and
+// a "reply" to where an IPv4 SNAT address would be) are counted, IPv6 is
+// served.
+TEST_F(PipelineTest, Ipv4WithoutAnIpv4SnatAddressIsCountedNotForwarded) {
+    start(1, true, true, false);
+    inject(*client_, 0, build_l4(syn(49001)));
+    L4Spec stray = syn(49002);
+    stray.src_ip = ip4(kBackendA);
+    stray.dst_ip = ip4(kSnat);
+    stray.dst_mac = backend_mac_;
+    inject(*backend_, 0, build_l4(stray));
+    inject(*client_, 0, build_l6(syn6(49003)));
+    poll_all();
+    auto out = backend_->take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].ether_type(), RTE_ETHER_TYPE_IPV6);
+    EXPECT_EQ(gw_->stats(0).app_drops[static_cast<size_t>(AppDrop::NoSnatAddress)].get(), 2u);
 }
 
 TEST_F(PipelineTest, Ipv6WithoutAnIpv6SnatAddressIsCountedNotForwarded) {
