@@ -147,19 +147,39 @@ TEST(Ipv6Parse, Icmpv6ErrorQuotesPacket) {
     EXPECT_EQ(e.pkt.icmp_echo_id, raw16(0xbeef));
 }
 
+// A random TCP/UDP frame for the rewrite tests: packet i alternates the
+// protocol, has 0-2 extension headers, random payload, and (UDP, every 7th)
+// a zero checksum.
+Frame6Spec random_l4_spec(std::mt19937& rng, int i) {
+    Frame6Spec s;
+    s.proto = i % 2 ? kProtoTcp : kProtoUdp;
+    s.src = random_addr(rng);
+    s.dst = random_addr(rng);
+    s.sport = static_cast<uint16_t>(rng());
+    s.dport = static_cast<uint16_t>(rng());
+    for (unsigned n = rng() % 3; n > 0; --n) s.extensions.push_back(n % 2 ? 60 : 0);
+    s.payload.resize(rng() % 1300);
+    for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
+    s.udp_zero_checksum = s.proto == kProtoUdp && i % 7 == 0;
+    return s;
+}
+
+// The TCP/UDP checksum field of frame f (parsed as q) must hold: computed
+// from scratch, 0xffff for a computed UDP 0, and 0 kept for UDP "none".
+void expect_l4_checksum_from_scratch(const std::vector<uint8_t>& f, const ParsedPacket& q, const Frame6Spec& s, int i) {
+    const size_t at = q.l4_offset + (s.proto == kProtoTcp ? 16 : 6);
+    auto g = f;
+    g[at] = g[at + 1] = 0;
+    uint16_t expect = ref_checksum_v6(g, 14, q.l4_offset, q.l4_len, s.proto);
+    if (s.proto == kProtoUdp && expect == 0) expect = 0xffff;
+    if (s.udp_zero_checksum) expect = 0;
+    ASSERT_EQ(get16(f, at), expect) << i;
+}
+
 TEST(Ipv6Nat, RewriteWithExtensionHeadersMatchesRecomputation) {
     std::mt19937 rng(77);
     for (int i = 0; i < 3000; ++i) {
-        Frame6Spec s;
-        s.proto = i % 2 ? kProtoTcp : kProtoUdp;
-        s.src = random_addr(rng);
-        s.dst = random_addr(rng);
-        s.sport = static_cast<uint16_t>(rng());
-        s.dport = static_cast<uint16_t>(rng());
-        for (unsigned n = rng() % 3; n > 0; --n) s.extensions.push_back(n % 2 ? 60 : 0);
-        s.payload.resize(rng() % 1300);
-        for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
-        s.udp_zero_checksum = s.proto == kProtoUdp && i % 7 == 0;
+        const Frame6Spec s = random_l4_spec(rng, i);
         auto f = build_ipv6_packet(s);
         auto r = parse(f);
         ASSERT_TRUE(r.ok()) << to_string(r.drop);
@@ -170,13 +190,7 @@ TEST(Ipv6Nat, RewriteWithExtensionHeadersMatchesRecomputation) {
         const auto q = parse(f).pkt;
         EXPECT_EQ(q.src_ip6, to.src_ip);
         EXPECT_EQ(q.dst_ip6, to.dst_ip);
-        const size_t at = q.l4_offset + (s.proto == kProtoTcp ? 16 : 6);
-        auto g = f;
-        g[at] = g[at + 1] = 0;
-        uint16_t expect = ref_checksum_v6(g, 14, q.l4_offset, q.l4_len, s.proto);
-        if (s.proto == kProtoUdp && expect == 0) expect = 0xffff;
-        if (s.udp_zero_checksum) expect = 0;
-        ASSERT_EQ(get16(f, at), expect) << i;
+        expect_l4_checksum_from_scratch(f, q, s, i);
     }
 }
 
@@ -186,16 +200,7 @@ TEST(Ipv6Nat, RewriteWithExtensionHeadersMatchesRecomputation) {
 TEST(Ipv6Nat, ForwardingWithTheFlowsPrecomputedDeltasMatchesRecomputation) {
     std::mt19937 rng(1203);
     for (int i = 0; i < 3000; ++i) {
-        Frame6Spec s;
-        s.proto = i % 2 ? kProtoTcp : kProtoUdp;
-        s.src = random_addr(rng);
-        s.dst = random_addr(rng);
-        s.sport = static_cast<uint16_t>(rng());
-        s.dport = static_cast<uint16_t>(rng());
-        if (i % 3 == 0) s.extensions = {0};
-        s.payload.resize(rng() % 1300);
-        for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
-        s.udp_zero_checksum = s.proto == kProtoUdp && i % 7 == 0;
+        Frame6Spec s = random_l4_spec(rng, i);
         s.hop_limit = i % 50 == 0 ? 1 : static_cast<uint8_t>(2 + rng() % 254);
         auto f = build_ipv6_packet(s);
         const auto r = parse(f);
@@ -221,13 +226,7 @@ TEST(Ipv6Nat, ForwardingWithTheFlowsPrecomputedDeltasMatchesRecomputation) {
         EXPECT_EQ(q.src_ip6, to.src_ip);
         EXPECT_EQ(q.dst_ip6, to.dst_ip);
         EXPECT_EQ(q.ttl, s.hop_limit - 1);
-        const size_t at = q.l4_offset + (s.proto == kProtoTcp ? 16 : 6);
-        auto g = f;
-        g[at] = g[at + 1] = 0;
-        uint16_t expect = ref_checksum_v6(g, 14, q.l4_offset, q.l4_len, s.proto);
-        if (s.proto == kProtoUdp && expect == 0) expect = 0xffff;
-        if (s.udp_zero_checksum) expect = 0;
-        ASSERT_EQ(get16(f, at), expect) << i;
+        expect_l4_checksum_from_scratch(f, q, s, i);
     }
 }
 
