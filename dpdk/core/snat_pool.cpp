@@ -22,6 +22,7 @@ SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
     if (config.n_lcores == 0 || config.n_lcores > ports_in_range_)
         throw std::invalid_argument("snat pool: n_lcores must be 1.." + std::to_string(ports_in_range_));
 
+    ports_per_addr_ = (ports_in_range_ + config.n_lcores - 1) / config.n_lcores;
     const uint32_t n_addrs = static_cast<uint32_t>(config.addrs.size());
     parts_.resize(config.n_lcores);
     for (auto& p : parts_) p.in_use.assign(size_t{n_addrs} * ports_in_range_, false);

@@ -81,12 +81,14 @@ public:
     uint32_t capacity(uint16_t lcore) const noexcept;
     uint64_t exhausted(uint16_t lcore) const noexcept;
     uint16_t n_lcores() const noexcept { return static_cast<uint16_t>(parts_.size()); }
-    // Every lease has a dense id, 0..lease_count()-1, from the position of
-    // its address in config().addrs and its port (host order, in range): the
-    // gateway finds a reply's flow by it.
-    uint32_t lease_count() const noexcept { return static_cast<uint32_t>(config_.addrs.size()) * ports_in_range_; }
-    uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {
-        return addr_index * ports_in_range_ + (port - config_.port_first);
+    // Within its lcore's partition every lease has a dense id,
+    // 0..local_ids()-1, from the position of its address in config().addrs
+    // and its port (host order, in range): the gateway's workers find a
+    // reply's flow by it, in an array of local_ids() entries each (the
+    // partition's ports are every n_lcores-th, hence the division).
+    uint32_t local_ids() const noexcept { return static_cast<uint32_t>(config_.addrs.size()) * ports_per_addr_; }
+    uint32_t local_id(uint32_t addr_index, uint16_t port) const noexcept {
+        return addr_index * ports_per_addr_ + (port - config_.port_first) / n_lcores();
     }
     bool port_in_range(uint16_t port) const noexcept {
         return port >= config_.port_first && port <= config_.port_last;
@@ -102,10 +104,14 @@ private:
         std::vector<bool> in_use;    // by lease id, for release validation
         uint64_t exhausted = 0;
     };
+    uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {
+        return addr_index * ports_in_range_ + (port - config_.port_first);
+    }
     Lease lease_of(uint32_t id) const noexcept;
 
     Config config_;
     uint32_t ports_in_range_ = 0;
+    uint32_t ports_per_addr_ = 0;  // per lcore partition, rounded up
     std::vector<Partition> parts_;
 };
 

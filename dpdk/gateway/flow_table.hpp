@@ -97,7 +97,8 @@ public:
     static constexpr Index kNone = UINT32_MAX;
 
     // nullptr when the hash cannot be allocated. `leases`: the SNAT pool's
-    // lease ids are 0..leases-1 (SnatPool::lease_count()).
+    // lease ids of this worker's partition are 0..leases-1
+    // (SnatPool::local_ids()).
     static std::unique_ptr<FlowTable> create(const std::string& name, uint32_t max_flows, int socket,
                                              uint32_t leases);
     ~FlowTable();

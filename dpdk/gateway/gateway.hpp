@@ -81,7 +81,7 @@ public:
     // Is ip one of the SNAT addresses (a reply)? Asked for every packet.
     bool is_snat_address(const Ip4& ip) const { return snat4_set_.contains(ip); }
     bool is_snat_address(const Ip6& ip) const { return snat6_set_.contains(ip); }
-    // Its position among the family's SNAT addresses (SnatPool::lease_id), or -1.
+    // Its position among the family's SNAT addresses (SnatPool::local_id), or -1.
     int32_t snat_index(const Ip4& ip) const { return snat4_set_.index_of(ip); }
     int32_t snat_index(const Ip6& ip) const { return snat6_set_.index_of(ip); }
     uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }

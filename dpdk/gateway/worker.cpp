@@ -48,12 +48,12 @@ Worker::Worker(Gateway& gw, uint16_t index) : gw_(gw), index_(index), stats_(gw.
     const int socket = static_cast<int>(rte_socket_id()) == SOCKET_ID_ANY ? 0 : static_cast<int>(rte_socket_id());
     const std::string tag = std::to_string(seq.fetch_add(1));
     flows4_ = FlowTable4::create("svcnat_fl" + tag, gw.config().flows_per_lcore, socket,
-                                 gw.snat<Ip4>() != nullptr ? gw.snat<Ip4>()->lease_count() : 0);
+                                 gw.snat<Ip4>() != nullptr ? gw.snat<Ip4>()->local_ids() : 0);
     // IPv6 flows only when an IPv6 SNAT address exists: without one no
     // IPv6 flow can be created, and the table's memory would be wasted.
     if (gw.snat<Ip6>() != nullptr)
         flows6_ = FlowTable6::create("svcnat_fl6_" + tag, gw.config().flows_per_lcore, socket,
-                                     gw.snat<Ip6>()->lease_count());
+                                     gw.snat<Ip6>()->local_ids());
     if (!flows4_ || (gw.snat<Ip6>() != nullptr && !flows6_))
         throw std::runtime_error("worker " + std::to_string(index) + ": cannot allocate the flow table");
     const size_t nports = gw.ports().size();
@@ -450,7 +450,7 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
             hand_off(pkts[at], owner, in_port);
             continue;
         }
-        reply_idx[nr] = flows.reply_candidate(snat.lease_id(static_cast<uint32_t>(snat_addr), port));
+        reply_idx[nr] = flows.reply_candidate(snat.local_id(static_cast<uint32_t>(snat_addr), port));
         if (reply_idx[nr] != kNone) flows.prefetch(reply_idx[nr]);
         reply_pos[nr++] = at;
     }
@@ -546,7 +546,7 @@ uint32_t Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const 
     route.backend_stat = svc->backend_stat_id[bi];
     FlowTable<Addr>& flows = this->flows<Addr>();
     const int32_t snat_addr = gw_.snat_index(lease->addr);
-    const uint32_t idx = flows.insert(e, route, snat->lease_id(static_cast<uint32_t>(snat_addr), lease->port));
+    const uint32_t idx = flows.insert(e, route, snat->local_id(static_cast<uint32_t>(snat_addr), lease->port));
     if (idx == FlowTable<Addr>::kNone) {
         snat->release(index_, *lease);
         return fail(DropReason::FlowTableFull);
@@ -650,7 +650,7 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
     }
     FlowTable<Addr>& flows = this->flows<Addr>();
     const uint32_t idx = about_reply_side
-                             ? flows.lookup_reply(snat.lease_id(static_cast<uint32_t>(snat_addr), port), key)
+                             ? flows.lookup_reply(snat.local_id(static_cast<uint32_t>(snat_addr), port), key)
                              : flows.lookup(key);
     if (idx == FlowTable<Addr>::kNone) {
         stats_.drop(DropReason::NoFlow);

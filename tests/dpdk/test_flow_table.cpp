@@ -290,7 +290,8 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
     // port, backend tuple).
     const uint16_t lcores = 4;
     SnatPool4 pool(config(10000, 10999, lcores, 2));
-    auto table = FlowTable4::create("svcnat_ft_churn", 4096, SOCKET_ID_ANY, pool.lease_count());
+    // One table for leases of all four partitions: ids offset per lcore.
+    auto table = FlowTable4::create("svcnat_ft_churn", 4096, SOCKET_ID_ANY, lcores * pool.local_ids());
     ASSERT_NE(table, nullptr);
     std::mt19937 rng(8);
     std::vector<FlowTable4::Index> live;
@@ -319,7 +320,7 @@ TEST_F(FlowTableTest, SnatChurnNeverSharesAReplyTuple) {
                                             raw16(8080), lease->addr, raw16(lease->port), lcore, step);
         ASSERT_EQ(owner_lcore(e.reply_side, lcores), lcore);
         const auto& addrs = pool.config().addrs;
-        const auto lease_id = pool.lease_id(
+        const auto lease_id = lcore * pool.local_ids() + pool.local_id(
             static_cast<uint32_t>(std::find(addrs.begin(), addrs.end(), lease->addr) - addrs.begin()), lease->port);
         ASSERT_EQ(table->reply_candidate(lease_id), FlowTable4::kNone) << "reply tuple collision at step " << step;
         const auto idx = table->insert(e, {}, lease_id);

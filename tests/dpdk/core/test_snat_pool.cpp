@@ -83,23 +83,26 @@ TEST(SnatPool, AllocationStaysInTheLcorePartitionUntilExhausted) {
     EXPECT_FALSE(pool.allocate(lcores)) << "unknown lcore";
 }
 
-// The gateway indexes reply flows by lease id: every lease of every lcore
-// has its own id below lease_count().
-TEST(SnatPool, LeaseIdsAreDenseAndUnique) {
+// The gateway's workers index reply flows by local lease id: every lease of
+// an lcore's partition has its own id below local_ids(), and the partitions
+// need A·⌈P/n⌉ ids each, not A·P.
+TEST(SnatPool, LocalLeaseIdsAreDenseAndUniquePerPartition) {
     SnatPool4 pool(config(5000, 5999, 3, 3));
-    EXPECT_EQ(pool.lease_count(), 3000u);
-    std::set<uint32_t> ids;
+    EXPECT_EQ(pool.local_ids(), 3u * 334u);
+    size_t total = 0;
     for (uint16_t l = 0; l < 3; ++l) {
+        std::set<uint32_t> ids;
         while (auto lease = pool.allocate(l)) {
             const auto& a = pool.config().addrs;
             const auto at = static_cast<uint32_t>(std::find(a.begin(), a.end(), lease->addr) - a.begin());
             ASSERT_TRUE(pool.port_in_range(lease->port));
-            const uint32_t id = pool.lease_id(at, lease->port);
-            EXPECT_LT(id, pool.lease_count());
-            EXPECT_TRUE(ids.insert(id).second);
+            const uint32_t id = pool.local_id(at, lease->port);
+            EXPECT_LT(id, pool.local_ids());
+            EXPECT_TRUE(ids.insert(id).second) << "lcore " << l << " port " << lease->port;
         }
+        total += ids.size();
     }
-    EXPECT_EQ(ids.size(), 3000u);
+    EXPECT_EQ(total, 3000u);
     EXPECT_FALSE(pool.port_in_range(4999));
     EXPECT_FALSE(pool.port_in_range(6000));
 }
