@@ -233,16 +233,7 @@ TEST(Ipv6Nat, ForwardingWithTheFlowsPrecomputedDeltasMatchesRecomputation) {
 TEST(Ipv6Nat, IcmpErrorTranslationMatchesRecomputation) {
     std::mt19937 rng(4343);
     for (int i = 0; i < 3000; ++i) {
-        Frame6Spec inner;
-        inner.proto = i % 2 ? kProtoTcp : kProtoUdp;
-        inner.src = random_addr(rng);
-        inner.dst = random_addr(rng);
-        inner.sport = static_cast<uint16_t>(rng());
-        inner.dport = static_cast<uint16_t>(rng());
-        if (i % 3 == 0) inner.extensions = {60};
-        inner.payload.resize(rng() % 1500);
-        for (auto& b : inner.payload) b = static_cast<uint8_t>(rng());
-        inner.udp_zero_checksum = inner.proto == kProtoUdp && i % 11 == 0;
+        const Frame6Spec inner = random_l4_spec(rng, i);
         const auto quoted = build_ipv6_packet(inner);
         const size_t whole = quoted.size() - 14;
         const size_t headers = 40 + 8 * inner.extensions.size() + 8;
