@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "builder.hpp"
+#include "control/model/state_changes.hpp"
 
 namespace svcnat::nft {
 namespace {
@@ -83,47 +84,14 @@ std::unordered_map<std::string, long> chain_uses(const Table& t) {
     return uses;
 }
 
-// Which ports changed: index by index when both states have the same
-// identities in the same places (endpoint churn), else a merge walk over
-// both sorted states. False: the walk cannot tell (unsorted input) or too
-// many changes.
+// Which ports changed: compare_states' walk, on sorted input only (two
+// ports of one identity, or unsorted input, cannot be matched one to one).
 bool match_ports(const ServiceState& before, const ServiceState& after, ChangePlanner::Plan& plan) {
-    const auto& a = before.ports;
-    const auto& b = after.ports;
-    if (a.size() == b.size()) {
-        bool aligned = true;
-        for (size_t i = 0; i < a.size() && aligned; ++i) {
-            if (a[i] == b[i]) continue;
-            if (compare_identity(a[i], b[i]) != std::strong_ordering::equal) {
-                aligned = false;
-                break;
-            }
-            plan.changes.push_back({&a[i], &b[i], i});
-            if (plan.changes.size() > ChangePlanner::kMaxChangedPorts) return false;
-        }
-        if (aligned) {
-            plan.unchanged = plan.changes.empty();
-            return true;
-        }
-        plan.changes.clear();
-    }
-    plan.same_layout = false;
-    if (!strictly_sorted(a) || !strictly_sorted(b)) return false;
-    size_t i = 0, j = 0;
-    while (i < a.size() || j < b.size()) {
-        std::strong_ordering c = i == a.size()   ? std::strong_ordering::greater
-                                 : j == b.size() ? std::strong_ordering::less
-                                                 : compare_identity(a[i], b[j]);
-        if (c == std::strong_ordering::equal) {
-            if (!(a[i] == b[j])) plan.changes.push_back({&a[i], &b[j], 0});
-            ++i, ++j;
-        } else if (c == std::strong_ordering::less) {
-            plan.changes.push_back({&a[i++], nullptr, 0});
-        } else {
-            plan.changes.push_back({nullptr, &b[j++], 0});
-        }
-        if (plan.changes.size() > ChangePlanner::kMaxChangedPorts) return false;
-    }
+    const auto changes = compare_sorted_states(before, after, ChangePlanner::kMaxChangedPorts);
+    if (!changes) return false;
+    for (const auto* p : changes->removed) plan.changes.push_back({p, nullptr});
+    for (const auto& [was, now] : changes->changed) plan.changes.push_back({was, now});
+    for (const auto* p : changes->added) plan.changes.push_back({nullptr, p});
     plan.unchanged = plan.changes.empty();
     return true;
 }
@@ -204,7 +172,7 @@ private:
 
     bool find_changed_ports(const ServiceState& before) {
         if (match_ports(before, after_, plan_)) return true;
-        return decline(plan_.changes.size() > ChangePlanner::kMaxChangedPorts
+        return decline(strictly_sorted(before.ports) && strictly_sorted(after_.ports)
                            ? "more than " + std::to_string(ChangePlanner::kMaxChangedPorts) + " changed ports"
                            : std::string("ports not sorted by identity"));
     }
@@ -437,7 +405,7 @@ std::optional<ChangePlanner::Plan> ChangePlanner::plan(const Ruleset& committed,
     return PlanBuilder(*this, committed, after, settings).build(before, declined);
 }
 
-void ChangePlanner::apply(Plan& plan, Ruleset& committed, ServiceState& state, const ServiceState& after) {
+void ChangePlanner::apply(Plan& plan, Ruleset& committed) {
     auto add_counts = [](Counts& users, const Counts& delta) {
         for (const auto& [key, d] : delta) {
             if (d == 0) continue;
@@ -478,12 +446,6 @@ void ChangePlanner::apply(Plan& plan, Ruleset& committed, ServiceState& state, c
         add_counts(cluster_ip_users_[t], plan.cluster_ip_delta[t]);
     }
     add_counts(claims_, plan.claim_delta);
-    if (plan.same_layout) {
-        for (const auto& c : plan.changes) state.ports[c.index] = after.ports[c.index];
-    } else {
-        state.ports = after.ports;
-    }
-    state.node = after.node;
 }
 
 }  // namespace svcnat::nft

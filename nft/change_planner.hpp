@@ -46,13 +46,11 @@ public:
     struct Change {
         const ResolvedServicePort* before = nullptr;  // null: added
         const ResolvedServicePort* after = nullptr;   // null: removed
-        size_t index = 0;                             // in both states when same_layout
     };
     // The operations (pointing into `committed` and into fragments the plan
     // owns) and how to apply them to the model after the commit.
     struct Plan {
         bool unchanged = false;   // nothing to do, nothing to send
-        bool same_layout = true;  // only modified ports, at the same indexes
         std::vector<Change> changes;
         RulesetDiff diff;
         std::vector<std::unique_ptr<Ruleset>> fragments;  // keep new elements/chains alive
@@ -66,9 +64,9 @@ public:
     std::optional<Plan> plan(const Ruleset& committed, const ServiceState& before, const ServiceState& after,
                              const Settings& settings, std::string* declined = nullptr) const;
 
-    // After a successful commit: make `committed`, `state` and the counts
-    // equal to what a full build of `after` would give.
-    void apply(Plan& plan, Ruleset& committed, ServiceState& state, const ServiceState& after);
+    // After a successful commit: make `committed` and the counts equal to
+    // what a full build of the planned state would give.
+    void apply(Plan& plan, Ruleset& committed);
 
 private:
     friend class PlanBuilder;

@@ -27,7 +27,6 @@ namespace {
 
 // What the kernel's rules are built from: the state without the DNS view
 // (which can be large and which this syncer never reads).
-ServiceState kernel_part(const ServiceState& s) { return {s.node, s.ports, s.service_cidrs, {}}; }
 
 
 std::string table_owner(const Table& t) { return "table " + std::string(family_keyword(t.family)) + " " + t.name; }
@@ -155,7 +154,8 @@ netlink::NetlinkSocket& KernelSyncer::socket() {
 // Three ways through a sync: nothing changed (no batch); a few service
 // ports changed and the planner expresses it in their own objects; or the
 // ruleset is rebuilt and diffed against the committed one, or replaced whole.
-SyncReport KernelSyncer::sync(const ServiceState& desired, bool full) {
+SyncReport KernelSyncer::sync(const SharedState& desired_state, bool full) {
+    const ServiceState& desired = *desired_state;
     const auto start = Clock::now();
     stats_ = {};
     full = full || !committed_ || need_full_;
@@ -168,13 +168,13 @@ SyncReport KernelSyncer::sync(const ServiceState& desired, bool full) {
             // A set that would outgrow its kernel size: replace the tables
             // (fresh sizes) instead of letting the kernel refuse.
             full_reason = overflowing_set(plan->diff);
-            if (full_reason.empty()) return sync_changed_ports(*plan, desired, start);
+            if (full_reason.empty()) return sync_changed_ports(*plan, desired_state, start);
             full = true;
         } else if (same_state(*committed_state_, desired)) {
             return unchanged(start);  // e.g. unsorted ports that the planner's walk could not match
         }
     }
-    return sync_rebuilt(desired, full, std::move(full_reason), start);
+    return sync_rebuilt(desired_state, full, std::move(full_reason), start);
 }
 
 SyncReport KernelSyncer::unchanged(Clock::time_point start) {
@@ -186,8 +186,9 @@ SyncReport KernelSyncer::unchanged(Clock::time_point start) {
 
 // A few service ports added, removed or changed: the batch, the model
 // update and the conntrack clean-up cost what changed, not the ruleset.
-SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const ServiceState& desired,
+SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const SharedState& desired_state,
                                             Clock::time_point start) {
+    const ServiceState& desired = *desired_state;
     SyncReport report;
     ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs, {}},
         after_ports{desired.node, {}, desired.service_cidrs, {}};
@@ -203,7 +204,8 @@ SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const Ser
     netlink::Batch batch;
     encode_diff(batch, plan.diff);
     if (commit(batch, report, encode_start)) {
-        planner_.apply(plan, *committed_, *committed_state_, desired);
+        planner_.apply(plan, *committed_);
+        committed_state_ = desired_state;
         auto targets = stale_udp_targets(before_ports, after_ports, changes);
         if (!targets.empty())
             for (const auto& e : netlink::delete_udp_conntrack(targets).errors) report.errors.push_back({"conntrack", e});
@@ -214,8 +216,9 @@ SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const Ser
 
 // Rebuild the ruleset; send its diff against the committed one, or (full)
 // replace the tables with it.
-SyncReport KernelSyncer::sync_rebuilt(const ServiceState& desired, bool full, std::string full_reason,
+SyncReport KernelSyncer::sync_rebuilt(const SharedState& desired_state, bool full, std::string full_reason,
                                       Clock::time_point start) {
+    const ServiceState& desired = *desired_state;
     SyncReport report;
     auto next = std::make_unique<Ruleset>(build_ruleset(desired, settings_));
     count_changes(committed_state_ ? *committed_state_ : ServiceState{}, desired, report);
@@ -231,7 +234,7 @@ SyncReport KernelSyncer::sync_rebuilt(const ServiceState& desired, bool full, st
     report.full_reason = std::move(full_reason);
     stats_.plan_seconds = seconds_since(start);
     if (!full && d.empty()) {
-        committed_state_ = kernel_part(desired);  // same ruleset; remember the state for change counts
+        if (mode_ == SyncerMode::Incremental) committed_state_ = desired_state;  // same ruleset; for change counts
         report.ok = true;
         report.seconds = seconds_since(start);
         return report;
@@ -254,7 +257,7 @@ SyncReport KernelSyncer::sync_rebuilt(const ServiceState& desired, bool full, st
     else encode_diff(batch, d);
     if (commit(batch, report, encode_start)) {
         forget_stale_udp(desired, report);
-        remember(std::move(next), desired);
+        remember(std::move(next), desired_state);
     }
     report.seconds = seconds_since(start);
     return report;
@@ -293,10 +296,10 @@ bool KernelSyncer::commit(netlink::Batch& batch, SyncReport& report, Clock::time
     return false;
 }
 
-void KernelSyncer::remember(std::unique_ptr<Ruleset> ruleset, const ServiceState& desired) {
+void KernelSyncer::remember(std::unique_ptr<Ruleset> ruleset, const SharedState& desired) {
     committed_ = std::move(ruleset);
     if (mode_ != SyncerMode::Incremental) return;
-    committed_state_ = kernel_part(desired);
+    committed_state_ = desired;
     planner_.reset(*committed_, *committed_state_);
 }
 

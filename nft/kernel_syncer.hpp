@@ -24,11 +24,11 @@ struct BatchResult;
 }  // namespace netlink
 
 // What a kernel syncer remembers after a commit. `Incremental` (the daemon)
-// keeps a copy of the committed state and the per-port counts that make the
-// next change cost only what changed. `OneShot` (`sync --once`) will make no
-// next sync worth the wait: at 10,000 services the copy and the counts take
-// ~0.1 s and ~20 MB after the kernel has already committed. A later sync on
-// a one-shot syncer still works, by rebuilding and diffing.
+// keeps the committed state (shared with the reconciler, not a copy) and
+// the per-port counts that make the next change cost only what changed.
+// `OneShot` (`sync --once`) will make no next sync worth the wait: at 10,000
+// services the counts take ~0.1 s after the kernel has already committed. A
+// later sync on a one-shot syncer still works, by rebuilding and diffing.
 enum class SyncerMode { Incremental, OneShot };
 
 // What the last sync sent and where its time went: the parts of
@@ -47,18 +47,18 @@ public:
     KernelSyncer(const Settings& settings, SyncerMode mode);
     ~KernelSyncer() override;
 
-    SyncReport sync(const ServiceState& desired, bool full) override;
+    SyncReport sync(const SharedState& desired, bool full) override;
     bool cleanup(std::string* error) override;
 
     const KernelSyncStats& last_stats() const { return stats_; }
 
 private:
     using Clock = std::chrono::steady_clock;
-    SyncReport sync_changed_ports(ChangePlanner::Plan& plan, const ServiceState& desired, Clock::time_point start);
-    SyncReport sync_rebuilt(const ServiceState& desired, bool full, std::string full_reason, Clock::time_point start);
+    SyncReport sync_changed_ports(ChangePlanner::Plan& plan, const SharedState& desired, Clock::time_point start);
+    SyncReport sync_rebuilt(const SharedState& desired, bool full, std::string full_reason, Clock::time_point start);
     SyncReport unchanged(Clock::time_point start);
     bool commit(netlink::Batch& batch, SyncReport& report, Clock::time_point encode_start);
-    void remember(std::unique_ptr<Ruleset> ruleset, const ServiceState& desired);
+    void remember(std::unique_ptr<Ruleset> ruleset, const SharedState& desired);
     void forget_stale_udp(const ServiceState& desired, SyncReport& report);
     netlink::NetlinkSocket& socket();
 
@@ -66,7 +66,7 @@ private:
     SyncerMode mode_;
     std::unique_ptr<netlink::NetlinkSocket> socket_;
     std::unique_ptr<Ruleset> committed_;             // the ruleset the kernel holds
-    std::optional<ServiceState> committed_state_;    // the state it was built from (Incremental mode)
+    SharedState committed_state_;                    // the state it was built from (Incremental mode)
     bool need_full_ = true;
     ChangePlanner planner_;
     KernelSyncStats stats_;

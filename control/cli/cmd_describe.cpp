@@ -17,7 +17,7 @@ int run_describe(int argc, const char* const* argv) {
                                   "Usage: svcnat describe svc [NAME...] [-n NS] -f PATH\n"
                                   "Describe services as kubectl would, with allocated IPs and NodePorts and the\n"
                                   "endpoints svcnat resolved. Without NAME, every service of the namespace.",
-                                  CommandLineOptions{false});
+                                  CommandLineOptions::object_positionals());
     if (!parsed.command) return parsed.exit_status;
     const ParsedCommand& cmd = *parsed.command;
     const std::string ns = cmd.extra["namespace"].as<std::string>();

@@ -70,7 +70,7 @@ int run_dns(int argc, const char* const* argv) {
     const Settings defaults = dns_defaults();
     ParsedCommand cmd;
     try {
-        cmd = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions{true, &defaults});
+        cmd = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults));
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "svcnat dns: %s\n", e.what());
         return 2;
@@ -100,7 +100,7 @@ int run_dns(int argc, const char* const* argv) {
     for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
                                                        settings.dns.cluster_domain, a.str());
     auto reload = [argc, argv, &extra, &defaults]() {
-        Settings s = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions{true, &defaults}).settings;
+        Settings s = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults)).settings;
         default_bind_addresses(s);
         return s;
     };

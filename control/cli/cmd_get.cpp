@@ -106,7 +106,7 @@ int run_get(int argc, const char* const* argv) {
                                   "-f PATH\n"
                                   "Print services or endpoints as kubectl would, after allocation and endpoint\n"
                                   "resolution. Manifests come from -f PATH or `manifests =` in --config.",
-                                  CommandLineOptions{false});
+                                  CommandLineOptions::object_positionals());
     if (!parsed.command) return parsed.exit_status;
     const ParsedCommand& cmd = *parsed.command;
     const bool all_ns = cmd.extra["all-namespaces"].as<bool>();

@@ -41,7 +41,7 @@ public:
                      .Register(registry)
                      .Add({})) {}
 
-    SyncReport sync(const ServiceState& desired, bool full) override {
+    SyncReport sync(const SharedState& desired, bool full) override {
         SyncReport report = kernel_.sync(desired, full);
         if (report.sent) {
             messages_.Set(static_cast<double>(kernel_.last_stats().messages));

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 
+#include "origins.hpp"
 #include "values.hpp"
 
 namespace svcnat {
@@ -25,17 +26,23 @@ namespace svcnat {
 namespace {
 
 namespace cv = config_values;
+using config_detail::list_items;
+using config_detail::Origins;
 
 // Options that may be given more than once (and whose values accumulate).
 const std::set<std::string> kListOptions = {"node-ip", "cluster-cidr", "service-cidr", "nodeport-addresses",
-                                            "dns-bind-address", "dns-upstream", "manifests", "filename", "args"};
+                                            "dns-bind-address", "dns-upstream", "manifests", "filename", "args",
+                                            "port", "snat-address", "neighbor"};
 // Options that only make sense on the command line.
 const std::set<std::string> kCommandLineOnly = {"help", "config", "filename", "args"};
 
+auto str() { return po::value<std::string>(); }
+auto list() { return po::value<std::vector<std::string>>(); }
+
+// What every command takes: where the manifests are, which node this is,
+// the service ranges (allocation), sync periods, health and metrics.
 po::options_description common_options() {
     po::options_description d("Common options (kube-proxy's names; INI keys are the long names)", 100, 50);
-    auto str = [] { return po::value<std::string>(); };
-    auto list = [] { return po::value<std::vector<std::string>>(); };
     d.add_options()
         ("help,h", "print this help and exit")
         ("config", str()->value_name("FILE"),
@@ -53,12 +60,6 @@ po::options_description common_options() {
          "objects in the manifests add theirs (default: 10.96.0.0/12)")
         ("node-port-range", str()->value_name("FIRST-LAST"),
          "NodePort range to allocate from (default: 30000-32767)")
-        ("nodeport-addresses", list()->value_name("CIDRS|primary|all"),
-         "addresses NodePorts answer on: CIDRs, `primary` (the node IPs; default) or `all` local addresses")
-        ("masquerade-all", str()->implicit_value("true")->value_name("BOOL"),
-         "SNAT all service traffic (default: false)")
-        ("masquerade-bit", str()->value_name("0..31"),
-         "fwmark bit marking packets to masquerade (default: 14)")
         ("sync-period", str()->value_name("DURATION"),
          "full resync interval, e.g. 30s, 1m (default: 30s)")
         ("min-sync-period", str()->value_name("DURATION"),
@@ -67,6 +68,24 @@ po::options_description common_options() {
          "health check server address, \"\" disables (default: 0.0.0.0:10256)")
         ("metrics-bind-address", str()->value_name("IP:PORT"),
          "metrics server address, \"\" disables (default: 127.0.0.1:10249)")
+        ("v,v", str()->value_name("LEVEL"), "log verbosity (default: 0)")
+        ("max-manifest-size", str()->value_name("SIZE"),
+         "largest manifest file read, e.g. 256Mi, 1Gi or bytes (default: 256Mi)")
+        ("manifests", list()->value_name("PATH"),
+         "manifest files or directories (positional arguments; INI: `manifests = DIR`, repeatable)");
+    return d;
+}
+
+// Kernel mode's options (nftables).
+po::options_description kernel_options() {
+    po::options_description d("Kernel mode options", 100, 50);
+    d.add_options()
+        ("nodeport-addresses", list()->value_name("CIDRS|primary|all"),
+         "addresses NodePorts answer on: CIDRs, `primary` (the node IPs; default) or `all` local addresses")
+        ("masquerade-all", str()->implicit_value("true")->value_name("BOOL"),
+         "SNAT all service traffic (default: false)")
+        ("masquerade-bit", str()->value_name("0..31"),
+         "fwmark bit marking packets to masquerade (default: 14)")
         ("table", str()->value_name("NAME"), "nftables table name (default: svcnat)")
         ("force-table", str()->implicit_value("true")->value_name("BOOL"),
          "replace (and on cleanup delete) a table of that name that svcnat did not make (default: false)")
@@ -74,8 +93,14 @@ po::options_description common_options() {
          "remove the nftables table when the daemon exits (default: false)")
         ("lock-dir", str()->value_name("DIR"),
          "ignored: one svcnat per table and network namespace is now guarded without files (accepted so that "
-         "older config files load)")
-        ("v,v", str()->value_name("LEVEL"), "log verbosity (default: 0)")
+         "older config files load)");
+    return d;
+}
+
+// Cluster DNS's options.
+po::options_description dns_options() {
+    po::options_description d("Cluster DNS options", 100, 50);
+    d.add_options()
         ("cluster-domain", str()->value_name("DOMAIN"), "cluster DNS domain (default: cluster.local)")
         ("dns-bind-address", list()->value_name("IP[:PORT]"),
          "serve cluster DNS here, UDP and TCP (repeatable; port 53 unless given; `svcnat dns` default: "
@@ -87,11 +112,7 @@ po::options_description common_options() {
          "pod records a-b-c-d.NS.pod.DOMAIN: disabled, insecure (any address) or verified (pods in the "
          "manifests) (default: disabled)")
         ("dns-upstream", list()->value_name("RESOLV.CONF|IP[:PORT]"),
-         "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)")
-        ("max-manifest-size", str()->value_name("SIZE"),
-         "largest manifest file read, e.g. 256Mi, 1Gi or bytes (default: 256Mi)")
-        ("manifests", list()->value_name("PATH"),
-         "manifest files or directories (positional arguments; INI: `manifests = DIR`, repeatable)");
+         "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)");
     return d;
 }
 
@@ -147,46 +168,6 @@ std::vector<IniEntry> read_ini(const std::string& path) {
         if (e.key.empty()) throw ConfigError(where + "expected KEY = VALUE, got \"" + text + "\"");
         out.push_back(std::move(e));
     }
-    return out;
-}
-
-// Where each option's value came from, for error messages. A list option
-// may collect values from several INI lines; each value keeps its own line.
-class Origins {
-public:
-    void from_flag(const std::string& key) { sources_[key] = {{"", "--" + key}}; }
-    void from_file(const std::string& key, const std::string& raw_value, const std::string& file, uint32_t line) {
-        sources_[key].push_back({raw_value, file + ":" + std::to_string(line) + ": " + key});
-    }
-    // The origin of `value` (an item of a comma list, or a whole value).
-    std::string label(const std::string& key, const std::string& value = "") const {
-        auto it = sources_.find(key);
-        if (it == sources_.end() || it->second.empty()) return "--" + key;
-        for (const auto& src : it->second) {
-            if (src.raw == value) return src.label;
-            for (const auto& item : cv::split_list(src.raw))
-                if (item == value) return src.label;
-        }
-        return it->second.back().label;
-    }
-    [[noreturn]] void fail(const std::string& key, const std::string& value, const std::string& expected) const {
-        throw ConfigError(label(key, value) + ": invalid value \"" + value + "\": " + expected);
-    }
-
-private:
-    struct Source {
-        std::string raw;
-        std::string label;
-    };
-    std::map<std::string, std::vector<Source>> sources_;
-};
-
-// Strings of a list option, with comma lists split.
-std::vector<std::string> list_items(const po::variables_map& vm, const std::string& key) {
-    std::vector<std::string> out;
-    if (!vm.count(key)) return out;
-    for (const auto& v : vm[key].as<std::vector<std::string>>())
-        for (auto& item : cv::split_list(v)) out.push_back(std::move(item));
     return out;
 }
 
@@ -414,14 +395,16 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
 ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
                                  std::string_view usage, const CommandLineOptions& how) {
     ParsedCommand out;
-    const po::options_description common = common_options();
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(common).add(extra).add(hidden);
     po::options_description visible;
-    visible.add(common);
+    visible.add(common_options());
+    if (how.blocks.kernel) visible.add(kernel_options());
+    if (how.blocks.dns) visible.add(dns_options());
+    if (how.blocks.gateway) visible.add(config_detail::gateway_option_block());
     if (!extra.options().empty()) visible.add(extra);
+    po::options_description all;
+    all.add(visible).add(hidden);
     std::ostringstream help;
     help << usage << "\n\n" << visible;
     out.help_text = help.str();
@@ -515,6 +498,7 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
         out.settings.config_file = config_file;
     }
     convert(vm, origins, out.settings);
+    if (how.blocks.gateway) config_detail::convert_gateway(vm, origins, out.settings.gateway);
     if (!cmd_manifests.empty()) out.settings.manifests = cmd_manifests;
     else if (vm.count("manifests")) out.settings.manifests = vm["manifests"].as<std::vector<std::string>>();
 

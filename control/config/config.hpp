@@ -32,6 +32,16 @@ struct ParsedCommand {
 ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,
                                  std::string_view usage);
 
+// Groups of options besides the common ones (manifests, node, service
+// ranges, sync periods, health and metrics addresses, verbosity). `svcnat`'s
+// subcommands take kernel mode's and cluster DNS's; `svcnat-gateway` takes
+// the gateway's.
+struct OptionBlocks {
+    bool kernel = true;    // --table, --masquerade-*, --nodeport-addresses, ...
+    bool dns = true;       // --cluster-domain, --dns-*
+    bool gateway = false;  // --port, --snat-address, ... (checked as a whole)
+};
+
 // How a subcommand uses its positional arguments. By default they are
 // manifest paths; subcommands whose positionals mean something else
 // (`get svc NAME`) set positionals_are_manifests = false: they come back in
@@ -42,6 +52,20 @@ struct CommandLineOptions {
     // What unset options default to, when a subcommand's defaults differ
     // from Settings{} (`svcnat dns`: its own metrics port, no healthz).
     const Settings* defaults = nullptr;
+    OptionBlocks blocks;
+
+    // Positionals that name objects, not manifests (`get svc NAME`).
+    static CommandLineOptions object_positionals() {
+        CommandLineOptions o;
+        o.positionals_are_manifests = false;
+        return o;
+    }
+    // A subcommand's own defaults (`svcnat dns`).
+    static CommandLineOptions with_defaults(const Settings& d) {
+        CommandLineOptions o;
+        o.defaults = &d;
+        return o;
+    }
 };
 
 ParsedCommand parse_command_line(int argc, const char* const* argv, const po::options_description& extra,

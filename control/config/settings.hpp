@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/model/ip.hpp"
+#include "gateway_settings.hpp"
 
 namespace svcnat {
 
@@ -70,6 +71,7 @@ struct Settings {
     bool cleanup_on_exit = false;        // --cleanup-on-exit
     int verbosity = 0;                   // -v / --v
     DnsSettings dns;
+    GatewaySettings gateway;  // svcnat-gateway only
 
     bool dns_enabled() const { return !dns.bind_addresses.empty(); }
 };

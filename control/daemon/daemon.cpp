@@ -8,6 +8,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -275,14 +276,25 @@ int Daemon::shut_down() {
     return 0;
 }
 
-// One thread: epoll over the signalfd, the scheduler's timer, stop() and
-// the file watcher; a due job runs between waits.
+// One thread: epoll over the signalfd, the scheduler's timer, stop(), the
+// file watcher and the data path's tick; a due job runs between waits.
 int Daemon::run() {
     auto& im = *impl_;
     SignalFd signals(daemon_signals());
     Fd tfd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
+    Fd tick_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
+    if (tick_) {
+        // At least 1 ms: an all-zero period would disarm the timer.
+        const int64_t ns = std::max<int64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(tick_period_).count(), 1'000'000);
+        itimerspec its{};
+        its.it_interval.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        its.it_interval.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        its.it_value = its.it_interval;
+        timerfd_settime(tick_fd.fd, 0, &its, nullptr);
+    }
     Fd ep(epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
-    for (int fd : {signals.fd(), tfd.fd, stop_fd_, im.watcher.fd()}) {
+    for (int fd : {signals.fd(), tfd.fd, stop_fd_, im.watcher.fd(), tick_fd.fd}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
@@ -292,8 +304,8 @@ int Daemon::run() {
     if (!start_serving()) return 1;
     for (bool running = true; running;) {
         arm_timer(tfd.fd, im.scheduler->next_due());
-        epoll_event events[4];
-        const int n = epoll_wait(ep.fd, events, 4, -1);
+        epoll_event events[5];
+        const int n = epoll_wait(ep.fd, events, 5, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
             spdlog::critical("epoll_wait: {}", strerror(errno));
@@ -301,7 +313,8 @@ int Daemon::run() {
         }
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
-            if (fd == stop_fd_ || fd == tfd.fd) drain_fd(fd);
+            if (fd == stop_fd_ || fd == tfd.fd || fd == tick_fd.fd) drain_fd(fd);
+            if (fd == tick_fd.fd) tick_();
             if (fd == stop_fd_) running = false;
             else if (fd == signals.fd()) running = on_signals(signals.take()) && running;
             else if (fd == im.watcher.fd()) on_file_changes();

@@ -4,6 +4,7 @@
 // HTTP servers run in their own threads and only read DaemonStatus.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,18 @@ public:
     // traffic, so it must not answer for it. Call before run().
     void serve_health_check_node_ports(bool on) { health_check_node_ports_ = on; }
 
+    // Work a data path needs done every `period` on the loop's thread, the
+    // thread that also syncs (the gateway's neighbour requests and expiry
+    // of held packets write the tables a reload writes). Call before run().
+    void every(std::chrono::milliseconds period, std::function<void()> tick) {
+        tick_period_ = period;
+        tick_ = std::move(tick);
+    }
+    // The data path's own health for /healthz and /livez, and metrics it
+    // collects itself (daemon_status.hpp). Call before run().
+    void set_data_path_probe(DataPathProbe probe) { status_.set_data_path_probe(std::move(probe)); }
+    void add_collectable(std::shared_ptr<prometheus::Collectable> c) { status_.add_collectable(std::move(c)); }
+
     // Runs until SIGTERM/SIGINT or stop(); returns the exit status.
     int run();
     void stop();  // thread-safe
@@ -69,6 +82,8 @@ private:
     std::unique_ptr<Impl> impl_;
     int stop_fd_ = -1;
     bool health_check_node_ports_ = true;
+    std::chrono::milliseconds tick_period_{0};
+    std::function<void()> tick_;
 };
 
 }  // namespace svcnat

@@ -58,26 +58,38 @@ void DaemonStatus::synced(const SyncReport& report, const ProgrammedCounts* coun
     }
 }
 
+void DaemonStatus::set_data_path_probe(DataPathProbe probe) { probe_ = std::move(probe); }
+
+void DaemonStatus::add_collectable(std::shared_ptr<prometheus::Collectable> c) { collectables_.push_back(std::move(c)); }
+
 HealthSnapshot DaemonStatus::health() const {
+    // The probe outside the lock: it reads the data path, not our state.
+    std::optional<DataPathHealth> data_path;
+    if (probe_) data_path = probe_();
     std::lock_guard lock(mu_);
-    return health_;
+    HealthSnapshot s = health_;
+    s.data_path = std::move(data_path);
+    return s;
 }
 
-HttpReply DaemonStatus::healthz(WallTime now) const {
+std::chrono::nanoseconds DaemonStatus::health_timeout() const {
     std::lock_guard lock(mu_);
-    return healthz_reply(health_, now, health_timeout_);
+    return health_timeout_;
 }
 
-HttpReply DaemonStatus::livez(WallTime now) const {
-    std::lock_guard lock(mu_);
-    return livez_reply(health_, now, health_timeout_);
-}
+HttpReply DaemonStatus::healthz(WallTime now) const { return healthz_reply(health(), now, health_timeout()); }
 
-bool DaemonStatus::healthy(WallTime now) const {
-    std::lock_guard lock(mu_);
-    return healthz_ok(health_, now, health_timeout_);
-}
+HttpReply DaemonStatus::livez(WallTime now) const { return livez_reply(health(), now, health_timeout()); }
 
-std::string DaemonStatus::metrics_text() const { return svcnat::metrics_text(*registry_); }
+bool DaemonStatus::healthy(WallTime now) const { return healthz_ok(health(), now, health_timeout()); }
+
+std::string DaemonStatus::metrics_text() const {
+    std::vector<prometheus::MetricFamily> families = registry_->Collect();
+    for (const auto& c : collectables_) {
+        auto more = c->Collect();
+        families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    return svcnat::metrics_text(families);
+}
 
 }  // namespace svcnat

@@ -16,6 +16,9 @@ nlohmann::json svcnat_detail(const HealthSnapshot& s) {
     d["configOk"] = s.config_ok;
     d["configErrors"] = s.config_errors;
     d["updatePending"] = s.oldest_queued.has_value();
+    if (s.data_path) {
+        d["dataPath"] = {{"ok", s.data_path->ok}, {"alive", s.data_path->alive}, {"problems", s.data_path->problems}};
+    }
     return d;
 }
 
@@ -56,8 +59,17 @@ bool proxier_healthy(const HealthSnapshot& s, WallTime now, std::chrono::nanosec
 }
 
 bool healthz_ok(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout) {
-    return proxier_healthy(s, now, timeout) && s.node_eligible && !s.last_sync_failed;
+    return proxier_healthy(s, now, timeout) && s.node_eligible && !s.last_sync_failed &&
+           (!s.data_path || s.data_path->ok);
 }
+
+namespace {
+
+bool livez_ok(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout) {
+    return proxier_healthy(s, now, timeout) && (!s.data_path || s.data_path->alive);
+}
+
+}  // namespace
 
 HttpReply healthz_reply(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout) {
     const bool ok = healthz_ok(s, now, timeout);
@@ -70,7 +82,7 @@ HttpReply healthz_reply(const HealthSnapshot& s, WallTime now, std::chrono::nano
 }
 
 HttpReply livez_reply(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout) {
-    const bool ok = proxier_healthy(s, now, timeout);
+    const bool ok = livez_ok(s, now, timeout);
     nlohmann::json j;
     j["lastUpdated"] = go_time_string(reported_last_updated(s, ok, now));
     j["currentTime"] = go_time_string(now);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "control/sync/data_path_health.hpp"
+
 namespace svcnat {
 
 using WallTime = std::chrono::system_clock::time_point;
@@ -25,6 +27,9 @@ struct HealthSnapshot {
     bool config_ok = true;                  // last manifest load was valid
     std::vector<std::string> config_errors;  // "file:line: field: message" of that load
     bool node_eligible = true;
+    // The data path's own view (the gateway's ports and workers), when it
+    // has one: /healthz needs `ok`, /livez `alive`.
+    std::optional<DataPathHealth> data_path;
 };
 
 struct HttpReply {
@@ -34,7 +39,7 @@ struct HttpReply {
 
 // kube-proxy's isHealthy(): nothing pending for longer than `timeout`.
 bool proxier_healthy(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout);
-// /healthz: proxier_healthy, node eligible, last sync succeeded.
+// /healthz: proxier_healthy, node eligible, last sync succeeded, data path ok.
 bool healthz_ok(const HealthSnapshot& s, WallTime now, std::chrono::nanoseconds timeout);
 
 // {"lastUpdated": ..., "currentTime": ..., "nodeEligible": ..., "svcnat": {...}}

@@ -64,7 +64,7 @@ void Reconciler::reject(const std::vector<std::string>& errors, bool quiet_if_un
     const auto level = quiet_if_unchanged && errors == config_errors_ ? spdlog::level::debug : spdlog::level::err;
     for (const auto& e : errors) spdlog::log(level, "config error: {}", e);
     config_errors_ = errors;
-    status_.config_loaded(false, errors, programmed_.has_value(), wall_now());
+    status_.config_loaded(false, errors, programmed_ != nullptr, wall_now());
 }
 
 SyncOutcome Reconciler::reconcile(const Settings& settings, bool full, SyncReason reason) {
@@ -107,9 +107,10 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
     }
     if (!config_errors_.empty()) spdlog::info("manifests valid again");
     config_errors_.clear();
-    status_.config_loaded(true, {}, programmed_.has_value(), wall_now());
+    status_.config_loaded(true, {}, programmed_ != nullptr, wall_now());
 
-    SyncReport report = syncer_->sync(loaded.state, full);
+    auto desired = std::make_shared<const ServiceState>(std::move(loaded.state));
+    SyncReport report = syncer_->sync(desired, full);
     if (!report.ok) {
         status_.synced(report, nullptr, wall_now());
         for (const auto& e : report.errors) spdlog::error("sync failed: {}", describe_sync_error(e));
@@ -118,9 +119,9 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
         return SyncOutcome::SyncFailed;
     }
 
-    const ProgrammedCounts counts = count_programmed(loaded.state);
+    const ProgrammedCounts counts = count_programmed(*desired);
     status_.synced(report, &counts, wall_now());
-    const StateDiff diff = programmed_ ? diff_states(*programmed_, loaded.state) : diff_states({}, loaded.state);
+    const StateDiff diff = programmed_ ? diff_states(*programmed_, *desired) : diff_states({}, *desired);
     const std::string summary = fmt::format(
         "sync ({}, {}): {} in {:.1f} ms; {} services, {} service ports, {} endpoints; "
         "changes: {} service ports, {} endpoints; {}",
@@ -131,7 +132,7 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
     // Periodic syncs that find nothing to do are routine: keep them at debug.
     if (report.sent || !diff.empty() || reason != SyncReason::Periodic) spdlog::info("{}", summary);
     else spdlog::debug("{}", summary);
-    programmed_ = std::move(loaded.state);
+    programmed_ = std::move(desired);
     return SyncOutcome::Ok;
 }
 

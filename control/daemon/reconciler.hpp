@@ -39,8 +39,9 @@ public:
 
     SyncOutcome reconcile(const Settings& settings, bool full, SyncReason reason);
 
-    // The state last committed to the kernel (nullopt before the first success).
-    const std::optional<ServiceState>& programmed() const { return programmed_; }
+    // The state last committed by the data paths (null before the first
+    // success); data paths that keep what they committed share this object.
+    const SharedState& programmed() const { return programmed_; }
     // Errors of the last rejected load (empty after a valid one).
     const std::vector<std::string>& config_errors() const { return config_errors_; }
     // Reports a problem found outside the manifests (e.g. an unreadable
@@ -54,7 +55,7 @@ private:
     Syncer* syncer_;
     StateLoader loader_;
     DaemonStatus& status_;
-    std::optional<ServiceState> programmed_;
+    SharedState programmed_;
     std::vector<std::string> config_errors_;
     std::vector<std::string> last_warnings_;
 };

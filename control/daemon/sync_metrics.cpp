@@ -106,8 +106,10 @@ void SyncMetrics::record_sync(const SyncReport& report, const ProgrammedCounts* 
     endpoints_.Set(static_cast<double>(counts->endpoints));
 }
 
-std::string metrics_text(const prometheus::Registry& registry) {
-    return prometheus::TextSerializer().Serialize(registry.Collect());
+std::string metrics_text(const prometheus::Registry& registry) { return metrics_text(registry.Collect()); }
+
+std::string metrics_text(const std::vector<prometheus::MetricFamily>& families) {
+    return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace svcnat

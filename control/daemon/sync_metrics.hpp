@@ -62,5 +62,6 @@ private:
 
 // The registry in Prometheus' text exposition format (version 0.0.4).
 std::string metrics_text(const prometheus::Registry& registry);
+std::string metrics_text(const std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace svcnat

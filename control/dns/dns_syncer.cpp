@@ -33,7 +33,8 @@ ServerOptions server_options(const DnsSettings& settings) {
 DnsSyncer::DnsSyncer(const DnsSettings& settings, std::shared_ptr<Server> server)
     : settings_(settings), server_(std::move(server)) {}
 
-SyncReport DnsSyncer::sync(const ServiceState& desired, bool full) {
+SyncReport DnsSyncer::sync(const SharedState& desired_state, bool full) {
+    const ServiceState& desired = *desired_state;
     const auto start = std::chrono::steady_clock::now();
     SyncReport report;
     report.ok = true;

@@ -28,7 +28,7 @@ public:
     // config reload, and the sockets must stay bound across it.
     DnsSyncer(const DnsSettings& settings, std::shared_ptr<Server> server);
 
-    SyncReport sync(const ServiceState& desired, bool full) override;
+    SyncReport sync(const SharedState& desired, bool full) override;
     bool cleanup(std::string*) override { return true; }  // nothing outside the process
 
 private:

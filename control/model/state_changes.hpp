@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,5 +30,13 @@ struct StateChanges {
 // O(n) when both are sorted by identity (as resolve() returns them),
 // O(n log n) otherwise.
 StateChanges compare_states(const ServiceState& before, const ServiceState& after);
+
+// The same walk without sorting: nullopt when either state is not strictly
+// sorted by identity (unsorted, or two ports with one identity), or when
+// more than `max_changes` ports changed (the walk stops there). For callers
+// that plan per changed port (the nftables change planner) and must not
+// guess which of two equal identities is which.
+std::optional<StateChanges> compare_sorted_states(const ServiceState& before, const ServiceState& after,
+                                                  size_t max_changes = SIZE_MAX);
 
 }  // namespace svcnat

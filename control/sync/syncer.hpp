@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,13 +32,19 @@ struct SyncReport {
     std::vector<SyncError> errors;
 };
 
+// A loaded state, immutable from then on. The reconciler keeps the last one
+// that was programmed, and a data path that needs what it committed (to
+// send only what changed) keeps the same object: one copy in memory, however
+// many data paths there are.
+using SharedState = std::shared_ptr<const ServiceState>;
+
 class Syncer {
 public:
     virtual ~Syncer() = default;
     // Programs the difference between what was last committed and `desired`
     // (everything when `full` or after a previous error). Never throws for
     // data-path errors: they come back in the report, and the next sync is full.
-    virtual SyncReport sync(const ServiceState& desired, bool full) = 0;
+    virtual SyncReport sync(const SharedState& desired, bool full) = 0;
     // Removes what this syncer owns (svcnat's tables) and nothing else.
     virtual bool cleanup(std::string* error) = 0;
 };

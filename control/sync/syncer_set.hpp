@@ -14,7 +14,7 @@ class SyncerSet final : public Syncer {
 public:
     explicit SyncerSet(std::vector<std::unique_ptr<Syncer>> parts) : parts_(std::move(parts)) {}
 
-    SyncReport sync(const ServiceState& desired, bool full) override {
+    SyncReport sync(const SharedState& desired, bool full) override {
         SyncReport merged;
         merged.ok = true;
         for (auto& p : parts_) {

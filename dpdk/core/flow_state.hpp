@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "control/config/gateway_settings.hpp"
 #include "parse.hpp"
 
 namespace svcnat::dpdk {
@@ -44,17 +45,18 @@ std::string_view to_string(FlowState s) noexcept;
 
 enum class Direction : uint8_t { FromClient = 0, FromBackend = 1 };
 
-// Idle timeouts in milliseconds, indexed by FlowState.
+// Idle timeouts in milliseconds, indexed by FlowState, from the gateway's
+// settings (whose defaults are IPVS's; control/config/gateway_settings.hpp).
 struct FlowTimeouts {
-    std::array<uint32_t, kFlowStateCount> ms{
-        30'000,    // SynSent: a SYN that gets no answer in 30 s is dead
-        30'000,    // SynRecv
-        900'000,   // Established: 15 min, like IPVS
-        120'000,   // FinWait: 2 min, like IPVS
-        120'000,   // TimeWait: 2 min (2·MSL), like IPVS
-        10'000,    // Close: 10 s, like IPVS, lets stray retransmits through
-        300'000,   // Udp: 5 min, like IPVS
-    };
+    std::array<uint32_t, kFlowStateCount> ms{};
+    FlowTimeouts() : FlowTimeouts(FlowTimeoutSettings{}) {}
+    explicit FlowTimeouts(const FlowTimeoutSettings& s) {
+        of(FlowState::SynSent) = of(FlowState::SynRecv) = s.tcp_syn_s * 1000;
+        of(FlowState::Established) = s.tcp_established_s * 1000;
+        of(FlowState::FinWait) = of(FlowState::TimeWait) = s.tcp_fin_s * 1000;
+        of(FlowState::Close) = s.tcp_close_s * 1000;
+        of(FlowState::Udp) = s.udp_s * 1000;
+    }
     uint32_t of(FlowState s) const noexcept { return ms[static_cast<size_t>(s)]; }
     uint32_t& of(FlowState s) noexcept { return ms[static_cast<size_t>(s)]; }
 };

@@ -25,7 +25,10 @@ SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
     ports_per_addr_ = (ports_in_range_ + config.n_lcores - 1) / config.n_lcores;
     const uint32_t n_addrs = static_cast<uint32_t>(config.addrs.size());
     parts_.resize(config.n_lcores);
-    for (auto& p : parts_) p.in_use.assign(size_t{n_addrs} * ports_in_range_, false);
+    for (auto& p : parts_) {
+        p.in_use.assign(size_t{n_addrs} * ports_in_range_, false);
+        p.held_by_addr = std::make_unique<std::atomic<uint32_t>[]>(n_addrs);
+    }
     // Port-major, address-minor order: consecutive allocations on one lcore
     // alternate between addresses, spreading flows over them.
     for (uint32_t port = config.port_first; port <= config.port_last; ++port) {
@@ -53,6 +56,8 @@ std::optional<SnatLease<Addr>> SnatPool<Addr>::allocate(uint16_t lcore) noexcept
     p.head = p.head + 1 == p.ring.size() ? 0 : p.head + 1;
     --p.count;
     p.in_use[id] = true;
+    auto& held = p.held_by_addr[id / ports_in_range_];
+    held.store(held.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return lease_of(id);
 }
 
@@ -67,6 +72,8 @@ bool SnatPool<Addr>::release(uint16_t lcore, const Lease& lease) noexcept {
     Partition& p = parts_[lcore];
     if (!p.in_use[id]) return false;
     p.in_use[id] = false;
+    auto& held = p.held_by_addr[id / ports_in_range_];
+    held.store(held.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     // The ring holds every lease of the partition, so it never overflows:
     // the tail slot is free whenever a lease is out.
     const uint32_t size = static_cast<uint32_t>(p.ring.size());
@@ -78,6 +85,14 @@ bool SnatPool<Addr>::release(uint16_t lcore, const Lease& lease) noexcept {
 template <typename Addr>
 uint32_t SnatPool<Addr>::available(uint16_t lcore) const noexcept {
     return lcore < parts_.size() ? parts_[lcore].count : 0;
+}
+
+template <typename Addr>
+uint32_t SnatPool<Addr>::in_use(uint32_t addr_index) const noexcept {
+    if (addr_index >= config_.addrs.size()) return 0;
+    uint32_t n = 0;
+    for (const auto& p : parts_) n += p.held_by_addr[addr_index].load(std::memory_order_relaxed);
+    return n;
 }
 
 template <typename Addr>

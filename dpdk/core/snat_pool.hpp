@@ -25,7 +25,9 @@
 // TIME_WAIT from seeing a SYN on the same 4-tuple soon after.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -78,6 +80,11 @@ public:
     bool release(uint16_t lcore, const Lease& lease) noexcept;
 
     uint32_t available(uint16_t lcore) const noexcept;
+    // Leases of the address at `addr_index` held now, over all lcores. Any
+    // thread (metrics): each lcore counts its own, readers sum.
+    uint32_t in_use(uint32_t addr_index) const noexcept;
+    // Leases an address has over all lcores: the ports in range.
+    uint32_t leases_per_address() const noexcept { return ports_in_range_; }
     uint32_t capacity(uint16_t lcore) const noexcept;
     uint64_t exhausted(uint16_t lcore) const noexcept;
     uint16_t n_lcores() const noexcept { return static_cast<uint16_t>(parts_.size()); }
@@ -102,6 +109,9 @@ private:
         uint32_t head = 0;           // next to allocate
         uint32_t count = 0;          // free leases in the ring
         std::vector<bool> in_use;    // by lease id, for release validation
+        // Leases held per address, written by this lcore only (relaxed
+        // atomics: the metrics thread reads them).
+        std::unique_ptr<std::atomic<uint32_t>[]> held_by_addr;
         uint64_t exhausted = 0;
     };
     uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {

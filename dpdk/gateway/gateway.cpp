@@ -28,9 +28,9 @@ NeighborAddr neighbor_addr_of(const IPAddr& ip) {
 
 }  // namespace
 
-Gateway::Gateway(const GatewayConfig& cfg) : cfg_(cfg) {}
+Gateway::Gateway(const GatewaySettings& cfg) : cfg_(cfg), timeouts_(cfg.timeouts) {}
 
-std::unique_ptr<Gateway> Gateway::create(const GatewayConfig& cfg, uint16_t workers) {
+std::unique_ptr<Gateway> Gateway::create(const GatewaySettings& cfg, uint16_t workers) {
     if (workers == 0) throw std::runtime_error("at least one worker lcore is needed");
     std::unique_ptr<Gateway> gw(new Gateway(cfg));
     static std::atomic<uint32_t> seq{0};
@@ -128,6 +128,12 @@ Gateway::~Gateway() {
     rte_mempool_free(pool_);
 }
 
+CounterValues Gateway::totals() const {
+    CounterValues v;
+    for (uint16_t w = 0; w < worker_count(); ++w) v += read(stats_[w]);
+    return v;
+}
+
 bool Gateway::install(const ServiceState& state, std::string* error) {
     SnapshotOptions opts;
     opts.maglev_table_size = cfg_.maglev_table_size;
@@ -137,12 +143,16 @@ bool Gateway::install(const ServiceState& state, std::string* error) {
         core = ServiceSnapshot::build(state, opts, &warnings);
     } catch (const std::exception& e) {
         *error = e.what();
+        reload_failures_.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     for (const auto& w : warnings) RTE_LOG(WARNING, USER1, "snapshot: %s\n", w.c_str());
     auto snap = GatewaySnapshot::build(state, std::move(core), cfg_, *neighbors_, service_ids_, backend_ids_,
                                        ++generation_, error);
-    if (!snap) return false;
+    if (!snap) {
+        reload_failures_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
     std::unique_ptr<GatewaySnapshot> old;
     {
         std::lock_guard lock(install_mu_);

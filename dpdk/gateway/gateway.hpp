@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "control/model/resolved.hpp"
+#include "dpdk/core/flow_state.hpp"
 #include "dpdk/core/address_set.hpp"
 #include "dpdk/core/snat_pool.hpp"
-#include "gateway_config.hpp"
+#include "control/config/gateway_settings.hpp"
 #include "neighbors.hpp"
 #include "ports.hpp"
 #include "snapshot.hpp"
@@ -32,7 +33,7 @@ class Gateway {
 public:
     // Sets up the pool, ports (one rx and one tx queue per worker), tables
     // and rings. Throws std::runtime_error with the cause.
-    static std::unique_ptr<Gateway> create(const GatewayConfig& cfg, uint16_t workers);
+    static std::unique_ptr<Gateway> create(const GatewaySettings& cfg, uint16_t workers);
     ~Gateway();
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
@@ -54,7 +55,8 @@ public:
     bool running() const { return running_.load(std::memory_order_relaxed); }
 
     // ---- shared with workers ----
-    const GatewayConfig& config() const { return cfg_; }
+    const GatewaySettings& config() const { return cfg_; }
+    const FlowTimeouts& flow_timeouts() const { return timeouts_; }
     const std::vector<PortRuntime>& ports() const { return ports_; }
     uint16_t worker_count() const { return static_cast<uint16_t>(workers_.size()); }
     Worker& worker(uint16_t i) { return *workers_[i]; }
@@ -74,6 +76,8 @@ public:
     const GatewaySnapshot* snapshot() const { return current_.load(std::memory_order_acquire); }
     LcoreStats& stats(uint16_t worker) { return stats_[worker]; }
     const LcoreStats& stats(uint16_t worker) const { return stats_[worker]; }
+    // Every worker's counters summed (any thread).
+    CounterValues totals() const;
     TrafficTable& service_traffic() { return *service_traffic_; }
     TrafficTable& backend_traffic() { return *backend_traffic_; }
     StatIds& service_ids() { return service_ids_; }
@@ -85,9 +89,10 @@ public:
     int32_t snat_index(const Ip4& ip) const { return snat4_set_.index_of(ip); }
     int32_t snat_index(const Ip6& ip) const { return snat6_set_.index_of(ip); }
     uint64_t new_flows_per_s() const { return new_flows_rate_.load(std::memory_order_relaxed); }
+    // Snapshots installed, and installs that failed (the manifests' own
+    // errors never get this far: the daemon reports them).
     uint64_t reloads() const { return reloads_.load(std::memory_order_relaxed); }
     uint64_t reload_failures() const { return reload_failures_.load(std::memory_order_relaxed); }
-    void count_reload_failure() { reload_failures_.fetch_add(1, std::memory_order_relaxed); }
     uint64_t arp_requests_sent() const { return arp_requests_.load(std::memory_order_relaxed); }
     uint64_t held_expired() const { return held_expired_.load(std::memory_order_relaxed); }
 
@@ -103,9 +108,10 @@ public:
     }
 
 private:
-    Gateway(const GatewayConfig& cfg);
+    Gateway(const GatewaySettings& cfg);
 
-    GatewayConfig cfg_;
+    GatewaySettings cfg_;
+    FlowTimeouts timeouts_;
     rte_mempool* pool_ = nullptr;
     std::vector<PortRuntime> ports_;
     std::unique_ptr<NeighborTable> neighbors_;

@@ -1,9 +1,16 @@
 #include "ports.hpp"
 
+#include <net/if.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace svcnat::dpdk {
 
@@ -13,9 +20,26 @@ namespace {
     throw std::runtime_error("port " + dev + ": " + what + ": " + rte_strerror(-rc));
 }
 
+// The `iface=` argument of a net_af_packet device, else "".
+std::string af_packet_iface(const rte_eth_dev_info& info) {
+    if (std::string_view(info.driver_name ? info.driver_name : "") != "net_af_packet" || info.device == nullptr)
+        return "";
+    const rte_devargs* da = rte_dev_devargs(info.device);
+    if (da == nullptr || da->args == nullptr) return "";
+    const std::string_view args = da->args;
+    for (size_t pos = 0; pos < args.size();) {
+        size_t comma = args.find(',', pos);
+        if (comma == std::string_view::npos) comma = args.size();
+        const std::string_view kv = args.substr(pos, comma - pos);
+        if (kv.substr(0, 6) == "iface=") return std::string(kv.substr(6));
+        pos = comma + 1;
+    }
+    return "";
+}
+
 }  // namespace
 
-std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers, rte_mempool* pool) {
+std::vector<PortRuntime> setup_ports(const GatewaySettings& cfg, uint16_t workers, rte_mempool* pool) {
     std::vector<PortRuntime> out;
     for (const PortConfig& pc : cfg.ports) {
         PortRuntime rt;
@@ -36,6 +60,7 @@ std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers,
         rc = rte_eth_dev_info_get(rt.port_id, &info);
         if (rc != 0) fail(pc.name, "dev_info_get", rc);
         rt.driver = info.driver_name ? info.driver_name : "";
+        rt.kernel_iface = af_packet_iface(info);
         rt.rx_queues = workers;
         rt.tx_queues = workers;
         if (info.max_rx_queues < rt.rx_queues || info.max_tx_queues < rt.tx_queues)
@@ -94,6 +119,20 @@ std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers,
         out.push_back(rt);
     }
     return out;
+}
+
+bool port_link_up(const PortRuntime& port) {
+    if (!port.kernel_iface.empty()) {
+        const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, port.kernel_iface.c_str(), IFNAMSIZ - 1);
+        const bool ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+        close(fd);
+        return ok && (ifr.ifr_flags & IFF_UP) != 0 && (ifr.ifr_flags & IFF_RUNNING) != 0;
+    }
+    rte_eth_link link{};
+    return rte_eth_link_get_nowait(port.port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
 }
 
 void stop_ports(const std::vector<PortRuntime>& ports) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dpdk/core/inet.hpp"
-#include "gateway_config.hpp"
+#include "control/config/gateway_settings.hpp"
 
 namespace svcnat::dpdk {
 
@@ -30,11 +30,18 @@ struct PortRuntime {
     bool rss = false;            // replies may land on any queue: steer in software
     uint64_t tx_offloads = 0;    // what was enabled
     std::string driver;
+    // net_af_packet's kernel interface (its `iface=` argument), else "".
+    std::string kernel_iface;
 };
 
 // Throws std::runtime_error naming the device on failure.
-std::vector<PortRuntime> setup_ports(const GatewayConfig& cfg, uint16_t workers, rte_mempool* pool);
+std::vector<PortRuntime> setup_ports(const GatewaySettings& cfg, uint16_t workers, rte_mempool* pool);
 
 void stop_ports(const std::vector<PortRuntime>& ports);
+
+// Does the port have link? The device's link status, without waiting; for
+// net_af_packet, which reports "up" from start to stop whatever its kernel
+// interface does (DPDK 22.11), the kernel interface's carrier. Any thread.
+bool port_link_up(const PortRuntime& port);
 
 }  // namespace svcnat::dpdk

@@ -54,7 +54,7 @@ GatewaySnapshot::~GatewaySnapshot() {
 }
 
 template <typename Addr>
-bool GatewaySnapshot::build_family(const ServiceState& state, const GatewayConfig& cfg, NeighborTable& neighbors,
+bool GatewaySnapshot::build_family(const ServiceState& state, const GatewaySettings& cfg, NeighborTable& neighbors,
                                    StatIds& service_ids, StatIds& backend_ids, std::string* error) {
     Table<Addr>& t = table<Addr>();
     const auto& services = core_->services<Addr>();
@@ -123,7 +123,7 @@ bool GatewaySnapshot::build_family(const ServiceState& state, const GatewayConfi
 
 std::unique_ptr<GatewaySnapshot> GatewaySnapshot::build(const ServiceState& state,
                                                         std::shared_ptr<const ServiceSnapshot> core,
-                                                        const GatewayConfig& cfg, NeighborTable& neighbors,
+                                                        const GatewaySettings& cfg, NeighborTable& neighbors,
                                                         StatIds& service_ids, StatIds& backend_ids,
                                                         uint64_t generation, std::string* error) {
     std::unique_ptr<GatewaySnapshot> s(new GatewaySnapshot());

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dpdk/core/service_table.hpp"
-#include "gateway_config.hpp"
+#include "control/config/gateway_settings.hpp"
 #include "neighbors.hpp"
 #include "stats.hpp"
 
@@ -38,7 +38,7 @@ public:
     // `state` is what `core` was built from.
     static std::unique_ptr<GatewaySnapshot> build(const ServiceState& state,
                                                   std::shared_ptr<const ServiceSnapshot> core,
-                                                  const GatewayConfig& cfg, NeighborTable& neighbors,
+                                                  const GatewaySettings& cfg, NeighborTable& neighbors,
                                                   StatIds& service_ids, StatIds& backend_ids,
                                                   uint64_t generation, std::string* error);
     ~GatewaySnapshot();
@@ -78,7 +78,7 @@ private:
         if constexpr (std::is_same_v<Addr, Ip4>) return v4_; else return v6_;
     }
     template <typename Addr>
-    bool build_family(const ServiceState& state, const GatewayConfig& cfg, NeighborTable& neighbors,
+    bool build_family(const ServiceState& state, const GatewaySettings& cfg, NeighborTable& neighbors,
                       StatIds& service_ids, StatIds& backend_ids, std::string* error);
 
     GatewaySnapshot() = default;

@@ -15,6 +15,32 @@ const char* to_string(AppDrop d) noexcept {
     return "unknown";
 }
 
+CounterValues read(const LcoreStats& s) noexcept {
+    CounterValues v;
+#define SVCNAT_READ_FIELD(name) v.name = s.name.get();
+    SVCNAT_WORKER_COUNTERS(SVCNAT_READ_FIELD)
+#undef SVCNAT_READ_FIELD
+    for (size_t r = 0; r < kDropReasonCount; ++r) v.drops[r] = s.drops[r].get();
+    for (size_t r = 0; r < kAppDropCount; ++r) v.app_drops[r] = s.app_drops[r].get();
+    return v;
+}
+
+CounterValues& CounterValues::operator+=(const CounterValues& o) noexcept {
+#define SVCNAT_ADD_FIELD(name) name += o.name;
+    SVCNAT_WORKER_COUNTERS(SVCNAT_ADD_FIELD)
+#undef SVCNAT_ADD_FIELD
+    for (size_t r = 0; r < kDropReasonCount; ++r) drops[r] += o.drops[r];
+    for (size_t r = 0; r < kAppDropCount; ++r) app_drops[r] += o.app_drops[r];
+    return *this;
+}
+
+uint64_t CounterValues::total_drops() const noexcept {
+    uint64_t n = 0;
+    for (size_t r = 1; r < kDropReasonCount; ++r) n += drops[r];  // 0 is DropReason::None
+    for (size_t r = 0; r < kAppDropCount; ++r) n += app_drops[r];
+    return n;
+}
+
 uint32_t StatIds::id_of(const std::string& name) {
     std::lock_guard lock(mu_);
     auto it = ids_.find(name);

@@ -35,22 +35,57 @@ enum class AppDrop : uint8_t {
 inline constexpr size_t kAppDropCount = static_cast<size_t>(AppDrop::Count);
 const char* to_string(AppDrop d) noexcept;
 
+// A worker's counters, listed once: LcoreStats (what the worker writes),
+// CounterValues (what readers sum) and the telemetry keys come from this
+// list. The first two are written every loop iteration and share the
+// first cache line with the per-burst totals.
+#define SVCNAT_WORKER_COUNTERS(X)                                                                  \
+    X(loop_iterations)   /* poll_once() calls */                                                   \
+    X(last_poll_tsc)     /* TSC of the last poll_once(): the stall check reads it */               \
+    X(rx_packets) X(tx_packets) X(rx_bytes)                                                         \
+    X(to_backend) X(to_client)                                                                     \
+    X(arp_replies) X(arp_learned) X(icmp_echo_replies) X(icmp_errors_translated)                   \
+    X(new_flows) X(expired_flows) X(active_flows)                                                  \
+    X(rx_ipv6) X(new_flows_ipv6) X(expired_flows_ipv6) X(active_flows_ipv6) /* the IPv6 share */   \
+    X(nd_advertisements) X(nd_learned)                                                             \
+    X(handoff_out) X(handoff_in)                                                                   \
+    X(snat_exhausted)                                                                              \
+    X(held_packets) X(released_held)
+
 struct alignas(64) LcoreStats {
-    Counter rx_packets, tx_packets, rx_bytes;
-    Counter arp_replies, arp_learned, icmp_echo_replies, icmp_errors_translated;
-    Counter new_flows, expired_flows, active_flows;
-    Counter rx_ipv6, new_flows_ipv6, active_flows_ipv6;  // the IPv6 share of the above
-    Counter nd_advertisements, nd_learned;
-    Counter handoff_out, handoff_in;
-    Counter to_backend, to_client;
-    Counter snat_exhausted;
-    Counter held_packets, released_held;
+#define SVCNAT_COUNTER_FIELD(name) Counter name;
+    SVCNAT_WORKER_COUNTERS(SVCNAT_COUNTER_FIELD)
+#undef SVCNAT_COUNTER_FIELD
     Counter drops[kDropReasonCount];
     Counter app_drops[kAppDropCount];
 
     void drop(DropReason r) noexcept { drops[static_cast<size_t>(r)].add(); }
     void drop(AppDrop r) noexcept { app_drops[static_cast<size_t>(r)].add(); }
 };
+
+// The values of LcoreStats at one moment, for readers: read one worker's,
+// or sum several (`+=`). Gauges (active flows, last poll) sum like the
+// rest, which is what a total over workers means for them except
+// last_poll_tsc (meaningful per worker only).
+struct CounterValues {
+#define SVCNAT_VALUE_FIELD(name) uint64_t name = 0;
+    SVCNAT_WORKER_COUNTERS(SVCNAT_VALUE_FIELD)
+#undef SVCNAT_VALUE_FIELD
+    uint64_t drops[kDropReasonCount] = {};
+    uint64_t app_drops[kAppDropCount] = {};
+
+    CounterValues& operator+=(const CounterValues& o) noexcept;
+    uint64_t total_drops() const noexcept;
+    // Calls f(name, value) for each named counter (not the drops), in the
+    // list's order: the telemetry keys.
+    template <typename F>
+    void each(F&& f) const {
+#define SVCNAT_VALUE_VISIT(name) f(#name, name);
+        SVCNAT_WORKER_COUNTERS(SVCNAT_VALUE_VISIT)
+#undef SVCNAT_VALUE_VISIT
+    }
+};
+CounterValues read(const LcoreStats& s) noexcept;
 
 // Per-service and per-backend traffic, indexed by a stable id that survives
 // reloads (the same "ns/name:port" or "ns/name:port ip:port" keeps its id), so

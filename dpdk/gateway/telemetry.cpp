@@ -19,76 +19,23 @@ namespace {
 std::atomic<Gateway*> g_gateway{nullptr};
 std::mutex g_mu;  // held while a command reads the gateway, and while detaching
 
-void add_lcore_counters(rte_tel_data* d, const LcoreStats& s) {
-    rte_tel_data_add_dict_u64(d, "rx_packets", s.rx_packets.get());
-    rte_tel_data_add_dict_u64(d, "rx_bytes", s.rx_bytes.get());
-    rte_tel_data_add_dict_u64(d, "tx_packets", s.tx_packets.get());
-    rte_tel_data_add_dict_u64(d, "to_backend", s.to_backend.get());
-    rte_tel_data_add_dict_u64(d, "to_client", s.to_client.get());
-    rte_tel_data_add_dict_u64(d, "arp_replies", s.arp_replies.get());
-    rte_tel_data_add_dict_u64(d, "arp_learned", s.arp_learned.get());
-    rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s.icmp_echo_replies.get());
-    rte_tel_data_add_dict_u64(d, "icmp_errors_translated", s.icmp_errors_translated.get());
-    rte_tel_data_add_dict_u64(d, "new_flows", s.new_flows.get());
-    rte_tel_data_add_dict_u64(d, "expired_flows", s.expired_flows.get());
-    rte_tel_data_add_dict_u64(d, "active_flows", s.active_flows.get());
-    rte_tel_data_add_dict_u64(d, "handoff_out", s.handoff_out.get());
-    rte_tel_data_add_dict_u64(d, "handoff_in", s.handoff_in.get());
-    rte_tel_data_add_dict_u64(d, "snat_exhausted", s.snat_exhausted.get());
-    rte_tel_data_add_dict_u64(d, "rx_ipv6", s.rx_ipv6.get());
-    rte_tel_data_add_dict_u64(d, "new_flows_ipv6", s.new_flows_ipv6.get());
-    rte_tel_data_add_dict_u64(d, "active_flows_ipv6", s.active_flows_ipv6.get());
-    rte_tel_data_add_dict_u64(d, "nd_advertisements", s.nd_advertisements.get());
-    rte_tel_data_add_dict_u64(d, "nd_learned", s.nd_learned.get());
-    rte_tel_data_add_dict_u64(d, "held_for_arp", s.held_packets.get());
-    rte_tel_data_add_dict_u64(d, "released_after_arp", s.released_held.get());
-}
-
-// Sums every worker's counters into one LcoreStats-shaped dict.
-void add_drops(rte_tel_data* d, Gateway& gw, int only_worker) {
-    uint64_t total = 0;
-    for (size_t r = 1; r < kDropReasonCount; ++r) {
-        uint64_t v = 0;
-        for (uint16_t w = 0; w < gw.worker_count(); ++w)
-            if (only_worker < 0 || only_worker == w) v += gw.stats(w).drops[r].get();
-        total += v;
-        rte_tel_data_add_dict_u64(d, ("drop_" + std::string(to_string(static_cast<DropReason>(r)))).c_str(), v);
-    }
-    for (size_t r = 0; r < kAppDropCount; ++r) {
-        uint64_t v = 0;
-        for (uint16_t w = 0; w < gw.worker_count(); ++w)
-            if (only_worker < 0 || only_worker == w) v += gw.stats(w).app_drops[r].get();
-        total += v;
-        rte_tel_data_add_dict_u64(d, (std::string("drop_") + to_string(static_cast<AppDrop>(r))).c_str(), v);
-    }
-    rte_tel_data_add_dict_u64(d, "drops_total", total);
+// Every named counter, then every drop reason (`drop_<reason>`) and their sum.
+void add_counters(rte_tel_data* d, const CounterValues& v) {
+    v.each([d](const char* name, uint64_t value) { rte_tel_data_add_dict_u64(d, name, value); });
+    for (size_t r = 1; r < kDropReasonCount; ++r)
+        rte_tel_data_add_dict_u64(d, ("drop_" + std::string(to_string(static_cast<DropReason>(r)))).c_str(), v.drops[r]);
+    for (size_t r = 0; r < kAppDropCount; ++r)
+        rte_tel_data_add_dict_u64(d, (std::string("drop_") + to_string(static_cast<AppDrop>(r))).c_str(), v.app_drops[r]);
+    rte_tel_data_add_dict_u64(d, "drops_total", v.total_drops());
 }
 
 int cmd_stats(const char*, const char*, rte_tel_data* d) {
     std::lock_guard lock(g_mu);
     Gateway* gw = g_gateway.load();
     if (gw == nullptr) return -1;
-    LcoreStats sum;
-    for (uint16_t w = 0; w < gw->worker_count(); ++w) {
-        const LcoreStats& s = gw->stats(w);
-        auto add = [](Counter& a, const Counter& b) { a.add(b.get()); };
-        add(sum.rx_packets, s.rx_packets); add(sum.rx_bytes, s.rx_bytes); add(sum.tx_packets, s.tx_packets);
-        add(sum.to_backend, s.to_backend); add(sum.to_client, s.to_client);
-        add(sum.arp_replies, s.arp_replies); add(sum.arp_learned, s.arp_learned);
-        add(sum.icmp_echo_replies, s.icmp_echo_replies); add(sum.new_flows, s.new_flows);
-        add(sum.icmp_errors_translated, s.icmp_errors_translated);
-        add(sum.expired_flows, s.expired_flows); add(sum.active_flows, s.active_flows);
-        add(sum.handoff_out, s.handoff_out); add(sum.handoff_in, s.handoff_in);
-        add(sum.snat_exhausted, s.snat_exhausted); add(sum.held_packets, s.held_packets);
-        add(sum.released_held, s.released_held);
-        add(sum.rx_ipv6, s.rx_ipv6); add(sum.new_flows_ipv6, s.new_flows_ipv6);
-        add(sum.active_flows_ipv6, s.active_flows_ipv6);
-        add(sum.nd_advertisements, s.nd_advertisements); add(sum.nd_learned, s.nd_learned);
-    }
     rte_tel_data_start_dict(d);
     rte_tel_data_add_dict_u64(d, "lcores", gw->worker_count());
-    add_lcore_counters(d, sum);
-    add_drops(d, *gw, -1);
+    add_counters(d, gw->totals());
     rte_tel_data_add_dict_u64(d, "new_flows_per_s", gw->new_flows_per_s());
     rte_tel_data_add_dict_u64(d, "reloads", gw->reloads());
     rte_tel_data_add_dict_u64(d, "reload_failures", gw->reload_failures());
@@ -109,8 +56,7 @@ int cmd_lcore(const char*, const char* params, rte_tel_data* d) {
     const long w = std::strtol(params, &end, 10);
     if (*end != '\0' || w < 0 || w >= gw->worker_count()) return -1;
     rte_tel_data_start_dict(d);
-    add_lcore_counters(d, gw->stats(static_cast<uint16_t>(w)));
-    add_drops(d, *gw, static_cast<int>(w));
+    add_counters(d, read(gw->stats(static_cast<uint16_t>(w))));
     const auto lcore = static_cast<uint16_t>(w);
     if (const auto* pool = gw->snat<Ip4>()) {
         rte_tel_data_add_dict_u64(d, "snat_ports_free", pool->available(lcore));

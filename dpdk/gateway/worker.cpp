@@ -115,6 +115,10 @@ uint32_t Worker::poll_once() {
     // or not.
     const uint64_t now_tsc = rte_get_tsc_cycles();
     now_ms_ = now_tsc / tsc_per_ms_;
+    // The heartbeat /healthz reads (a stalled worker fails it): two stores
+    // to this worker's own first counter line.
+    stats_.loop_iterations.add();
+    stats_.last_poll_tsc.set(now_tsc);
     rte_mbuf* pkts[kBurst];
     uint32_t total = 0;
     const auto& ports = gw_.ports();
@@ -178,7 +182,7 @@ void Worker::sweep(uint64_t now_tsc) {
     FlowTable<Addr>& flows = this->flows<Addr>();
     const uint32_t budget = sweep_pacer_[F::kIndex].due(now_tsc, flows.capacity());
     if (budget == 0) return;
-    const FlowTimeouts& timeouts = gw_.config().timeouts;
+    const FlowTimeouts& timeouts = gw_.flow_timeouts();
     const uint32_t n = flows.sweep(budget, [&](const FlowEntryOf<Addr>& e, const FlowRoute& r, FoldedTraffic& f) {
         fold_traffic(e, r, f);
         if (!e.expired(now_ms_, timeouts)) return false;
@@ -187,7 +191,10 @@ void Worker::sweep(uint64_t now_tsc) {
     });
     if (n > 0) {
         stats_.expired_flows.add(n);
-        if constexpr (F::kL3 == L3Kind::IPv6) stats_.active_flows_ipv6.set(flows.size());
+        if constexpr (F::kL3 == L3Kind::IPv6) {
+            stats_.expired_flows_ipv6.add(n);
+            stats_.active_flows_ipv6.set(flows.size());
+        }
         stats_.active_flows.set(flows4_->size() + (flows6_ ? flows6_->size() : 0));
     }
 }

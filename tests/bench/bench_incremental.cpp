@@ -139,7 +139,7 @@ int run(int argc, char** argv) {
     loaded = {};  // the daemon keeps the state, not the objects
     auto syncer = nft::make_kernel_syncer(settings);
     t = Clock::now();
-    auto cold = syncer->sync(state, true);
+    auto cold = syncer->sync(std::make_shared<const ServiceState>(state), true);
     const double cold_ms = ms_since(t);
     if (!cold.ok) {
         for (const auto& e : cold.errors) std::cerr << e.object << ": " << e.message << "\n";
@@ -157,8 +157,11 @@ int run(int argc, char** argv) {
     if (state.ports.empty()) return 0;
 
     auto timed = [&](Op& op) {
+        // The daemon hands each sync a freshly loaded state (shared with
+        // the syncer, which keeps it): copy outside the timed part.
+        auto next = std::make_shared<const ServiceState>(state);
         auto start = Clock::now();
-        auto r = syncer->sync(state, false);
+        auto r = syncer->sync(next, false);
         op.samples.push_back({ms_since(start), r, syncer->last_stats()});
         if (!r.ok)
             for (const auto& e : r.errors) std::cerr << op.name << ": " << e.object << ": " << e.message << "\n";

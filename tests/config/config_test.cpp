@@ -288,7 +288,7 @@ TEST(Settings, ExtraOptionsAndNonManifestPositionals) {
     po::options_description extra("get options");
     extra.add_options()("all-namespaces,A", po::bool_switch(), "all")("namespace,n", po::value<std::string>(), "ns");
     auto p = parse({"svc", "-A", "-n", "kube-system", "kubia", "-f", "conf/examples"}, extra,
-                   CommandLineOptions{false});
+                   CommandLineOptions::object_positionals());
     EXPECT_EQ(p.positionals, (std::vector<std::string>{"svc", "kubia"}));
     EXPECT_EQ(p.settings.manifests, std::vector<std::string>{"conf/examples"});
     EXPECT_TRUE(p.extra["all-namespaces"].as<bool>());

@@ -33,7 +33,8 @@ struct FakeKernel {
 class FakeSyncer : public Syncer {
 public:
     explicit FakeSyncer(std::shared_ptr<FakeKernel> k) : k_(std::move(k)) {}
-    SyncReport sync(const ServiceState& desired, bool full) override {
+    SyncReport sync(const SharedState& desired_state, bool full) override {
+        const ServiceState& desired = *desired_state;
         std::lock_guard l(k_->mu);
         SyncReport r;
         r.full = full || first_;

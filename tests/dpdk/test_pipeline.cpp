@@ -117,6 +117,13 @@ struct RingPort {
     }
 };
 
+PortConfig port_of(const std::string& spec) {
+    std::string error;
+    auto p = parse_port_spec(spec, &error);
+    EXPECT_TRUE(p) << spec << ": " << error;
+    return p.value_or(PortConfig{});
+}
+
 class PipelineTest : public ::testing::Test {
 protected:
     void start(uint16_t workers, bool static_backends = true, bool dual = false, bool snat4 = true) {
@@ -125,12 +132,12 @@ protected:
         const std::string tag = std::to_string(seq++);
         client_ = std::make_unique<RingPort>("gwc" + tag, workers, workers);
         backend_ = std::make_unique<RingPort>("gwb" + tag, workers, workers);
-        GatewayConfig cfg;
+        GatewaySettings cfg;
         const std::string v6c = dual ? ",ip=2001:db8:1::1/64" : "", v6b = dual ? ",ip=2001:db8:2::fe/64" : "";
         cfg.ports.push_back(
-            parse_port_spec("name=client,device=" + client_->name + ",role=client,ip=192.0.2.1/24" + v6c));
+            port_of("name=client,device=" + client_->name + ",role=client,ip=192.0.2.1/24" + v6c));
         cfg.ports.push_back(
-            parse_port_spec("name=backend,device=" + backend_->name + ",role=backend,ip=10.0.0.1/24" + v6b));
+            port_of("name=backend,device=" + backend_->name + ",role=backend,ip=10.0.0.1/24" + v6b));
         if (snat4) cfg.snat_addresses.push_back(*IPAddr::parse(kSnat));
         if (dual) cfg.snat_addresses.push_back(*IPAddr::parse(kSnat6));
         if (static_backends) {
@@ -141,14 +148,13 @@ protected:
                 cfg.neighbors.push_back({*IPAddr::parse(kBackend6B), {0x02, 0, 0, 0, 0, 0xb2}});
             }
         }
-        cfg.settings.manifests = {"unused"};
         cfg.flows_per_lcore = 4096;
         cfg.flow_sweep_ms = 20;  // the whole table swept every 20 ms
         cfg.mbufs = 8191;
         cfg.rx_descriptors = 256;
         cfg.tx_descriptors = 256;
         cfg.maglev_table_size = 251;
-        validate(cfg);
+        ASSERT_TRUE(gateway_problems(cfg).empty());
         gw_ = Gateway::create(cfg, workers);
         std::string err;
         ASSERT_TRUE(gw_->install(dual ? dual_stack() : two_backends(), &err)) << err;

@@ -43,7 +43,8 @@ std::string write_temp(const std::string& text) {
 
 SyncReport sync_in(NetNamespace& ns, Syncer& syncer, const ServiceState& st, bool full) {
     SyncReport r;
-    ns.run([&] { r = syncer.sync(st, full); });
+    const auto shared = std::make_shared<const ServiceState>(st);
+    ns.run([&] { r = syncer.sync(shared, full); });
     return r;
 }
 

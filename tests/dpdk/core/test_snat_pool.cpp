@@ -137,6 +137,35 @@ TEST(SnatPool, ReleaseIsValidatedAndReuseIsFifo) {
     EXPECT_EQ(pool.allocate(0)->port, 1026);
 }
 
+// Leases held per address, summed over lcores (the metrics' used/free per
+// SNAT address), follow allocations and releases; refused releases change
+// nothing.
+TEST(SnatPool, LeasesInUsePerAddressOverAllLcores) {
+    SnatPool4 pool(config(1024, 1123, 2, 3));  // 100 ports, 3 addresses, 2 lcores
+    EXPECT_EQ(pool.leases_per_address(), 100u);
+    std::vector<SnatPool4::Lease> held;
+    std::map<uint32_t, uint32_t> expected;
+    for (int k = 0; k < 70; ++k) {
+        const uint16_t lcore = static_cast<uint16_t>(k % 2);
+        const auto lease = *pool.allocate(lcore);
+        held.push_back(lease);
+        ++expected[lease.addr];
+    }
+    auto check = [&] {
+        for (uint32_t a = 0; a < 3; ++a)
+            EXPECT_EQ(pool.in_use(a), expected[pool.config().addrs[a]]) << "address " << a;
+    };
+    check();
+    for (size_t k = 0; k < held.size(); k += 3) {
+        const uint16_t lcore = owner_lcore_of_port(held[k].port, 2);
+        ASSERT_TRUE(pool.release(lcore, held[k]));
+        EXPECT_FALSE(pool.release(lcore, held[k]));  // double release: not counted twice
+        --expected[held[k].addr];
+    }
+    check();
+    EXPECT_EQ(pool.in_use(7), 0u) << "no such address";
+}
+
 // The per-packet "is this a SNAT address?" test agrees with a std::set for
 // members and strangers, both families, any set size.
 // SNAT addresses usually differ only in their last octet(s); they must

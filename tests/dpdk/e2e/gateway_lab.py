@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+import gateway_ops
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PID = os.getpid()
 NS = {k: f"svcnat-{k}-{PID}" for k in ("cli", "gw", "pod", "be1", "be2", "rtr", "be3")}
@@ -161,6 +163,16 @@ def build_lab():
     nsx("gw", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", check=False)
 
 
+def http_get(path, port=10256):
+    """(status, body) of GET http://127.0.0.1:PORT/PATH inside the gateway's
+    namespace; (0, "") when nothing answers."""
+    r = subprocess.run(["ip", "netns", "exec", NS["gw"], "curl", "-s", "-m", "2", "-w", "\n%{http_code}",
+                        f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True, timeout=10)
+    body, _, code = r.stdout.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
 def telemetry(cmd):
     """One command on the gateway's DPDK telemetry socket (v2 protocol)."""
     path = f"/var/run/dpdk/{PREFIX}/dpdk_telemetry.v2"
@@ -208,7 +220,8 @@ mbufs = 16383
 rx-descriptors = 512
 tx-descriptors = 512
 maglev-table-size = 1021
-watch = false
+healthz-bind-address = 127.0.0.1:10256
+metrics-bind-address = 127.0.0.1:10249
 """)
         for b, ip in (("be1", "10.0.0.11"), ("be2", "10.0.0.12"), ("be1", "2001:db8:2::11"),
                       ("be2", "2001:db8:2::12"), ("be3", "2001:db8:3::13")):
@@ -225,16 +238,18 @@ watch = false
              "--lcores", "0@(0-1),1@(0-1),2@(0-1)", "--file-prefix", PREFIX, "--log-level", "lib.*:warning",
              "--vdev", "net_af_packet0,iface=gc,qpairs=2", "--vdev", "net_af_packet1,iface=gb,qpairs=2",
              "--", "--config", conf],
-            stdout=subprocess.PIPE, stderr=log, text=True)
+            stdout=log, stderr=log, text=True)
         procs.append(gw)
+        # Ready when /healthz says so: services installed, ports up,
+        # workers polling.
         deadline = time.time() + 30
         ready = False
         while time.time() < deadline and gw.poll() is None:
-            line = gw.stdout.readline()
-            if "ready" in line:
+            if http_get("/healthz")[0] == 200:
                 ready = True
                 break
-        check("gateway starts", ready)
+            time.sleep(0.2)
+        check("gateway starts, /healthz 200", ready)
         if not ready:
             log.flush()
             print(open(os.path.join(work, "gateway.log")).read()[-3000:])
@@ -336,6 +351,12 @@ watch = false
         lc = [telemetry(f"/svcnat/lcore,{i}") for i in range(2)]
         check("both lcores forwarded", all(x.get("rx_packets", 0) > 0 for x in lc),
               f"rx={[x.get('rx_packets') for x in lc]} handoff_in={[x.get('handoff_in') for x in lc]}")
+        # What operators rely on: metrics equal to the traffic, health that
+        # follows the ports and the workers.
+        lab = sys.modules[__name__]
+        gateway_ops.check_metrics(lab, check)
+        gateway_ops.check_port_down(lab, check)
+        gateway_ops.check_worker_stall(lab, check, gw.pid)
         gw.send_signal(signal.SIGTERM)
         try:
             gw.wait(timeout=10)
