@@ -195,7 +195,7 @@ void snapshot_metrics(Families& fs, Gateway& gw) {
         gw.reload_failures());
     uint64_t vips = 0;
     gw.with_snapshot([&](const GatewaySnapshot* s) { vips = s ? s->vip_count() : 0; });
-    add(fs.gauge("vips", "VIP addresses served (LoadBalancer ingress IPs and externalIPs)"), vips);
+    add(fs.gauge("vip_ports", "VIP:port/protocol keys served (LoadBalancer ingress IPs and externalIPs)"), vips);
 }
 
 }  // namespace

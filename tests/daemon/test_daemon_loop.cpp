@@ -284,6 +284,28 @@ TEST_F(DaemonLoopTest, NotifiesSystemdReadyAfterTheFirstSync) {
     EXPECT_NE(msg.find("STATUS=rules in sync"), std::string::npos) << msg;
 }
 
+// A data path's periodic work runs on the loop's thread, between jobs.
+TEST_F(DaemonLoopTest, RunsTheDataPathsTickOnTheLoopThread) {
+    std::atomic<int> ticks{0};
+    std::atomic<bool> other_thread{false};
+    std::thread::id loop_id;
+    std::mutex mu;
+    auto factory = [k = kernel](const Settings&) { return std::make_unique<test::FakeSyncer>(k); };
+    daemon = std::make_unique<Daemon>(settings, factory, load_tiny, [this] { return settings; });
+    daemon->every(20ms, [&] {
+        std::lock_guard l(mu);
+        if (ticks++ == 0) loop_id = std::this_thread::get_id();
+        else if (std::this_thread::get_id() != loop_id) other_thread = true;
+    });
+    loop = std::thread([this] { exit_code = daemon->run(); });
+    EXPECT_TRUE(wait_until([&] { return ticks >= 10; }));
+    {
+        std::lock_guard l(mu);
+        EXPECT_EQ(loop_id, loop.get_id());
+    }
+    EXPECT_FALSE(other_thread);
+}
+
 TEST_F(DaemonLoopTest, StopLeavesRulesUnlessCleanupOnExit) {
     dir.write("m/web.yaml", "port: 80\n");
     start();

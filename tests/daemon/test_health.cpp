@@ -60,6 +60,64 @@ TEST(Healthz, LastSyncFailureIsUnhealthyButLive) {
     EXPECT_FALSE(nlohmann::json::parse(l.body).contains("nodeEligible"));
 }
 
+// A data path that cannot carry traffic (a gateway port without link) fails
+// /healthz but not /livez; one that makes no progress (a stalled worker)
+// fails both. Its problems are in the body.
+TEST(Healthz, DataPathHealthDecidesWithTheSyncState) {
+    HealthSnapshot s;
+    s.last_updated = at(1000);
+    s.data_path = DataPathHealth{false, true, {"port uplink: link down"}};
+    auto r = healthz_reply(s, at(1001), 60s);
+    EXPECT_EQ(r.status, 503);
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["svcnat"]["dataPath"]["ok"], false);
+    EXPECT_EQ(j["svcnat"]["dataPath"]["problems"][0], "port uplink: link down");
+    EXPECT_EQ(j["lastUpdated"], go_time_string(at(1000))) << "unhealthy: the real time of the last update";
+    EXPECT_EQ(livez_reply(s, at(1001), 60s).status, 200);
+
+    s.data_path = DataPathHealth{false, false, {"worker 1: no poll for 1500 ms (limit 1000 ms)"}};
+    EXPECT_EQ(healthz_reply(s, at(1001), 60s).status, 503);
+    EXPECT_EQ(livez_reply(s, at(1001), 60s).status, 503);
+
+    s.data_path = DataPathHealth{};
+    EXPECT_EQ(healthz_reply(s, at(1001), 60s).status, 200);
+    s.data_path.reset();
+    EXPECT_FALSE(nlohmann::json::parse(healthz_reply(s, at(1001), 60s).body)["svcnat"].contains("dataPath"));
+}
+
+// DaemonStatus asks the probe on every request (it reads the data path
+// live), and serves collectables' metrics after the registry's.
+TEST(DaemonStatus, AsksTheDataPathProbeEachTimeAndServesCollectables) {
+    DaemonStatus st(60s);
+    SyncReport ok;
+    ok.ok = true;
+    st.synced(ok, nullptr, at(1000));
+    int asked = 0;
+    bool link = true;
+    st.set_data_path_probe([&] {
+        ++asked;
+        return link ? DataPathHealth{} : DataPathHealth{false, true, {"port pods: link down"}};
+    });
+    EXPECT_EQ(st.healthz(at(1001)).status, 200);
+    link = false;
+    EXPECT_EQ(st.healthz(at(1002)).status, 503);
+    EXPECT_FALSE(st.healthy(at(1002)));
+    EXPECT_EQ(st.livez(at(1002)).status, 200);
+    EXPECT_EQ(asked, 4);
+
+    struct Fixed : prometheus::Collectable {
+        std::vector<prometheus::MetricFamily> Collect() const override {
+            prometheus::ClientMetric m;
+            m.counter.value = 42;
+            return {prometheus::MetricFamily{"svcnat_test_things_total", "Things", prometheus::MetricType::Counter, {m}}};
+        }
+    };
+    st.add_collectable(std::make_shared<Fixed>());
+    const std::string text = st.metrics_text();
+    EXPECT_NE(text.find("svcnat_test_things_total 42"), std::string::npos) << text;
+    EXPECT_LT(text.find("kubeproxy_sync_proxy_rules_duration_seconds"), text.find("svcnat_test_things_total"));
+}
+
 TEST(DaemonStatus, RejectedEditKeepsNodeHealthyAndShowsErrors) {
     DaemonStatus st(60s);
     SyncReport ok;
