@@ -143,6 +143,7 @@ uint32_t Worker::poll_once() {
         }
         total += n;
     }
+    take_passed_icmp_errors();
     if (index_ == 0) {
         // The main lcore's ARP requests and solicitations, m->port = port index.
         const unsigned c = rte_ring_sc_dequeue_burst(gw_.control_tx_ring(), reinterpret_cast<void**>(pkts), kBurst,
@@ -295,7 +296,7 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port) {
                 continue;
             }
             if (p.l4_proto == kProtoIcmp && p.icmp_quotes_packet) {
-                handle_icmp_error<Inet4>(m, p, in_port);
+                handle_icmp_error<Inet4>(m, p, in_port, static_cast<uint16_t>(gw_.worker_count() - 1));
                 continue;
             }
         } else if (p.l3 == L3Kind::IPv6) {
@@ -305,7 +306,7 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint16_t in_port) {
                 continue;
             }
             if (p.l4_proto == kProtoIcmpv6 && p.icmp_quotes_packet) {
-                handle_icmp_error<Inet6>(m, p, in_port);
+                handle_icmp_error<Inet6>(m, p, in_port, static_cast<uint16_t>(gw_.worker_count() - 1));
                 continue;
             }
         }
@@ -651,7 +652,7 @@ void Worker::forward_to_client(rte_mbuf* m, ParsedPacket& p, uint32_t idx) {
 // network): translated like the flow's packets so that path MTU discovery
 // keeps working through full NAT.
 template <typename F>
-void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
+void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, uint16_t tries_left) {
     using Addr = typename F::Addr;
     if (gw_.snat<Addr>() == nullptr) {  // no flows of this family
         stats_.drop(DropReason::NoFlow);
@@ -667,6 +668,11 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
     FlowTable<Addr>& flows = this->flows<Addr>();
     const uint32_t idx = about_reply_side ? flows.lookup_reply(lease, key) : flows.lookup(key);
     if (idx == FlowTable<Addr>::kNone) {
+        // A client-side error (e.g. Packet Too Big from a router on the
+        // client's path) reaches whichever worker the NIC's steering picks
+        // for its outer addresses, not the one the client's flow hashed to:
+        // ask the next worker. Reply-side errors were steered by SNAT port.
+        if (!about_reply_side && tries_left > 0) return pass_icmp_error(m, in_port, tries_left);
         stats_.drop(DropReason::NoFlow);
         return drop(m);
     }
@@ -695,6 +701,41 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port) {
     }
     rewrite_macs(frame, p, to_mac(out.mac), to_mac(mac));
     send(r.backend_port, m);
+}
+
+void Worker::pass_icmp_error(rte_mbuf* m, uint16_t in_port, uint16_t tries_left) {
+    m->port = in_port;
+    // The RSS hash is of no further use to us: it carries the tries left.
+    m->hash.usr = static_cast<uint32_t>(tries_left - 1);
+    const uint16_t next = static_cast<uint16_t>((index_ + 1) % gw_.worker_count());
+    if (rte_ring_mp_enqueue(gw_.error_ring(next), m) != 0) {
+        stats_.drop(AppDrop::HandoffFull);
+        drop(m);
+    } else {
+        stats_.handoff_out.add();
+    }
+}
+
+void Worker::take_passed_icmp_errors() {
+    rte_mbuf* pkts[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(gw_.error_ring(index_), reinterpret_cast<void**>(pkts), kBurst,
+                                                 nullptr);
+    if (n == 0) return;
+    stats_.handoff_in.add(n);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        // Parsed again: errors are rare, and the passing worker's parse
+        // result lived in its burst.
+        ParseResult r = parse_frame({rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)});
+        const auto tries_left = static_cast<uint16_t>(m->hash.usr);
+        if (!r.ok() || !r.pkt.icmp_quotes_packet) {
+            drop(m);
+        } else if (r.pkt.l3 == L3Kind::IPv4) {
+            handle_icmp_error<Inet4>(m, r.pkt, m->port, tries_left);
+        } else {
+            handle_icmp_error<Inet6>(m, r.pkt, m->port, tries_left);
+        }
+    }
 }
 
 void Worker::release_held(int32_t slot) {

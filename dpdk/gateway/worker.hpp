@@ -66,8 +66,15 @@ private:
     void forward_to_backend(rte_mbuf* m, ParsedPacket& p, uint32_t idx);
     template <typename F>
     void forward_to_client(rte_mbuf* m, ParsedPacket& p, uint32_t idx);
+    // `tries_left`: how many other workers may still be asked about a
+    // client-side error whose flow is not in this worker's table (the
+    // worker count − 1 for one straight from the port).
     template <typename F>
-    void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port);
+    void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, uint16_t tries_left);
+    // Passes such an error to the next worker's error ring.
+    void pass_icmp_error(rte_mbuf* m, uint16_t in_port, uint16_t tries_left);
+    // Errors other workers passed to this one.
+    void take_passed_icmp_errors();
     template <typename F>
     void sweep(uint64_t now_tsc);
     template <typename Addr>

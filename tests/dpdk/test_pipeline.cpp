@@ -691,6 +691,103 @@ TEST_F(PipelineTest, Ipv6PacketTooBigFromPodNetworkReachesTheClient) {
     EXPECT_EQ(gw_->stats(0).icmp_errors_translated.get(), 1u);
 }
 
+// Path MTU discovery on the client's side with two workers: a router there
+// answers a too-big reply with "fragmentation needed" (IPv4) or Packet Too
+// Big (IPv6) addressed to the VIP. The NIC steers the error by its outer
+// addresses, so it may land on the worker that does not hold the flow: that
+// worker passes it on, and the owner translates it to the backend.
+TEST_F(PipelineTest, ClientSideIcmpErrorReachesTheWorkerOwningTheFlow) {
+    start(2);
+    inject(*client_, 0, build_l4(syn(48000)));  // queue 0: worker 0 holds the flow
+    poll_all();
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 1u);
+    inject(*backend_, 0, build_l4(answer(fwd[0])));
+    poll_all();
+    auto to_client = client_->take();
+    ASSERT_EQ(to_client.size(), 1u);
+    const auto& sent = to_client[0].bytes;  // VIP:80 -> client:48000, as the router saw it
+    const size_t quote_len = sizeof(rte_ipv4_hdr) + 8;
+    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + quote_len);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
+    eth->dst_addr = client_mac_;
+    eth->src_addr = mac(0xfe);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(f.size() - sizeof(rte_ether_hdr)));
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_ICMP;
+    ip->src_addr = ip4("192.0.2.254");
+    ip->dst_addr = ip4(kVip);
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
+    icmp->icmp_type = 3;
+    icmp->icmp_code = 4;
+    icmp->icmp_seq_nb = rte_cpu_to_be_16(1280);  // next-hop MTU
+    std::memcpy(icmp + 1, sent.data() + sizeof(rte_ether_hdr), quote_len);
+    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + quote_len));
+    inject(*client_, 1, f);  // queue 1: worker 1, which has no such flow
+    poll_all(3);
+    auto out = backend_->take();
+    ASSERT_EQ(out.size(), 1u);
+    const Seen& r = out[0];
+    EXPECT_EQ(r.ip()->src_addr, ip4(kSnat));
+    EXPECT_EQ(r.ip()->dst_addr, fwd[0].ip()->dst_addr) << "to the flow's backend";
+    EXPECT_TRUE(r.ip_checksum_ok());
+    auto* ricmp = reinterpret_cast<const rte_icmp_hdr*>(r.ip() + 1);
+    EXPECT_EQ(rte_raw_cksum(ricmp, sizeof(rte_icmp_hdr) + quote_len), 0xffff);
+    auto* quoted = reinterpret_cast<const rte_ipv4_hdr*>(ricmp + 1);
+    EXPECT_EQ(quoted->src_addr, fwd[0].ip()->dst_addr) << "the backend's own packet, as it sent it";
+    EXPECT_EQ(quoted->dst_addr, ip4(kSnat));
+    EXPECT_EQ(gw_->stats(0).icmp_errors_translated.get(), 1u);
+    EXPECT_EQ(gw_->stats(1).icmp_errors_translated.get(), 0u);
+    EXPECT_EQ(drops(DropReason::NoFlow), 0u);
+
+    // An error about no flow at all visits every worker once, then is dropped.
+    icmp->icmp_cksum = 0;
+    reinterpret_cast<uint16_t*>(icmp + 1)[10] = rte_cpu_to_be_16(1);  // quoted dst port: no such client
+    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + quote_len));
+    inject(*client_, 1, f);
+    poll_all(3);
+    EXPECT_TRUE(backend_->take().empty());
+    EXPECT_EQ(drops(DropReason::NoFlow), 1u);
+}
+
+TEST_F(PipelineTest, ClientSidePacketTooBigReachesTheWorkerOwningTheFlow) {
+    start(2, true, true);
+    inject(*client_, 1, build_l6(syn6(48000)));  // worker 1 holds the flow
+    poll_all();
+    auto fwd = backend_->take();
+    ASSERT_EQ(fwd.size(), 1u);
+    inject(*backend_, 1, build_l6(answer6(fwd[0])));
+    poll_all();
+    auto to_client = client_->take();
+    ASSERT_EQ(to_client.size(), 1u);
+    const auto& sent = to_client[0].bytes;
+    std::vector<uint8_t> rest{0, 0, 0x05, 0x00};  // MTU 1280
+    rest.insert(rest.end(), sent.begin() + sizeof(rte_ether_hdr), sent.end());
+    L6Spec ptb;
+    ptb.proto = IPPROTO_ICMPV6;
+    ptb.src_ip = ip6("2001:db8:1::fe");
+    ptb.dst_ip = ip6(kVip6);
+    ptb.icmp = icmpv6_body(2, 0, rest);
+    ptb.src_mac = mac(0xfe);
+    ptb.dst_mac = client_mac_;
+    inject(*client_, 0, build_l6(ptb));  // worker 0
+    poll_all(3);
+    auto out = backend_->take();
+    ASSERT_EQ(out.size(), 1u);
+    const Seen& r = out[0];
+    EXPECT_EQ(addr_of(r.ip6()->src_addr), ip6(kSnat6));
+    EXPECT_EQ(addr_of(r.ip6()->dst_addr), addr_of(fwd[0].ip6()->dst_addr));
+    EXPECT_TRUE(r.l4_checksum_ok6());
+    const uint8_t* icmp = r.l4_6();
+    EXPECT_EQ(icmp[0], 2);
+    EXPECT_EQ(rte_be_to_cpu_32(*reinterpret_cast<const uint32_t*>(icmp + 4)), 1280u);
+    EXPECT_EQ(gw_->stats(1).icmp_errors_translated.get(), 1u);
+}
+
 TEST_F(PipelineTest, Ipv6PingToTheVipIsAnsweredAndUnknownAddressesAreNot) {
     start(1, true, true);
     L6Spec ping;

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A backend pod for the gateway lab: answers every TCP line and every UDP
 datagram with "<name> <peer-ip>" so the test sees which backend answered and
-which source address (the gateway's SNAT address) reached it. IPv4 or IPv6,
-after the address given (one process per address)."""
+which source address (the gateway's SNAT address) reached it; a line
+"get N" is answered with that line and then N bytes and a newline (a
+download in full-size segments). IPv4 or IPv6, after the address given (one
+process per address)."""
 import socket
 import socketserver
 import sys
@@ -17,6 +19,8 @@ class Lines(socketserver.StreamRequestHandler):
             if not line.strip():
                 break
             self.wfile.write(f"{name} {self.client_address[0]}\n".encode())
+            if line.startswith(b"get "):
+                self.wfile.write(b"d" * int(line.split()[1]) + b"\n")
             self.wfile.flush()
 
 

@@ -3,7 +3,11 @@
 
 Namespaces (all named with this PID, all deleted on exit), dual-stack:
   cli-PID   client 192.0.2.2 and 2001:db8:1::2, routes 198.51.100.0/24 and
-            2001:db8:f00::/64 via the gateway (192.0.2.1, 2001:db8:1::1)
+            2001:db8:f00::/64 via the gateway (192.0.2.1, 2001:db8:1::1);
+            also the router of far-PID, its link there with MTU 1280
+  far-PID   a client 203.0.113.2 and 2001:db8:c2::2 behind cli-PID: what
+            the backends send it in full-size segments needs path MTU
+            discovery on the client's side
   gw-PID    the gateway: DPDK net_af_packet on veths gc (clients) and gb (pods)
   pod-PID   a bridge joining gb's peer, the two backends and the router
   be1-PID   backend 10.0.0.11 and 2001:db8:2::11 (TCP 8080, UDP 5353)
@@ -29,7 +33,7 @@ import gateway_ops
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PID = os.getpid()
-NS = {k: f"svcnat-{k}-{PID}" for k in ("cli", "gw", "pod", "be1", "be2", "rtr", "be3")}
+NS = {k: f"svcnat-{k}-{PID}" for k in ("cli", "gw", "pod", "be1", "be2", "rtr", "be3", "far")}
 VIP = "198.51.100.10"
 VIP6 = "2001:db8:f00::10"
 SNAT6 = "2001:db8:2::1"
@@ -109,15 +113,15 @@ def endpoints(ips, family="IPv4"):
     return head + "".join(f'- addresses: ["{ip}"]\n  conditions: {{ready: true}}\n' for ip in ips)
 
 
-def sh(*cmd, check=True):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+def sh(*cmd, check=True, timeout=30):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: {r.stdout.strip()}")
     return r.stdout
 
 
-def nsx(ns, *cmd, check=True):
-    return sh("ip", "netns", "exec", NS[ns], *cmd, check=check)
+def nsx(ns, *cmd, check=True, timeout=30):
+    return sh("ip", "netns", "exec", NS[ns], *cmd, check=check, timeout=timeout)
 
 
 def veth(a_ns, a, b_ns, b):
@@ -159,6 +163,20 @@ def build_lab():
     nsx("rtr", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
     nsx("be3", "ip", "-6", "addr", "add", "2001:db8:3::13/64", "dev", "e3", "nodad")
     nsx("be3", "ip", "-6", "route", "add", "default", "via", "2001:db8:3::1")
+    # A client behind cli, over a link with MTU 1280 on the router's side:
+    # cli answers too-big packets towards it with ICMP errors to the VIP.
+    veth("cli", "c2", "far", "f0")
+    nsx("cli", "ip", "link", "set", "c2", "mtu", "1280")
+    nsx("cli", "ip", "addr", "add", "203.0.113.1/24", "dev", "c2")
+    nsx("cli", "ip", "-6", "addr", "add", "2001:db8:c2::1/64", "dev", "c2", "nodad")
+    for sysctl in ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                   # one error per too-big segment, not one per second per VIP
+                   "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"):
+        nsx("cli", "sysctl", "-qw", sysctl)
+    nsx("far", "ip", "addr", "add", "203.0.113.2/24", "dev", "f0")
+    nsx("far", "ip", "route", "add", "default", "via", "203.0.113.1")
+    nsx("far", "ip", "-6", "addr", "add", "2001:db8:c2::2/64", "dev", "f0", "nodad")
+    nsx("far", "ip", "-6", "route", "add", "default", "via", "2001:db8:c2::1")
     # The gateway's kernel must not answer anything itself.
     nsx("gw", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", check=False)
 
@@ -184,6 +202,23 @@ def telemetry(cmd):
     reply = json.loads(s.recv(65536).decode())
     s.close()
     return reply[cmd.split(",")[0]]
+
+
+def check_client_side_pmtu(check):
+    """Downloads to a client behind a 1280-MTU link, IPv4 and IPv6, new
+    connections each with the backends' learned path MTU cleared: every one
+    completes only if every worker's flows get their "too big" errors."""
+    flush = ["sh", "-c", " ; ".join(f"ip netns exec {NS[b]} ip {f} route flush cache"
+                                    for b in ("be1", "be2") for f in ("-4", "-6"))]
+    before = [telemetry(f"/svcnat/lcore,{i}").get("icmp_errors_translated", 0) for i in range(2)]
+    for vip, family in ((VIP, "IPv4"), (VIP6, "IPv6")):
+        r = json.loads(nsx("far", "python3", os.path.join(HERE, "pmtu_client.py"), vip, "16", "40000", *flush,
+                           timeout=100))
+        check(f"{family}: 40 kB downloads behind a 1280-MTU client-side link, two workers: all complete",
+              r["ok"] == 16 and r["failed"] == 0, str(r))
+    after = [telemetry(f"/svcnat/lcore,{i}").get("icmp_errors_translated", 0) for i in range(2)]
+    check("client-side errors translated by both workers (each by the flow's owner)",
+          all(a > b for a, b in zip(after, before)), f"before={before} after={after}")
 
 
 def main():
@@ -354,6 +389,7 @@ metrics-bind-address = 127.0.0.1:10249
         # What operators rely on: metrics equal to the traffic, health that
         # follows the ports and the workers.
         lab = sys.modules[__name__]
+        check_client_side_pmtu(check)
         gateway_ops.check_metrics(lab, check)
         gateway_ops.check_port_down(lab, check)
         gateway_ops.check_worker_stall(lab, check, gw.pid)
