@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "bytes.hpp"
+#include "control/model/ip.hpp"
 #include "parse.hpp"
 
 namespace svcnat::dpdk {
@@ -77,6 +78,31 @@ inline bool same_addr(const Ip6& a, const Ip6& b) noexcept {
 }
 
 // The family of an address type.
+// The model's addresses (control/model/ip.hpp) in the data path's form and
+// back; both keep network byte order, so these are copies. to_addr is
+// false, leaving `out` alone, for an address of the other family.
+inline bool to_addr(const IPAddr& ip, Ip4* out) noexcept {
+    if (!ip.is_v4()) return false;
+    std::memcpy(out, ip.bytes.data(), 4);
+    return true;
+}
+inline bool to_addr(const IPAddr& ip, Ip6* out) noexcept {
+    if (ip.is_v4()) return false;
+    std::memcpy(out->data(), ip.bytes.data(), 16);
+    return true;
+}
+inline IPAddr to_ipaddr(const Ip4& a) noexcept {
+    IPAddr ip;
+    std::memcpy(ip.bytes.data(), &a, 4);
+    return ip;
+}
+inline IPAddr to_ipaddr(const Ip6& a) noexcept {
+    IPAddr ip;
+    ip.family = IPFamily::IPv6;
+    std::memcpy(ip.bytes.data(), a.data(), 16);
+    return ip;
+}
+
 template <typename Addr> struct FamilyOf;
 template <> struct FamilyOf<Ip4> { using type = Inet4; };
 template <> struct FamilyOf<Ip6> { using type = Inet6; };

@@ -111,28 +111,4 @@ void write_neighbor_solicitation(std::span<uint8_t> out, const MacAddr& src_mac,
              src_mac);
 }
 
-EchoVerdict answer_echo6(std::span<uint8_t> frame, ParsedPacket& p) noexcept {
-    if (p.l3 != L3Kind::IPv6 || p.l4_proto != kProtoIcmpv6) return EchoVerdict::NotEcho;
-    if (p.icmp_type != kIcmpv6EchoRequest || p.icmp_code != 0) return EchoVerdict::NotEcho;
-    if (icmpv6_checksum(frame, p.l3_offset, p.l4_offset, p.l4_len) != load_be16(frame.data() + p.l4_offset + 2))
-        return EchoVerdict::Malformed;
-    uint8_t* ip = frame.data() + p.l3_offset;
-    uint8_t* icmp = frame.data() + p.l4_offset;
-    icmp[0] = kIcmpv6EchoReply;
-    // The type is the high byte of the first word: 128 → 129 adds 0x0100.
-    store_be16(icmp + 2, checksum_update16(load_be16(icmp + 2), kIcmpv6EchoRequest << 8, kIcmpv6EchoReply << 8));
-    Ip6 tmp;
-    std::memcpy(tmp.data(), ip + 8, 16);
-    std::memcpy(ip + 8, ip + 24, 16);
-    std::memcpy(ip + 24, tmp.data(), 16);
-    ip[7] = 64;
-    MacAddr mac;
-    std::memcpy(mac.data(), frame.data(), 6);
-    std::memcpy(frame.data(), frame.data() + 6, 6);
-    std::memcpy(frame.data() + 6, mac.data(), 6);
-    std::swap(p.src_ip6, p.dst_ip6);
-    p.icmp_type = kIcmpv6EchoReply;
-    return EchoVerdict::Reply;
-}
-
 }  // namespace svcnat::dpdk

@@ -1,6 +1,5 @@
-// IPv6 Neighbor Discovery (RFC 4861) and ICMPv6 echo, the IPv6 counterparts
-// of ARP and ICMP echo: pure byte work on frames, so the rules are
-// unit-tested without EAL; the gateway (dpdk/gateway/worker.cpp) decides
+// IPv6 Neighbor Discovery (RFC 4861), the IPv6 counterpart of ARP: pure
+// byte work on frames, so the rules are unit-tested without EAL; the gateway (dpdk/gateway/worker.cpp) decides
 // which addresses it owns and moves the mbufs.
 //
 // Accepted Neighbor Solicitations / Advertisements: hop limit 255 (so they
@@ -51,13 +50,5 @@ void write_neighbor_advertisement(std::span<uint8_t> out, const MacAddr& own_mac
 // `target` from `src` / `src_mac`, to the target's solicited-node group.
 void write_neighbor_solicitation(std::span<uint8_t> out, const MacAddr& src_mac, const Ip6& src,
                                  const Ip6& target) noexcept;
-
-enum class EchoVerdict : uint8_t { Reply, NotEcho, Malformed };
-
-// Turns an ICMPv6 echo request (as parsed in `p`) into the echo reply in
-// place: addresses and MACs swapped, hop limit 64, checksum updated (the
-// pseudo-header sum does not change when the addresses swap; only the type
-// does). A request whose checksum does not verify gets no answer.
-EchoVerdict answer_echo6(std::span<uint8_t> frame, ParsedPacket& p) noexcept;
 
 }  // namespace svcnat::dpdk

@@ -120,6 +120,8 @@ struct ParsedPacket {
     uint8_t inner_proto = 0;
 };
 
+inline constexpr uint8_t kIcmpEchoReply = 0;
+inline constexpr uint8_t kIcmpEchoRequest = 8;
 inline constexpr uint8_t kIcmpDestUnreachable = 3;
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
 inline constexpr uint8_t kIcmpParameterProblem = 12;

@@ -12,19 +12,6 @@ namespace svcnat::dpdk {
 
 namespace {
 
-// The model's address in the data path's representation; false for the
-// other family.
-bool to_addr(const IPAddr& ip, Ip4* out) {
-    if (!ip.is_v4()) return false;
-    std::memcpy(out, ip.bytes.data(), 4);  // bytes are already network order
-    return true;
-}
-bool to_addr(const IPAddr& ip, Ip6* out) {
-    if (ip.is_v4()) return false;
-    std::memcpy(out->data(), ip.bytes.data(), 16);
-    return true;
-}
-
 template <typename Addr>
 Cidr<Addr> to_cidr(const Addr& network, unsigned prefix) {
     Cidr<Addr> c;

@@ -2,8 +2,6 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
-#include <rte_icmp.h>
-#include <rte_ip.h>
 
 #include <cstring>
 
@@ -82,38 +80,6 @@ rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const rte_ether_addr& s
     std::memcpy(mac.data(), src_mac.addr_bytes, 6);
     write_neighbor_solicitation({data, kNdFrameLen}, mac, src, target);
     return m;
-}
-
-IcmpVerdict answer_echo(rte_mbuf* m) {
-    const uint32_t pkt_len = rte_pktmbuf_data_len(m);
-    if (pkt_len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) return IcmpVerdict::Malformed;
-    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-    const uint32_t ihl = rte_ipv4_hdr_len(ip);
-    const uint32_t total = rte_be_to_cpu_16(ip->total_length);
-    if (ihl < sizeof(rte_ipv4_hdr) || total < ihl + sizeof(rte_icmp_hdr) || sizeof(rte_ether_hdr) + total > pkt_len)
-        return IcmpVerdict::Malformed;
-    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(reinterpret_cast<uint8_t*>(ip) + ihl);
-    if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) return IcmpVerdict::NotEcho;
-    // A request whose checksum does not verify gets no answer.
-    if (rte_raw_cksum(icmp, total - ihl) != 0xffff) return IcmpVerdict::Malformed;
-
-    icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-    // Type 8 -> 0 lowers the first 16-bit word by 0x0800: RFC 1624 update.
-    uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(icmp->icmp_cksum)) + 0xf7ffu;  // + ~0x0800
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    icmp->icmp_cksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
-    const uint32_t requester = ip->src_addr;
-    ip->src_addr = ip->dst_addr;
-    ip->dst_addr = requester;
-    ip->time_to_live = 64;
-    ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-    rte_ether_addr tmp = eth->src_addr;
-    eth->src_addr = eth->dst_addr;
-    eth->dst_addr = tmp;
-    return IcmpVerdict::Reply;
 }
 
 }  // namespace svcnat::dpdk

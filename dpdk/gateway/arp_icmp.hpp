@@ -1,8 +1,8 @@
-// The few control packets the gateway answers itself, so that the upstream
-// router and the backends can reach the addresses it owns (VIPs, SNAT
-// addresses, port addresses): ARP requests and replies, and ICMP echo
-// requests to a VIP or a port address. Each function rewrites the mbuf in
-// place into the reply so the caller just transmits it.
+// ARP, which the gateway answers itself so that the upstream router and the
+// backends can reach the addresses it owns (VIPs, SNAT addresses, port
+// addresses), and the ARP requests and Neighbor Solicitations it sends.
+// Echo (both families) and Neighbor Discovery's rules are pure code in
+// dpdk/core (echo.hpp, nd.hpp).
 #pragma once
 
 #include <rte_ether.h>
@@ -37,13 +37,6 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const rte_ether_addr& src_mac, ui
 // builds it); nullptr when the pool is empty.
 rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const rte_ether_addr& src_mac, const Ip6& src,
                                       const Ip6& target);
-
-enum class IcmpVerdict : uint8_t { Reply, NotEcho, Malformed };
-
-// m holds Ethernet + IPv4 (l2_len/l3_len need not be set). An echo request is
-// turned into an echo reply from the address it was sent to; the Ethernet
-// addresses are swapped so it goes back where it came from.
-IcmpVerdict answer_echo(rte_mbuf* m);
 
 // ---- implementation of the template ----
 ArpVerdict handle_arp_impl(rte_mbuf* m, const rte_ether_addr& port_mac, NeighborTable& neighbors,

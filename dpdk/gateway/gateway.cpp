@@ -13,21 +13,6 @@
 
 namespace svcnat::dpdk {
 
-namespace {
-
-NeighborAddr neighbor_addr_of(const IPAddr& ip) {
-    if (ip.is_v4()) {
-        Ip4 v;
-        std::memcpy(&v, ip.bytes.data(), 4);
-        return neighbor_addr(v);
-    }
-    Ip6 v;
-    std::memcpy(v.data(), ip.bytes.data(), 16);
-    return v;
-}
-
-}  // namespace
-
 Gateway::Gateway(const GatewaySettings& cfg) : cfg_(cfg), timeouts_(cfg.timeouts) {}
 
 std::unique_ptr<Gateway> Gateway::create(const GatewaySettings& cfg, uint16_t workers) {
@@ -54,7 +39,7 @@ std::unique_ptr<Gateway> Gateway::create(const GatewaySettings& cfg, uint16_t wo
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
         for (const auto* fam : {&cfg.ports[i].v4, &cfg.ports[i].v6})
             if (*fam && (*fam)->next_hop)
-                gw->neighbors_->ensure(neighbor_addr_of((*fam)->next_hop.value()), static_cast<uint16_t>(i));
+                gw->neighbors_->ensure(neighbor_addr((*fam)->next_hop.value()), static_cast<uint16_t>(i));
     }
     for (const StaticNeighbor& n : cfg.neighbors) {
         // A static neighbour lives on the port whose subnet holds it.
@@ -63,21 +48,16 @@ std::unique_ptr<Gateway> Gateway::create(const GatewaySettings& cfg, uint16_t wo
             if (cfg.ports[i].on_link(n.ip)) port = static_cast<uint16_t>(i);
         rte_ether_addr mac;
         std::memcpy(mac.addr_bytes, n.mac.data(), 6);
-        gw->neighbors_->set_static(neighbor_addr_of(n.ip), port, mac);
+        gw->neighbors_->set_static(neighbor_addr(n.ip), port, mac);
     }
 
     SnatPool4::Config sp4;
     SnatPool6::Config sp6;
     for (const IPAddr& a : cfg.snat_addresses) {
-        if (a.is_v4()) {
-            Ip4 v;
-            std::memcpy(&v, a.bytes.data(), 4);
-            sp4.addrs.push_back(v);
-        } else {
-            Ip6 v;
-            std::memcpy(v.data(), a.bytes.data(), 16);
-            sp6.addrs.push_back(v);
-        }
+        Ip4 v4;
+        Ip6 v6;
+        if (to_addr(a, &v4)) sp4.addrs.push_back(v4);
+        else if (to_addr(a, &v6)) sp6.addrs.push_back(v6);
     }
     sp4.n_lcores = sp6.n_lcores = workers;
     gw->snat4_set_ = AddressSet<Ip4>(sp4.addrs);

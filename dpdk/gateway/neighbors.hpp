@@ -44,6 +44,17 @@ inline Ip4 ipv4_of(const NeighborAddr& a) {
     std::memcpy(&v, a.data() + 12, 4);
     return v;
 }
+// The model's address as a neighbour key, and back.
+inline NeighborAddr neighbor_addr(const IPAddr& ip) {
+    Ip4 v4;
+    if (to_addr(ip, &v4)) return neighbor_addr(v4);
+    Ip6 v6{};
+    to_addr(ip, &v6);
+    return v6;
+}
+inline IPAddr neighbor_ipaddr(const NeighborAddr& a) {
+    return is_ipv4_mapped(a) ? to_ipaddr(ipv4_of(a)) : to_ipaddr(a);
+}
 
 enum class NeighborState : uint8_t { Incomplete, Reachable, Static };
 

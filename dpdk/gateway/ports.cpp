@@ -44,14 +44,8 @@ std::vector<PortRuntime> setup_ports(const GatewaySettings& cfg, uint16_t worker
     for (const PortConfig& pc : cfg.ports) {
         PortRuntime rt;
         rt.name = pc.name;
-        if (pc.v4) {
-            rt.has_ip4 = true;
-            std::memcpy(&rt.ip4, pc.v4->ip.bytes.data(), 4);
-        }
-        if (pc.v6) {
-            rt.has_ip6 = true;
-            std::memcpy(rt.ip6.data(), pc.v6->ip.bytes.data(), 16);
-        }
+        rt.has_ip4 = pc.v4 && to_addr(pc.v4->ip, &rt.ip4);
+        rt.has_ip6 = pc.v6 && to_addr(pc.v6->ip, &rt.ip6);
         int rc = rte_eth_dev_get_port_by_name(pc.device.c_str(), &rt.port_id);
         if (rc != 0)
             throw std::runtime_error("port " + pc.name + ": no DPDK device named '" + pc.device +

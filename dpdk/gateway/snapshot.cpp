@@ -22,27 +22,6 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len)
     return rte_hash_create(&p);
 }
 
-IPAddr model_ip(const Ip4& a) {
-    IPAddr ip;
-    std::memcpy(ip.bytes.data(), &a, 4);
-    return ip;
-}
-IPAddr model_ip(const Ip6& a) {
-    IPAddr ip;
-    ip.family = IPFamily::IPv6;
-    std::memcpy(ip.bytes.data(), a.data(), 16);
-    return ip;
-}
-bool from_model(const IPAddr& ip, Ip4* out) {
-    if (!ip.is_v4()) return false;
-    std::memcpy(out, ip.bytes.data(), 4);
-    return true;
-}
-bool from_model(const IPAddr& ip, Ip6* out) {
-    if (ip.is_v4()) return false;
-    std::memcpy(out->data(), ip.bytes.data(), 16);
-    return true;
-}
 
 }  // namespace
 
@@ -65,7 +44,7 @@ bool GatewaySnapshot::build_family(const ServiceState& state, const GatewaySetti
         ex.service = svc.get();
         ex.stat_id = service_ids.id_of(svc->name);
         for (const Backend<Addr>& b : svc->backends) {
-            const IPAddr ip = model_ip(b.ip);
+            const IPAddr ip = to_ipaddr(b.ip);
             ex.backend_stat_id.push_back(backend_ids.id_of(svc->name + " " + b.id));
             auto port = cfg.port_towards(ip, /*backend_side=*/true);
             if (!port) {
@@ -76,7 +55,7 @@ bool GatewaySnapshot::build_family(const ServiceState& state, const GatewaySetti
             const PortConfig& pc = cfg.ports[*port];
             const IPAddr hop = pc.on_link(ip) ? ip : *pc.family_of(ip)->next_hop;
             Addr hop_addr{};
-            from_model(hop, &hop_addr);
+            to_addr(hop, &hop_addr);
             ex.neighbor_slot.push_back(neighbors.ensure(neighbor_addr(hop_addr), static_cast<uint16_t>(*port)));
             ex.egress_port.push_back(static_cast<uint16_t>(*port));
         }
@@ -94,7 +73,7 @@ bool GatewaySnapshot::build_family(const ServiceState& state, const GatewaySetti
         for (const auto* list : {&sp.loadBalancerIPs, &sp.externalIPs})
             for (const IPAddr& ip : *list) {
                 Addr vip;
-                if (from_model(ip, &vip)) keys.push_back(make_service_key(vip, rte_cpu_to_be_16(sp.port), proto));
+                if (to_addr(ip, &vip)) keys.push_back(make_service_key(vip, rte_cpu_to_be_16(sp.port), proto));
             }
     }
     // rte_hash names are process-wide: number them, not by generation, so

@@ -118,14 +118,7 @@ int cmd_neighbors(const char*, const char*, rte_tel_data* d) {
         if (++added >= RTE_TEL_MAX_DICT_ENTRIES) break;
         // Telemetry dict keys allow letters, digits and '_' only: dots and
         // colons become '_'.
-        IPAddr ip;
-        if (is_ipv4_mapped(n.addr)) {
-            std::memcpy(ip.bytes.data(), n.addr.data() + 12, 4);
-        } else {
-            ip.family = IPFamily::IPv6;
-            std::memcpy(ip.bytes.data(), n.addr.data(), 16);
-        }
-        std::string key = ip.str();
+        std::string key = neighbor_ipaddr(n.addr).str();
         for (char& ch : key)
             if (ch == '.' || ch == ':') ch = '_';
         char mac[32];

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "arp_icmp.hpp"
+#include "dpdk/core/echo.hpp"
 #include "dpdk/core/nat.hpp"
 #include "dpdk/core/nd.hpp"
 #include "gateway.hpp"
@@ -395,22 +396,8 @@ bool Worker::handle_local(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const 
         return handle_nd(m, p, in_port, snap);
     auto served = [&](const auto& ip) { return gw_.owns(in_port, ip, snap) || (snap != nullptr && snap->is_vip(ip)); };
     const bool for_us = p.l3 == L3Kind::IPv4 ? served(p.dst_ip4) : served(p.dst_ip6);
-    if (p.l3 == L3Kind::IPv4 && p.l4_proto == kProtoIcmp && !p.has_vlan && for_us) {
-        switch (answer_echo(m)) {
-            case IcmpVerdict::Reply:
-                set_src_mac(m, port.mac);
-                stats_.icmp_echo_replies.add();
-                send(in_port, m);
-                return true;
-            case IcmpVerdict::Malformed:
-                stats_.drop(DropReason::BadL4Header);
-                return false;
-            case IcmpVerdict::NotEcho:
-                break;
-        }
-    }
-    if (p.l3 == L3Kind::IPv6 && p.l4_proto == kProtoIcmpv6 && !p.has_vlan && for_us) {
-        switch (answer_echo6({rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_data_len(m)}, p)) {
+    if (!p.has_vlan && for_us) {
+        switch (answer_echo(frame_of(m), p)) {
             case EchoVerdict::Reply:
                 set_src_mac(m, port.mac);
                 stats_.icmp_echo_replies.add();

@@ -15,6 +15,7 @@
 #include "dpdk/core/checksum.hpp"
 #include "dpdk/core/flow_entry.hpp"
 #include "dpdk/core/nat.hpp"
+#include "dpdk/core/echo.hpp"
 #include "dpdk/core/nd.hpp"
 #include "dpdk/core/parse.hpp"
 
@@ -79,13 +80,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ParsedPacket pkt = r.pkt;
     if (pkt.l3 != L3Kind::IPv4 && pkt.l3 != L3Kind::IPv6) return 0;
     if (pkt.icmp_quotes_packet) return icmp_error(frame, pkt);
-    if (pkt.l3 == L3Kind::IPv6 && pkt.l4_proto == kProtoIcmpv6) {
-        // Neighbor Discovery and echo: bounded reads, and an echo reply
-        // built from a valid request is itself valid.
-        (void)parse_nd(frame, pkt);
-        if (answer_echo6(frame, pkt) == EchoVerdict::Reply) {
+    if (pkt.l4_proto == kProtoIcmpv6 || pkt.l4_proto == kProtoIcmp) {
+        // Neighbor Discovery and echo (both families): bounded reads, and an
+        // echo reply built from a valid request is itself valid.
+        if (pkt.l3 == L3Kind::IPv6) (void)parse_nd(frame, pkt);
+        const bool header_was_ok = pkt.l3 != L3Kind::IPv4 || ipv4_header_ok(frame, pkt);
+        if (answer_echo(frame, pkt) == EchoVerdict::Reply) {
             const ParseResult reply = parse_frame(frame);
             if (!reply.ok() || !icmp_ok(frame, reply.pkt)) std::abort();
+            if (header_was_ok && reply.pkt.l3 == L3Kind::IPv4 && !ipv4_header_ok(frame, reply.pkt)) std::abort();
         }
         return 0;
     }
