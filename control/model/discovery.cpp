@@ -34,33 +34,34 @@ std::vector<DiscoveryBackend> backends_of(const Service& svc, const std::vector<
 
 }  // namespace
 
-DiscoveryState discover(const Manifests& manifests, const NodeInfo& node) {
-    DiscoveryState out;
-    std::set<std::string> namespaces{"default", "kube-system", "kube-public", "kube-node-lease"};
-    const auto endpoints = all_service_endpoints(manifests, node);
-    const auto portless = all_portless_addresses(manifests, node);
-    for (size_t i = 0; i < manifests.services.size(); ++i) {
-        const Service& svc = manifests.services[i];
-        namespaces.insert(svc.meta.ns);
-        DiscoveredService d;
-        d.ns = svc.meta.ns;
-        d.name = svc.meta.name;
-        if (svc.type == ServiceType::ExternalName) {
-            d.kind = DiscoveryKind::ExternalName;
-            d.externalName = svc.externalName;
-        } else if (svc.headless) {
-            d.kind = DiscoveryKind::Headless;
-        } else if (svc.clusterIPs.empty()) {
-            continue;  // not allocated: nothing to answer yet
-        } else {
-            d.clusterIPs = svc.clusterIPs;
-        }
-        for (const auto& p : svc.ports) d.ports.push_back({p.name, p.protocol, p.port});
-        if (d.kind != DiscoveryKind::ExternalName) d.backends = backends_of(svc, endpoints[i], portless[i]);
-        out.services.push_back(std::move(d));
+std::optional<DiscoveredService> discovered_service(const Service& svc,
+                                                    const std::vector<std::vector<ResolvedEndpoint>>& per_port,
+                                                    const std::vector<ResolvedEndpoint>& portless) {
+    DiscoveredService d;
+    d.ns = svc.meta.ns;
+    d.name = svc.meta.name;
+    if (svc.type == ServiceType::ExternalName) {
+        d.kind = DiscoveryKind::ExternalName;
+        d.externalName = svc.externalName;
+    } else if (svc.headless) {
+        d.kind = DiscoveryKind::Headless;
+    } else if (svc.clusterIPs.empty()) {
+        return std::nullopt;  // not allocated: nothing to answer yet
+    } else {
+        d.clusterIPs = svc.clusterIPs;
     }
+    for (const auto& p : svc.ports) d.ports.push_back({p.name, p.protocol, p.port});
+    if (d.kind != DiscoveryKind::ExternalName) d.backends = backends_of(svc, per_port, portless);
+    return d;
+}
+
+DiscoveryState discovery_state(std::vector<DiscoveredService> services, const Manifests& manifests) {
+    DiscoveryState out;
+    out.services = std::move(services);
     std::sort(out.services.begin(), out.services.end(),
               [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
+    std::set<std::string> namespaces{"default", "kube-system", "kube-public", "kube-node-lease"};
+    for (const auto& svc : manifests.services) namespaces.insert(svc.meta.ns);
     for (const auto& pod : manifests.pods) {
         namespaces.insert(pod.meta.ns);
         if (pod.phase == "Succeeded" || pod.phase == "Failed") continue;
@@ -72,6 +73,10 @@ DiscoveryState discover(const Manifests& manifests, const NodeInfo& node) {
     out.pods.erase(std::unique(out.pods.begin(), out.pods.end()), out.pods.end());
     out.namespaces.assign(namespaces.begin(), namespaces.end());
     return out;
+}
+
+DiscoveryState discover(const Manifests& manifests, const NodeInfo& node) {
+    return resolve(manifests, node, nullptr, /*with_discovery=*/true).discovery;
 }
 
 namespace {

@@ -6,6 +6,7 @@
 // built from it, so names and rules change in the same reload.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 namespace svcnat {
 
 struct NodeInfo;
+struct ResolvedEndpoint;
 
 struct DiscoveryPort {
     std::string name;  // the service port's name ("" = unnamed: no SRV name of its own)
@@ -60,8 +62,20 @@ struct DiscoveryState {
     bool operator==(const DiscoveryState&) const = default;
 };
 
-// Pure: services that are not yet allocated (no ClusterIP) are left out.
+// The whole view, for callers that want it alone: resolve(..., true)'s
+// discovery (resolve.hpp). Services that are not yet allocated (no
+// ClusterIP) are left out.
 DiscoveryState discover(const Manifests& manifests, const NodeInfo& node);
+
+// The two steps resolve() takes. One service's view from its endpoints (per
+// service port; `portless`: a headless service without ports), nullopt
+// when it is not allocated yet:
+std::optional<DiscoveredService> discovered_service(const Service& svc,
+                                                    const std::vector<std::vector<ResolvedEndpoint>>& per_port,
+                                                    const std::vector<ResolvedEndpoint>& portless);
+// and the whole view from the services' (in any order): sorted, with the
+// namespaces and pods of `manifests`.
+DiscoveryState discovery_state(std::vector<DiscoveredService> services, const Manifests& manifests);
 
 // A 64-bit digest of everything in `state`: equal states, equal digests
 // (a reload that changed nothing DNS answers keeps the answer table).

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "control/os/parallel.hpp"
+#include "discovery.hpp"
 
 namespace svcnat {
 
@@ -106,57 +107,103 @@ bool pod_is_candidate(const Pod& pod) {
     return pod.phase != "Succeeded" && pod.phase != "Failed";
 }
 
+// kube-proxy's locality: the endpoint's node is this node.
+bool on_this_node(const NodeInfo& node, const std::string& node_name) {
+    return !node.name.empty() && node_name == node.name;
+}
+
+// One transform per source object: what an endpoint of `svc` is, from a
+// selected Pod, a slice's endpoint or an Endpoints address, before its
+// address and port are set. Both views (service ports and DNS) use them.
+
+ResolvedEndpoint from_pod(const Pod& pod, const Service& svc, const Index& index, const NodeInfo& node) {
+    ResolvedEndpoint ep;
+    // As the EndpointSlice controller: serving follows the Ready condition;
+    // ready additionally requires "not terminating", unless the service
+    // publishes not-ready addresses.
+    ep.serving = pod.ready;
+    ep.terminating = pod.terminating;
+    ep.ready = svc.publishNotReadyAddresses || (pod.ready && !pod.terminating);
+    ep.nodeName = pod.nodeName;
+    ep.is_local = on_this_node(node, pod.nodeName);
+    if (const Node* n = index.node(pod.nodeName)) ep.zone = n->zone;
+    // The controller's rule: the pod's hostname names it within the
+    // service that its subdomain names.
+    if (!pod.hostname.empty() && pod.subdomain == svc.meta.name) ep.hostname = pod.hostname;
+    return ep;
+}
+
+ResolvedEndpoint from_slice_endpoint(const SliceEndpoint& se, const NodeInfo& node) {
+    ResolvedEndpoint ep;
+    ep.ready = se.conditions.ready;
+    ep.serving = se.conditions.serving;
+    ep.terminating = se.conditions.terminating;
+    ep.nodeName = se.nodeName;
+    ep.zone = se.zone;
+    ep.hostname = se.hostname;
+    ep.is_local = on_this_node(node, se.nodeName);
+    return ep;
+}
+
+// Endpoints has no terminating state: listed addresses are ready and
+// serving, notReadyAddresses neither.
+ResolvedEndpoint from_endpoints_address(const EndpointAddress& a, bool ready, const Index& index,
+                                        const NodeInfo& node) {
+    ResolvedEndpoint ep;
+    ep.ip = a.ip;
+    ep.ready = ready;
+    ep.serving = ready;
+    ep.terminating = false;
+    ep.nodeName = a.nodeName;
+    ep.hostname = a.hostname;
+    ep.is_local = on_this_node(node, a.nodeName);
+    if (const Node* n = index.node(a.nodeName)) ep.zone = n->zone;
+    return ep;
+}
+
+std::vector<const Pod*> candidate_pods(const Service& svc, const Index& index) {
+    std::vector<const Pod*> out;
+    for (const Pod* pod : index.selected_pods(svc))
+        if (pod_is_candidate(*pod)) out.push_back(pod);
+    return out;
+}
+
+void warn_unmatched_named_port(const Service& svc, size_t i, size_t selected, std::vector<Diagnostic>* warnings) {
+    const auto& sp = svc.ports[i];
+    Diagnostic d;
+    d.severity = Severity::Warning;
+    d.file = svc.meta.loc.file;
+    d.line = sp.line ? sp.line : svc.meta.loc.line;
+    d.field = "spec.ports[" + std::to_string(i) + "].targetPort";
+    d.message = "named port \"" + sp.targetPort.name + "\" (" + std::string(to_string(sp.protocol)) +
+                ") is not a container port of any of the " + std::to_string(selected) +
+                " selected pod(s) of service " + svc.meta.ns + "/" + svc.meta.name + "; the port has no endpoints";
+    warnings->push_back(std::move(d));
+}
+
 std::vector<std::vector<ResolvedEndpoint>> from_pods(const Service& svc, const Index& index,
                                                      const NodeInfo& node,
                                                      std::vector<Diagnostic>* warnings) {
     std::vector<std::vector<ResolvedEndpoint>> out(svc.ports.size());
     const auto fams = service_families(svc);
-    std::vector<const Pod*> selected;
-    for (const Pod* pod : index.selected_pods(svc))
-        if (pod_is_candidate(*pod)) selected.push_back(pod);
-
+    const std::vector<const Pod*> selected = candidate_pods(svc, index);
     for (size_t i = 0; i < svc.ports.size(); ++i) {
         const auto& sp = svc.ports[i];
+        bool any_has_name = false;
         for (const Pod* pod : selected) {
             auto target = pod_target_port(*pod, sp);
             if (!target) continue;  // this pod does not serve this port
-            ResolvedEndpoint ep;
+            any_has_name = true;
+            ResolvedEndpoint ep = from_pod(*pod, svc, index, node);
             ep.port = *target;
-            // As the EndpointSlice controller: serving follows the Ready
-            // condition; ready additionally requires "not terminating",
-            // unless the service publishes not-ready addresses.
-            ep.serving = pod->ready;
-            ep.terminating = pod->terminating;
-            ep.ready = svc.publishNotReadyAddresses || (pod->ready && !pod->terminating);
-            ep.nodeName = pod->nodeName;
-            ep.is_local = !node.name.empty() && pod->nodeName == node.name;
-            if (const Node* n = index.node(pod->nodeName)) ep.zone = n->zone;
-            // The controller's rule: the pod's hostname names it within the
-            // service that its subdomain names.
-            if (!pod->hostname.empty() && pod->subdomain == svc.meta.name) ep.hostname = pod->hostname;
             for (const auto& ip : pod->podIPs) {
                 if (!has_family(fams, ip.family)) continue;
                 ep.ip = ip;
                 out[i].push_back(ep);
             }
         }
-        if (warnings && sp.targetPort.is_name && !selected.empty() && out[i].empty()) {
-            bool any_has_name = std::any_of(selected.begin(), selected.end(), [&](const Pod* p) {
-                return pod_target_port(*p, sp).has_value();
-            });
-            if (!any_has_name) {
-                Diagnostic d;
-                d.severity = Severity::Warning;
-                d.file = svc.meta.loc.file;
-                d.line = sp.line ? sp.line : svc.meta.loc.line;
-                d.field = "spec.ports[" + std::to_string(i) + "].targetPort";
-                d.message = "named port \"" + sp.targetPort.name + "\" (" + std::string(to_string(sp.protocol)) +
-                            ") is not a container port of any of the " + std::to_string(selected.size()) +
-                            " selected pod(s) of service " + svc.meta.ns + "/" + svc.meta.name +
-                            "; the port has no endpoints";
-                warnings->push_back(std::move(d));
-            }
-        }
+        if (warnings && sp.targetPort.is_name && !selected.empty() && !any_has_name)
+            warn_unmatched_named_port(svc, i, selected.size(), warnings);
     }
     return out;
 }
@@ -178,15 +225,8 @@ std::vector<std::vector<ResolvedEndpoint>> from_slices(const Service& svc,
                 for (const auto& se : slice->endpoints) more += se.addresses.size();
                 out[i].reserve(out[i].size() + more);
                 for (const auto& se : slice->endpoints) {
-                    ResolvedEndpoint ep;
+                    ResolvedEndpoint ep = from_slice_endpoint(se, node);
                     ep.port = port.port;
-                    ep.ready = se.conditions.ready;
-                    ep.serving = se.conditions.serving;
-                    ep.terminating = se.conditions.terminating;
-                    ep.nodeName = se.nodeName;
-                    ep.zone = se.zone;
-                    ep.hostname = se.hostname;
-                    ep.is_local = !node.name.empty() && se.nodeName == node.name;
                     for (const auto& ip : se.addresses) {
                         if (ip.family != slice->addressType) continue;
                         ep.ip = ip;
@@ -203,29 +243,18 @@ std::vector<std::vector<ResolvedEndpoint>> from_endpoints(const Service& svc, co
                                                           const Index& index, const NodeInfo& node) {
     std::vector<std::vector<ResolvedEndpoint>> out(svc.ports.size());
     const auto fams = service_families(svc);
-    auto add = [&](std::vector<ResolvedEndpoint>& dst, const EndpointAddress& a, uint16_t port, bool ready) {
-        if (!has_family(fams, a.ip.family)) return;
-        ResolvedEndpoint ep;
-        ep.ip = a.ip;
-        ep.port = port;
-        // Endpoints has no terminating state: listed addresses are ready and
-        // serving, notReadyAddresses neither.
-        ep.ready = ready;
-        ep.serving = ready;
-        ep.terminating = false;
-        ep.nodeName = a.nodeName;
-        ep.hostname = a.hostname;
-        ep.is_local = !node.name.empty() && a.nodeName == node.name;
-        if (const Node* n = index.node(a.nodeName)) ep.zone = n->zone;
-        dst.push_back(ep);
-    };
     for (size_t i = 0; i < svc.ports.size(); ++i) {
         const auto& sp = svc.ports[i];
         for (const auto& subset : eps.subsets) {
             for (const auto& port : subset.ports) {
                 if (port.name != sp.name || port.protocol != sp.protocol || port.port == 0) continue;
-                for (const auto& a : subset.addresses) add(out[i], a, port.port, true);
-                for (const auto& a : subset.notReadyAddresses) add(out[i], a, port.port, false);
+                for (const auto* list : {&subset.addresses, &subset.notReadyAddresses})
+                    for (const auto& a : *list) {
+                        if (!has_family(fams, a.ip.family)) continue;
+                        ResolvedEndpoint ep = from_endpoints_address(a, list == &subset.addresses, index, node);
+                        ep.port = port.port;
+                        out[i].push_back(std::move(ep));
+                    }
             }
         }
     }
@@ -279,12 +308,54 @@ bool selector_matches(const Labels& selector, const Labels& labels) {
 
 namespace {
 
-std::vector<std::vector<ResolvedEndpoint>> endpoints_of(const Service& svc, const Index& index, const NodeInfo& node,
-                                                        std::vector<Diagnostic>* warnings) {
-    std::vector<std::vector<ResolvedEndpoint>> out;
+// The addresses of a headless Service without ports (DNS only): its
+// selected pods, or the endpoints of its slices or Endpoints, port 0.
+std::vector<ResolvedEndpoint> portless_addresses(const Service& svc, const Index& index, const NodeInfo& node) {
+    std::vector<ResolvedEndpoint> out;
+    const auto fams = service_families(svc);
+    auto add = [&](ResolvedEndpoint ep, const IPAddr& ip) {
+        if (!has_family(fams, ip.family)) return;
+        ep.ip = ip;
+        out.push_back(std::move(ep));
+    };
+    const bool selector = svc.has_selector && !svc.selector.empty();
+    if (selector)
+        for (const Pod* pod : candidate_pods(svc, index))
+            for (const auto& ip : pod->podIPs) add(from_pod(*pod, svc, index, node), ip);
+    for (const EndpointSlice* slice : index.slices(svc))
+        for (const auto& se : slice->endpoints)
+            for (const auto& ip : se.addresses)
+                if (ip.family == slice->addressType) add(from_slice_endpoint(se, node), ip);
+    if (out.empty() && !selector) {
+        if (const Endpoints* eps = index.endpoints(svc))
+            for (const auto& subset : eps->subsets)
+                for (const auto* list : {&subset.addresses, &subset.notReadyAddresses})
+                    for (const auto& a : *list) add(from_endpoints_address(a, list == &subset.addresses, index, node), a.ip);
+    }
+    normalise(out);
+    return out;
+}
+
+}  // namespace
+
+namespace {
+
+// What one service resolves to, per service port; and for a headless
+// service without ports (which DNS answers for), its addresses.
+struct ServiceEndpoints {
+    std::vector<std::vector<ResolvedEndpoint>> per_port;
+    std::vector<ResolvedEndpoint> portless;
+};
+
+ServiceEndpoints endpoints_of(const Service& svc, const Index& index, const NodeInfo& node,
+                              std::vector<Diagnostic>* warnings) {
+    ServiceEndpoints result;
+    auto& out = result.per_port;
     if (svc.type == ServiceType::ExternalName) {
         out.resize(svc.ports.size());
-    } else if (svc.has_selector && !svc.selector.empty()) {
+        return result;
+    }
+    if (svc.has_selector && !svc.selector.empty()) {
         // Standalone svcnat is the EndpointSlice controller for selector
         // services (their endpoints from the pods), and kube-proxy, which
         // serves every slice labelled with the service's name whoever wrote
@@ -309,7 +380,8 @@ std::vector<std::vector<ResolvedEndpoint>> endpoints_of(const Service& svc, cons
         else out.resize(svc.ports.size());
     }
     for (auto& v : out) normalise(v);
-    return out;
+    if (svc.headless && svc.ports.empty()) result.portless = portless_addresses(svc, index, node);
+    return result;
 }
 
 }  // namespace
@@ -317,7 +389,7 @@ std::vector<std::vector<ResolvedEndpoint>> endpoints_of(const Service& svc, cons
 std::vector<std::vector<ResolvedEndpoint>> service_endpoints(const Service& svc, const Manifests& manifests,
                                                              const NodeInfo& node,
                                                              std::vector<Diagnostic>* warnings) {
-    return endpoints_of(svc, Index(manifests), node, warnings);
+    return endpoints_of(svc, Index(manifests), node, warnings).per_port;
 }
 
 std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(const Manifests& manifests,
@@ -326,72 +398,22 @@ std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(co
     const Index index(manifests);
     std::vector<std::vector<std::vector<ResolvedEndpoint>>> out;
     out.reserve(manifests.services.size());
-    for (const auto& svc : manifests.services) out.push_back(endpoints_of(svc, index, node, warnings));
+    for (const auto& svc : manifests.services) out.push_back(endpoints_of(svc, index, node, warnings).per_port);
     return out;
 }
 
 namespace {
 
-// The addresses of a headless Service without ports (DNS only): ready
-// selected pods, or the endpoints of its slices or Endpoints, port 0.
-std::vector<ResolvedEndpoint> portless_addresses(const Service& svc, const Index& index, const NodeInfo& node) {
-    std::vector<ResolvedEndpoint> out;
-    const auto fams = service_families(svc);
-    auto add = [&](const IPAddr& ip, bool ready, const std::string& node_name, const std::string& hostname) {
-        if (!has_family(fams, ip.family)) return;
-        ResolvedEndpoint ep;
-        ep.ip = ip;
-        ep.ready = ep.serving = ready;
-        ep.nodeName = node_name;
-        ep.is_local = !node.name.empty() && node_name == node.name;
-        ep.hostname = hostname;
-        out.push_back(std::move(ep));
-    };
-    if (svc.has_selector && !svc.selector.empty()) {
-        for (const Pod* pod : index.selected_pods(svc)) {
-            if (!pod_is_candidate(*pod)) continue;
-            const bool ready = svc.publishNotReadyAddresses || (pod->ready && !pod->terminating);
-            const std::string host = pod->subdomain == svc.meta.name ? pod->hostname : "";
-            for (const auto& ip : pod->podIPs) add(ip, ready, pod->nodeName, host);
-        }
-    }
-    for (const EndpointSlice* slice : index.slices(svc))
-        for (const auto& se : slice->endpoints)
-            for (const auto& ip : se.addresses) add(ip, se.conditions.ready, se.nodeName, se.hostname);
-    if (out.empty() && !(svc.has_selector && !svc.selector.empty())) {
-        if (const Endpoints* eps = index.endpoints(svc))
-            for (const auto& subset : eps->subsets) {
-                for (const auto& a : subset.addresses) add(a.ip, true, a.nodeName, a.hostname);
-                for (const auto& a : subset.notReadyAddresses) add(a.ip, false, a.nodeName, a.hostname);
-            }
-    }
-    normalise(out);
-    return out;
+// kube-proxy ignores services without a cluster IP: headless and
+// ExternalName ones are DNS-only, and one not yet allocated has no VIP to
+// program.
+bool has_service_ports(const Service& svc) {
+    return svc.type != ServiceType::ExternalName && !svc.headless && !svc.clusterIPs.empty();
 }
 
-}  // namespace
-
-std::vector<std::vector<ResolvedEndpoint>> all_portless_addresses(const Manifests& manifests, const NodeInfo& node) {
-    const Index index(manifests);
-    std::vector<std::vector<ResolvedEndpoint>> out(manifests.services.size());
-    for (size_t i = 0; i < manifests.services.size(); ++i) {
-        const Service& svc = manifests.services[i];
-        if (svc.headless && svc.ports.empty() && svc.type != ServiceType::ExternalName)
-            out[i] = portless_addresses(svc, index, node);
-    }
-    return out;
-}
-
-namespace {
-
-// The service ports of one service, appended to `out`.
-void resolve_service(const Service& svc, const Index& index, const NodeInfo& node, std::vector<Diagnostic>* warnings,
+// The service ports of one service (has_service_ports), appended to `out`.
+void resolve_service(const Service& svc, std::vector<std::vector<ResolvedEndpoint>> endpoints,
                      std::vector<ResolvedServicePort>& out) {
-    // kube-proxy ignores services without a cluster IP: headless and
-    // ExternalName ones are DNS-only, and one not yet allocated has no
-    // VIP to program.
-    if (svc.type == ServiceType::ExternalName || svc.headless || svc.clusterIPs.empty()) return;
-    auto endpoints = endpoints_of(svc, index, node, warnings);
     const bool lb = svc.type == ServiceType::LoadBalancer;
     std::vector<IPAddr> lb_ips;
     if (lb) {
@@ -431,7 +453,8 @@ constexpr size_t kServicesPerChunk = 1024;
 
 }  // namespace
 
-ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vector<Diagnostic>* warnings) {
+ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vector<Diagnostic>* warnings,
+                     bool with_discovery) {
     ServiceState state;
     state.node = node;
     const Index index(manifests);
@@ -439,6 +462,7 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
     struct Chunk {
         std::vector<ResolvedServicePort> ports;
         std::vector<Diagnostic> warnings;
+        std::vector<DiscoveredService> discovered;
     };
     std::vector<Chunk> chunks((services.size() + kServicesPerChunk - 1) / kServicesPerChunk);
     run_parallel(chunks.size(), [&](size_t c) {
@@ -446,18 +470,30 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
         size_t ports = 0;
         for (size_t s = first; s < last; ++s) ports += services[s].ports.size();
         chunks[c].ports.reserve(ports);
-        for (size_t s = first; s < last; ++s)
-            resolve_service(services[s], index, node, warnings ? &chunks[c].warnings : nullptr, chunks[c].ports);
+        for (size_t s = first; s < last; ++s) {
+            const Service& svc = services[s];
+            const bool programmed = has_service_ports(svc);
+            if (!programmed && !with_discovery) continue;
+            // Each service's endpoints once, for both views; warnings only
+            // for the services that are programmed (as before DNS existed).
+            ServiceEndpoints eps = endpoints_of(svc, index, node, programmed && warnings ? &chunks[c].warnings : nullptr);
+            if (with_discovery)
+                if (auto d = discovered_service(svc, eps.per_port, eps.portless)) chunks[c].discovered.push_back(std::move(*d));
+            if (programmed) resolve_service(svc, std::move(eps.per_port), chunks[c].ports);
+        }
     });
     size_t ports = 0;
     for (const auto& c : chunks) ports += c.ports.size();
     state.ports.reserve(ports);
+    std::vector<DiscoveredService> discovered;
     for (auto& c : chunks) {
         std::move(c.ports.begin(), c.ports.end(), std::back_inserter(state.ports));
         if (warnings) std::move(c.warnings.begin(), c.warnings.end(), std::back_inserter(*warnings));
+        std::move(c.discovered.begin(), c.discovered.end(), std::back_inserter(discovered));
     }
     std::sort(state.ports.begin(), state.ports.end(),
               [](const auto& a, const auto& b) { return compare_identity(a, b) < 0; });
+    if (with_discovery) state.discovery = discovery_state(std::move(discovered), manifests);
     return state;
 }
 

@@ -19,9 +19,11 @@ namespace svcnat {
 // Pure: same input, same output (sorted). Headless and ExternalName services
 // yield no entries (kube-proxy ignores them). Warnings (e.g. a named
 // targetPort that matches no container port of a selected pod) are appended
-// to `warnings` when given.
+// to `warnings` when given. `with_discovery` also fills state.discovery
+// (what cluster DNS answers, discovery.hpp) from the same endpoints: each
+// service is resolved once for both views.
 ServiceState resolve(const Manifests& manifests, const NodeInfo& node,
-                     std::vector<Diagnostic>* warnings = nullptr);
+                     std::vector<Diagnostic>* warnings = nullptr, bool with_discovery = false);
 
 // The endpoints of one service, per entry of svc.ports (same order), sorted
 // and de-duplicated as in resolve(). Unlike resolve() it also answers for
@@ -36,11 +38,6 @@ std::vector<std::vector<ResolvedEndpoint>> service_endpoints(const Service& svc,
 std::vector<std::vector<std::vector<ResolvedEndpoint>>> all_service_endpoints(const Manifests& manifests,
                                                                               const NodeInfo& node,
                                                                               std::vector<Diagnostic>* warnings = nullptr);
-
-// For every service of `manifests` (same order): the addresses of a
-// headless Service without ports (which DNS still answers for, with port 0),
-// an empty list for every other service.
-std::vector<std::vector<ResolvedEndpoint>> all_portless_addresses(const Manifests& manifests, const NodeInfo& node);
 
 // Does `labels` satisfy `selector` (matchLabels equality)? An empty selector
 // selects nothing (a Service without selector manages no endpoints).

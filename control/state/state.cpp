@@ -4,7 +4,6 @@
 #include "state.hpp"
 
 #include "control/model/allocate.hpp"
-#include "control/model/discovery.hpp"
 #include "control/model/resolve.hpp"
 
 namespace svcnat {
@@ -42,9 +41,9 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
 
     out.state.node = node_info(settings, out.load.manifests);
     if (!out.load.ok()) return out;
-    out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics);
+    // One resolution for the data paths and, when DNS is served, its view.
+    out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics, settings.dns_enabled());
     out.state.service_cidrs = service_cidrs;
-    if (settings.dns_enabled()) out.state.discovery = discover(out.load.manifests, out.state.node);
     return out;
 }
 

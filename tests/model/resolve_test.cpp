@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "builders.hpp"
+#include "control/model/discovery.hpp"
 
 namespace svcnat {
 namespace {
@@ -341,6 +342,49 @@ TEST(Resolve, HeadlessExternalNameAndUnallocatedAreSkipped) {
     auto eps = service_endpoints(m.services[0], m, node_a());
     ASSERT_EQ(eps.size(), 1u);
     EXPECT_EQ(eps[0].size(), 1u);
+}
+
+// One resolution feeds both views: the service ports are the same with or
+// without the DNS view, and the DNS view has every kind of service (headless
+// with and without ports, ExternalName, ClusterIP) with its ready backends.
+TEST(Resolve, WithDiscoveryTheSameEndpointsFeedBothViews) {
+    Manifests m;
+    m.services.push_back(service("web", {{"app", "web"}}, {port(80, 8080, "http")}));
+    auto headless = service("myapp", {{"app", "web"}}, {port(80, 8080, "http")}, nullptr);
+    headless.headless = true;
+    m.services.push_back(headless);
+    auto portless = service("bare", {{"app", "web"}}, {}, nullptr);
+    portless.headless = true;
+    m.services.push_back(portless);
+    auto en = service("db", {}, {}, nullptr);
+    en.type = ServiceType::ExternalName;
+    en.externalName = "db.example.com";
+    m.services.push_back(en);
+    m.services.push_back(service("unallocated", {{"app", "web"}}, {port(80, 80)}, nullptr));
+    m.pods.push_back(pod("web-1", {{"app", "web"}}, {"10.244.1.31"}));
+    m.pods.push_back(pod("web-2", {{"app", "web"}}, {"10.244.1.32"}, "node-b", /*ready=*/false));
+    m.pods.back().hostname = "w2";
+    m.pods.back().subdomain = "myapp";
+
+    const ServiceState alone = resolve(m, node_a());
+    const ServiceState both = resolve(m, node_a(), nullptr, /*with_discovery=*/true);
+    EXPECT_EQ(both.ports, alone.ports);
+    EXPECT_TRUE(alone.discovery.services.empty());
+    EXPECT_EQ(both.discovery, discover(m, node_a()));
+    const auto& d = both.discovery.services;
+    ASSERT_EQ(d.size(), 4u) << "unallocated is left out";
+    EXPECT_EQ(d[0].name, "bare");
+    EXPECT_EQ(d[0].kind, DiscoveryKind::Headless);
+    ASSERT_EQ(d[0].backends.size(), 1u) << "ready pods only";
+    EXPECT_TRUE(d[0].backends[0].ports.empty());
+    EXPECT_EQ(d[1].name, "db");
+    EXPECT_EQ(d[1].externalName, "db.example.com");
+    EXPECT_EQ(d[2].name, "myapp");
+    ASSERT_EQ(d[2].backends.size(), 1u);
+    EXPECT_EQ(d[2].backends[0].ip.str(), "10.244.1.31");
+    EXPECT_EQ(d[2].backends[0].ports[0].port, 8080);
+    EXPECT_EQ(d[3].name, "web");
+    EXPECT_EQ(d[3].clusterIPs, std::vector<IPAddr>{ip("10.96.0.10")});
 }
 
 TEST(Resolve, CopiesServiceFieldsPerPort) {
