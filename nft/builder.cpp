@@ -197,20 +197,6 @@ private:
     // port (possible with externalIPs) cannot both be honoured by one map.
     void add_element(Set& set, const WireBytes& key, ElementValue v) { set.elements.try_emplace(key, std::move(v)); }
 
-    static WireBytes key_addr_proto_port(const IPAddr& a, Protocol p, uint16_t port) {
-        WireBytes k;
-        append_addr(k, a);
-        append_proto(k, p);
-        append_port(k, port);
-        return k;
-    }
-
-    static WireBytes key_proto_port(Protocol p, uint16_t port) {
-        WireBytes k;
-        append_proto(k, p);
-        append_port(k, port);
-        return k;
-    }
 
     static WireBytes target_data(const ResolvedEndpoint& ep) {
         WireBytes d;
@@ -450,18 +436,6 @@ private:
             p.nodeport_target = class_chain(Path::NodePort, p.external_eps.size());
     }
 
-    // A pod reaching itself through the service. Shared by every port the
-    // endpoint serves; owned, for error messages, by the first (a name of
-    // its own per endpoint cost 100,000 strings at 10,000 services for
-    // messages that are almost never written).
-    void add_hairpin_pairs(const std::vector<const ResolvedEndpoint*>& eps, const Owner& id) {
-        for (const auto* ep : eps) {
-            WireBytes k;
-            append_addr(k, ep->ip);
-            append_addr(k, ep->ip);
-            hairpin_set_->elements.try_emplace(k, ElementValue{{}, {}, id});
-        }
-    }
 
     // Nothing to send anything to: reject at once (filter hooks); only a
     // Local policy leaving no endpoint drops instead.
@@ -472,7 +446,7 @@ private:
     // address . proto . port -> target, and the endpoints in the shared map.
     void dispatch_address(const ResolvedServicePort& sp, const PortPaths& p, const IPAddr& ip,
                           const std::string& target, const std::vector<const ResolvedEndpoint*>& eps, const Owner& id) {
-        auto key = key_addr_proto_port(ip, sp.protocol, sp.port);
+        auto key = dispatch_key(ip, sp.protocol, sp.port);
         if (!target.empty()) {
             add_element(*service_ips_set_, key, {{}, {VerdictKind::Goto, target}, id});
             if (!p.own_chains)
@@ -489,7 +463,7 @@ private:
 
     void dispatch_node_port(const ResolvedServicePort& sp, const PortPaths& p, const Owner& id) {
         if (!p.has_nodeport || !nodeports_served_) return;
-        auto key = key_proto_port(sp.protocol, sp.nodePort);
+        auto key = node_port_key(sp.protocol, sp.nodePort);
         if (!p.nodeport_target.empty()) {
             add_element(set(kServiceNodePorts), key, {{}, {VerdictKind::Goto, p.nodeport_target}, id});
             if (!p.own_chains)
@@ -503,11 +477,16 @@ private:
     }
 
     void add_service_port(const ResolvedServicePort& sp) {
+        if (!port_in_family(sp, family_)) return;
         PortPaths p = paths_of(sp);
-        if (p.cluster_ips.empty() && p.external_ips.empty() && !p.has_nodeport) return;
         const Owner id = std::make_shared<const std::string>(sp.id());
-        for (const auto& ip : p.cluster_ips) add_element(*cluster_ips_set_, addr_key(ip), {{}, {}, id});
-        add_hairpin_pairs(p.all, id);
+        // Elements shared with other ports, owned (for error messages) by
+        // the first: a pod reaching itself through the service (hairpin),
+        // and the ClusterIPs. (A name of its own per hairpin pair cost
+        // 100,000 strings at 10,000 services for messages almost never
+        // written.)
+        for (const auto& k : cluster_ip_keys(sp, family_)) add_element(*cluster_ips_set_, k, {{}, {}, id});
+        for (const auto& k : hairpin_keys(sp, family_)) hairpin_set_->elements.try_emplace(k, ElementValue{{}, {}, id});
         add_firewall(sp, id);
         choose_targets(sp, p);
         for (const auto& ip : p.cluster_ips) dispatch_address(sp, p, ip, p.cluster_target, p.cluster_eps, id);
@@ -541,7 +520,7 @@ private:
                 fw.rules.push_back(source_rule(KeyExpr::Saddr, host_cidr(ip), verdict(VerdictKind::Return)));
         fw.rules.push_back(rule({verdict(VerdictKind::Drop)}));
         for (const auto& ip : lb)
-            add_element(set(kFirewallIPs), key_addr_proto_port(ip, sp.protocol, sp.port),
+            add_element(set(kFirewallIPs), dispatch_key(ip, sp.protocol, sp.port),
                         {{}, {VerdictKind::Goto, fw.name}, id});
     }
 
@@ -657,6 +636,60 @@ size_t class_chain_count(const std::string& name) {
         return n;
     }
     return 0;
+}
+
+bool port_in_family(const ResolvedServicePort& sp, IPFamily family) {
+    bool present = sp.nodePort != 0;
+    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
+        for (const auto& ip : *list) present |= ip.family == family;
+    return present;
+}
+
+std::vector<WireBytes> hairpin_keys(const ResolvedServicePort& sp, IPFamily family) {
+    std::vector<WireBytes> out;
+    if (!port_in_family(sp, family)) return out;
+    for (const auto* ep : usable_endpoints(sp, false)) {
+        if (ep->ip.family != family) continue;
+        WireBytes k;
+        append_addr(k, ep->ip);
+        append_addr(k, ep->ip);
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+std::vector<WireBytes> cluster_ip_keys(const ResolvedServicePort& sp, IPFamily family) {
+    std::vector<WireBytes> out;
+    for (const auto& ip : sp.clusterIPs) {
+        if (ip.family != family) continue;
+        WireBytes k;
+        append_addr(k, ip);
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+WireBytes dispatch_key(const IPAddr& ip, Protocol proto, uint16_t port) {
+    WireBytes k;
+    append_addr(k, ip);
+    append_proto(k, proto);
+    append_port(k, port);
+    return k;
+}
+
+WireBytes node_port_key(Protocol proto, uint16_t node_port) {
+    WireBytes k;
+    append_proto(k, proto);
+    append_port(k, node_port);
+    return k;
+}
+
+std::vector<WireBytes> claim_keys(const ResolvedServicePort& sp) {
+    std::vector<WireBytes> out;
+    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
+        for (const auto& ip : *list) out.push_back(dispatch_key(ip, sp.protocol, sp.port));
+    if (sp.nodePort) out.push_back(node_port_key(sp.protocol, sp.nodePort));
+    return out;
 }
 
 std::string service_chain_suffix(const ResolvedServicePort& sp) {

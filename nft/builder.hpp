@@ -63,4 +63,21 @@ inline bool is_pinned_class_chain(const std::string& name) {
 // service port's own chains, readable in `nft list ruleset` like kube-proxy's.
 std::string service_chain_suffix(const ResolvedServicePort& sp);
 
+// The keys of the elements one service port adds to `family`'s table that
+// other ports may share: build_ruleset adds exactly these, and the change
+// planner counts each key's users with the same functions.
+//   Is the port in the table at all (an address of the family, or a NodePort)?
+bool port_in_family(const ResolvedServicePort& sp, IPFamily family);
+//   `hairpin` pairs (endpoint . endpoint) of its usable endpoints;
+std::vector<WireBytes> hairpin_keys(const ResolvedServicePort& sp, IPFamily family);
+//   `cluster-ips` elements (its ClusterIPs).
+std::vector<WireBytes> cluster_ip_keys(const ResolvedServicePort& sp, IPFamily family);
+// Dispatch keys: `service-ips` (address . proto . port) and
+// `service-nodeports` (proto . nodePort). Two ports claiming one key
+// conflict: the first writer wins.
+WireBytes dispatch_key(const IPAddr& ip, Protocol proto, uint16_t port);
+WireBytes node_port_key(Protocol proto, uint16_t node_port);
+// Every dispatch key a port claims, in any family.
+std::vector<WireBytes> claim_keys(const ResolvedServicePort& sp);
+
 }  // namespace svcnat::nft

@@ -15,60 +15,6 @@ bool strictly_sorted(const std::vector<ResolvedServicePort>& ports) {
     return true;
 }
 
-bool has_family(const ResolvedServicePort& sp, IPFamily family) {
-    bool present = sp.nodePort != 0;
-    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
-        for (const auto& ip : *list) present |= ip.family == family;
-    return present;
-}
-
-// The hairpin pairs a port contributes in `family`, as the builder adds them.
-std::vector<WireBytes> hairpin_keys(const ResolvedServicePort& sp, IPFamily family) {
-    std::vector<WireBytes> out;
-    if (!has_family(sp, family)) return out;
-    for (const auto* ep : usable_endpoints(sp, false)) {
-        if (ep->ip.family != family) continue;
-        WireBytes k;
-        append_addr(k, ep->ip);
-        append_addr(k, ep->ip);
-        out.push_back(k);
-    }
-    return out;
-}
-
-// The cluster-ips elements a port contributes in `family`.
-std::vector<WireBytes> cluster_ip_keys(const ResolvedServicePort& sp, IPFamily family) {
-    std::vector<WireBytes> out;
-    for (const auto& ip : sp.clusterIPs) {
-        if (ip.family != family) continue;
-        WireBytes k;
-        append_addr(k, ip);
-        out.push_back(k);
-    }
-    return out;
-}
-
-// The dispatch keys a port claims (any family): every address . proto .
-// port, and proto . nodePort. Two ports claiming one key conflict.
-std::vector<WireBytes> claim_keys(const ResolvedServicePort& sp) {
-    std::vector<WireBytes> out;
-    for (const auto* list : {&sp.clusterIPs, &sp.externalIPs, &sp.loadBalancerIPs})
-        for (const auto& ip : *list) {
-            WireBytes k;
-            append_addr(k, ip);
-            append_proto(k, sp.protocol);
-            append_port(k, sp.port);
-            out.push_back(k);
-        }
-    if (sp.nodePort) {
-        WireBytes k;
-        append_proto(k, sp.protocol);
-        append_port(k, sp.nodePort);
-        out.push_back(k);
-    }
-    return out;
-}
-
 // Users of each class chain in one fragment table: dispatch elements that go to it.
 std::unordered_map<std::string, long> chain_uses(const Table& t) {
     std::unordered_map<std::string, long> uses;
