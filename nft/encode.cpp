@@ -231,6 +231,29 @@ public:
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, proto_reg);
         if (flags) nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, flags);
     }
+    // `fib saddr|daddr type local` into NFT_REG_1.
+    void fib_address_type(bool saddr) {
+        auto* e = add("fib");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, saddr ? NFTA_FIB_F_SADDR : NFTA_FIB_F_DADDR);
+    }
+    // `update @set { key in NFT_REG_1 }`.
+    void dynset_update(const std::string& set) {
+        auto* e = add("dynset");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+        nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set.c_str());
+    }
+    void masquerade(uint32_t flags) {
+        auto* e = add("masq");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_FLAGS, flags);
+    }
+    void reject(uint32_t type, uint8_t code) {
+        auto* e = add("reject");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+        nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+    }
 
 private:
     nftnl_rule* r_;
@@ -278,11 +301,10 @@ void load_key(RuleBuilder& b, IPFamily f, const std::vector<KeyExpr>& key, uint3
     }
 }
 
-// `ip saddr 10.0.0.0/8`: nft loads only the bytes the prefix covers, and
-// masks the last one when the prefix does not end on a byte boundary.
 // As nft encodes `ip daddr A/N`: a byte-aligned prefix compares only its
-// bytes; any other loads the whole address and masks it (nft lists both
-// back as a prefix only in exactly these forms).
+// bytes (`ip saddr 10.0.0.0/8` loads one byte); any other loads the whole
+// address and masks it (nft lists both back as a prefix only in exactly
+// these forms).
 void prefix_match(RuleBuilder& b, IPFamily f, KeyExpr which, const CIDR& c, bool negate) {
     const uint32_t full = static_cast<uint32_t>(addr_len(f));
     const bool aligned = c.prefix % 8 == 0;
@@ -388,6 +410,10 @@ NftnlPtr<nftnl_chain> make_chain(const Table& t, const Chain& c) {
     return ch;
 }
 
+namespace {
+
+// The set userdata nft writes (byte orders, typeof): what makes `nft list`
+// print our sets as nft's own.
 std::string set_userdata(IPFamily family, const SetSpec& spec) {
     Udata u;
     const bool is_map = spec.is_vmap || !spec.data.empty();
@@ -402,6 +428,8 @@ std::string set_userdata(IPFamily family, const SetSpec& spec) {
     if (is_map) u.u32(kUdDataInterval, 0);
     return u.bytes();
 }
+
+}  // namespace
 
 NftnlPtr<nftnl_set> make_set_ref(const Table& t, const std::string& name) {
     NftnlPtr<nftnl_set> s(nftnl_set_alloc());
@@ -486,6 +514,155 @@ void append_all_elements(netlink::Batch& batch, const Table& t, const Set& set) 
     });
 }
 
+namespace {
+
+// What a statement's encoder writes into: the rule's expressions, and for
+// anonymous maps the batch, the table and the rule's owner.
+struct StmtContext {
+    netlink::Batch& batch;
+    const Table& table;
+    std::string_view owner;
+    RuleBuilder& b;
+    IPFamily family() const { return table.family; }
+    uint32_t addr_words() const { return static_cast<uint32_t>(addr_len(table.family) / 4); }
+};
+
+// One encoder per statement kind, writing the expressions nft writes for it.
+
+void encode_match_prefix(StmtContext& c, const Stmt& s) {
+    if (s.cidr.prefix == 0) return;  // matches everything
+    prefix_match(c.b, c.family(), s.key.at(0), s.cidr, s.negate);
+}
+
+void encode_match_l4proto(StmtContext& c, const Stmt& s) {
+    const uint8_t p = protocol_number(s.proto);
+    c.b.meta_load(NFT_META_L4PROTO, NFT_REG_1);
+    c.b.cmp(NFT_CMP_EQ, &p, 1);
+}
+
+void encode_match_fib_local(StmtContext& c, const Stmt& s) {
+    c.b.fib_address_type(s.key.at(0) == KeyExpr::Saddr);
+    c.b.cmp_u32(NFT_CMP_EQ, RTN_LOCAL);
+}
+
+// `ct state new`, `ct status dnat`, `meta mark & bit == 0`: a register
+// loaded, masked and compared.
+void encode_ct_state_new(StmtContext& c, const Stmt&) {
+    c.b.ct_load(NFT_CT_STATE);
+    c.b.bitwise_u32(NF_CT_STATE_BIT(IP_CT_NEW), 0);
+    c.b.cmp_u32(NFT_CMP_NEQ, 0);
+}
+
+void encode_ct_dnat(StmtContext& c, const Stmt&) {
+    c.b.ct_load(NFT_CT_STATUS);
+    c.b.bitwise_u32(IPS_DST_NAT, 0);
+    c.b.cmp_u32(NFT_CMP_NEQ, 0);
+}
+
+void encode_mark_clear(StmtContext& c, const Stmt& s) {
+    c.b.meta_load(NFT_META_MARK, NFT_REG_1);
+    c.b.bitwise_u32(s.mark_bit, 0);
+    c.b.cmp_u32(NFT_CMP_EQ, 0);
+}
+
+void encode_lookup(StmtContext& c, const Stmt& s) {
+    load_key(c.b, c.family(), s.key, s.modulus);
+    c.b.lookup(s.set, 0, std::nullopt);
+}
+
+void encode_vmap(StmtContext& c, const Stmt& s) {
+    load_key(c.b, c.family(), s.key, s.modulus);
+    c.b.lookup(s.set, 0, NFT_REG_VERDICT);
+}
+
+void encode_mark_bit(StmtContext& c, const Stmt& s) {
+    c.b.meta_load(NFT_META_MARK, NFT_REG_1);
+    c.b.bitwise_u32(~s.mark_bit, s.kind == StmtKind::SetMarkBit ? s.mark_bit : 0);
+    c.b.meta_set(NFT_META_MARK, NFT_REG_1);
+}
+
+// `dnat to <key> map @set`: address and port from the map's data.
+void encode_dnat_map(StmtContext& c, const Stmt& s) {
+    load_key(c.b, c.family(), s.key, s.modulus);
+    c.b.lookup(s.set, 0, NFT_REG_1);
+    c.b.dnat(c.family(), NFT_REG_1, NFT_REG32_00 + c.addr_words(), 0);
+}
+
+// `dnat to numgen random mod N map { 0 : a . p, ... }`.
+void encode_dnat_anon(StmtContext& c, const Stmt& s) {
+    const auto id = append_anonymous_map(c.batch, c.table, c.owner, false, s.targets.size(),
+                                         [&](nftnl_set_elem* e, uint32_t i) {
+                                             auto d = target_bytes(s.targets[i]);
+                                             nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, d.data(),
+                                                                static_cast<uint32_t>(d.size()));
+                                         });
+    c.b.numgen(s.modulus, NFT_REG_1);
+    c.b.lookup("__map%d", id, NFT_REG_1);
+    c.b.dnat(c.family(), NFT_REG_1, NFT_REG32_00 + c.addr_words(), 0);
+}
+
+void encode_dnat_to(StmtContext& c, const Stmt& s) {
+    const auto& tg = s.targets.at(0);
+    c.b.immediate_data(NFT_REG_1, tg.addr.bytes.data(), static_cast<uint32_t>(addr_len(c.family())));
+    const uint16_t port = htons(tg.port);
+    c.b.immediate_data(NFT_REG_2, &port, sizeof port);
+    c.b.dnat(c.family(), NFT_REG_1, NFT_REG_2, NF_NAT_RANGE_PROTO_SPECIFIED);
+}
+
+// `numgen random mod N vmap { 0 : goto chain, ... }`.
+void encode_numgen_vmap_anon(StmtContext& c, const Stmt& s) {
+    const auto id = append_anonymous_map(c.batch, c.table, c.owner, true, s.chains.size(),
+                                         [&](nftnl_set_elem* e, uint32_t i) {
+                                             nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+                                                                    static_cast<uint32_t>(NFT_GOTO));
+                                             nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, s.chains[i].c_str());
+                                         });
+    c.b.numgen(s.modulus, NFT_REG_1);
+    c.b.lookup("__map%d", id, NFT_REG_VERDICT);
+}
+
+void encode_update_saddr(StmtContext& c, const Stmt& s) {
+    load_key(c.b, c.family(), {KeyExpr::Saddr}, 0);
+    c.b.dynset_update(s.set);
+}
+
+void encode_masquerade(StmtContext& c, const Stmt&) { c.b.masquerade(NF_NAT_RANGE_PROTO_RANDOM_FULLY); }
+
+void encode_reject_tcp_reset(StmtContext& c, const Stmt&) { c.b.reject(NFT_REJECT_TCP_RST, 0); }
+
+// ICMP_PORT_UNREACH (3) / ICMPV6_PORT_UNREACH (4).
+void encode_reject_icmp(StmtContext& c, const Stmt&) {
+    c.b.reject(NFT_REJECT_ICMP_UNREACH, c.family() == IPFamily::IPv4 ? 3 : 4);
+}
+
+void encode_verdict(StmtContext& c, const Stmt& s) { c.b.immediate_verdict(verdict_code(s.verdict.kind), s.verdict.chain); }
+
+void encode_stmt(StmtContext& c, const Stmt& s) {
+    switch (s.kind) {
+        case StmtKind::MatchPrefix: return encode_match_prefix(c, s);
+        case StmtKind::MatchL4Proto: return encode_match_l4proto(c, s);
+        case StmtKind::MatchFibLocal: return encode_match_fib_local(c, s);
+        case StmtKind::MatchCtStateNew: return encode_ct_state_new(c, s);
+        case StmtKind::MatchCtDnat: return encode_ct_dnat(c, s);
+        case StmtKind::MatchMarkClear: return encode_mark_clear(c, s);
+        case StmtKind::Lookup: return encode_lookup(c, s);
+        case StmtKind::Vmap: return encode_vmap(c, s);
+        case StmtKind::SetMarkBit:
+        case StmtKind::ClearMarkBit: return encode_mark_bit(c, s);
+        case StmtKind::DnatMap: return encode_dnat_map(c, s);
+        case StmtKind::DnatAnon: return encode_dnat_anon(c, s);
+        case StmtKind::DnatTo: return encode_dnat_to(c, s);
+        case StmtKind::NumgenVmapAnon: return encode_numgen_vmap_anon(c, s);
+        case StmtKind::UpdateSaddr: return encode_update_saddr(c, s);
+        case StmtKind::Masquerade: return encode_masquerade(c, s);
+        case StmtKind::RejectTcpReset: return encode_reject_tcp_reset(c, s);
+        case StmtKind::RejectIcmp: return encode_reject_icmp(c, s);
+        case StmtKind::Verdict: return encode_verdict(c, s);
+    }
+}
+
+}  // namespace
+
 void append_rule(netlink::Batch& batch, const Table& t, const std::string& chain, const Rule& rule,
                  std::string_view owner) {
     NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
@@ -493,126 +670,8 @@ void append_rule(netlink::Batch& batch, const Table& t, const std::string& chain
     nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.c_str());
     nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, nfproto(t.family));
     RuleBuilder b(r.get());
-    const IPFamily f = t.family;
-    const uint32_t addr_words = static_cast<uint32_t>(addr_len(f) / 4);
-    for (const auto& s : rule.stmts) {
-        switch (s.kind) {
-            case StmtKind::MatchPrefix:
-                if (s.cidr.prefix == 0) break;  // matches everything
-                prefix_match(b, f, s.key.at(0), s.cidr, s.negate);
-                break;
-            case StmtKind::MatchL4Proto: {
-                uint8_t p = protocol_number(s.proto);
-                b.meta_load(NFT_META_L4PROTO, NFT_REG_1);
-                b.cmp(NFT_CMP_EQ, &p, 1);
-                break;
-            }
-            case StmtKind::MatchFibLocal: {
-                auto* e = b.add("fib");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS,
-                                   s.key.at(0) == KeyExpr::Saddr ? NFTA_FIB_F_SADDR : NFTA_FIB_F_DADDR);
-                b.cmp_u32(NFT_CMP_EQ, RTN_LOCAL);
-                break;
-            }
-            case StmtKind::MatchCtStateNew:
-                b.ct_load(NFT_CT_STATE);
-                b.bitwise_u32(NF_CT_STATE_BIT(IP_CT_NEW), 0);
-                b.cmp_u32(NFT_CMP_NEQ, 0);
-                break;
-            case StmtKind::MatchCtDnat:
-                b.ct_load(NFT_CT_STATUS);
-                b.bitwise_u32(IPS_DST_NAT, 0);
-                b.cmp_u32(NFT_CMP_NEQ, 0);
-                break;
-            case StmtKind::MatchMarkClear:
-                b.meta_load(NFT_META_MARK, NFT_REG_1);
-                b.bitwise_u32(s.mark_bit, 0);
-                b.cmp_u32(NFT_CMP_EQ, 0);
-                break;
-            case StmtKind::Lookup:
-                load_key(b, f, s.key, s.modulus);
-                b.lookup(s.set, 0, std::nullopt);
-                break;
-            case StmtKind::Vmap:
-                load_key(b, f, s.key, s.modulus);
-                b.lookup(s.set, 0, NFT_REG_VERDICT);
-                break;
-            case StmtKind::SetMarkBit:
-            case StmtKind::ClearMarkBit:
-                b.meta_load(NFT_META_MARK, NFT_REG_1);
-                b.bitwise_u32(~s.mark_bit, s.kind == StmtKind::SetMarkBit ? s.mark_bit : 0);
-                b.meta_set(NFT_META_MARK, NFT_REG_1);
-                break;
-            case StmtKind::DnatMap:
-                load_key(b, f, s.key, s.modulus);
-                b.lookup(s.set, 0, NFT_REG_1);
-                b.dnat(f, NFT_REG_1, NFT_REG32_00 + addr_words, 0);
-                break;
-            case StmtKind::DnatAnon: {
-                const auto id = append_anonymous_map(batch, t, owner, false, s.targets.size(),
-                                                     [&](nftnl_set_elem* e, uint32_t i) {
-                                                         auto d = target_bytes(s.targets[i]);
-                                                         nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, d.data(),
-                                                                            static_cast<uint32_t>(d.size()));
-                                                     });
-                b.numgen(s.modulus, NFT_REG_1);
-                b.lookup("__map%d", id, NFT_REG_1);
-                b.dnat(f, NFT_REG_1, NFT_REG32_00 + addr_words, 0);
-                break;
-            }
-            case StmtKind::DnatTo: {
-                const auto& tg = s.targets.at(0);
-                b.immediate_data(NFT_REG_1, tg.addr.bytes.data(), static_cast<uint32_t>(addr_len(f)));
-                const uint16_t port = htons(tg.port);
-                b.immediate_data(NFT_REG_2, &port, sizeof port);
-                b.dnat(f, NFT_REG_1, NFT_REG_2, NF_NAT_RANGE_PROTO_SPECIFIED);
-                break;
-            }
-            case StmtKind::NumgenVmapAnon: {
-                const auto id = append_anonymous_map(batch, t, owner, true, s.chains.size(),
-                                                     [&](nftnl_set_elem* e, uint32_t i) {
-                                                         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
-                                                                                static_cast<uint32_t>(NFT_GOTO));
-                                                         nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN,
-                                                                                s.chains[i].c_str());
-                                                     });
-                b.numgen(s.modulus, NFT_REG_1);
-                b.lookup("__map%d", id, NFT_REG_VERDICT);
-                break;
-            }
-            case StmtKind::UpdateSaddr: {
-                load_key(b, f, {KeyExpr::Saddr}, 0);
-                auto* e = b.add("dynset");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-                nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, s.set.c_str());
-                break;
-            }
-            case StmtKind::Masquerade: {
-                auto* e = b.add("masq");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_FLAGS, NF_NAT_RANGE_PROTO_RANDOM_FULLY);
-                break;
-            }
-            case StmtKind::RejectTcpReset: {
-                auto* e = b.add("reject");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
-                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
-                break;
-            }
-            case StmtKind::RejectIcmp: {
-                auto* e = b.add("reject");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
-                // ICMP_PORT_UNREACH (3) / ICMPV6_PORT_UNREACH (4).
-                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, f == IPFamily::IPv4 ? 3 : 4);
-                break;
-            }
-            case StmtKind::Verdict:
-                b.immediate_verdict(verdict_code(s.verdict.kind), s.verdict.chain);
-                break;
-        }
-    }
+    StmtContext ctx{batch, t, owner, b};
+    for (const auto& s : rule.stmts) encode_stmt(ctx, s);
     batch.add_rule(r.get(), netlink::kCreate | netlink::kAppend, owner);
 }
 

@@ -45,9 +45,6 @@ NftnlPtr<nftnl_set> make_set(const Table& t, const SetSpec& spec);
 // A reference to a named set (table, name, family): for element messages.
 NftnlPtr<nftnl_set> make_set_ref(const Table& t, const std::string& name);
 
-// The set userdata nft writes (byte orders, typeof), for tests.
-std::string set_userdata(IPFamily family, const SetSpec& spec);
-
 // Appends one rule to `batch` (preceded by the anonymous sets it needs and
 // their elements) at the end of chain `chain`.
 void append_rule(netlink::Batch& batch, const Table& t, const std::string& chain, const Rule& r,
