@@ -77,7 +77,9 @@ std::string tcp_exchange(const SocketAddress& server, const std::string& query) 
     socklen_t el = sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) return {};
     std::string framed;
-    put16(framed, static_cast<uint16_t>(query.size()));
+    uint8_t length[2];
+    store16(length, static_cast<uint16_t>(query.size()));
+    framed.append(reinterpret_cast<const char*>(length), 2);
     framed += query;
     size_t sent = 0;
     while (sent < framed.size()) {

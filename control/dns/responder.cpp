@@ -1,5 +1,7 @@
 #include "responder.hpp"
 
+#include "rr.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -10,9 +12,10 @@ constexpr size_t kMaxMessage = 65535;
 constexpr size_t kOptSize = 11;  // root, type, class, TTL, RDLENGTH 0
 constexpr int kMaxChain = 8;     // CNAMEs followed inside the zone, as CoreDNS
 
-inline void set16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v & 0xFF);
+// The OPT pseudo-record's header (RFC 6891 6.1.3): CLASS is our UDP size,
+// TTL the extended rcode, version 0 and the DO bit.
+RRHeader opt_header(uint16_t ext_rcode, bool dnssec_ok) {
+    return {kTypeOPT, static_cast<uint32_t>(ext_rcode) << 24 | (dnssec_ok ? 0x8000u : 0u), kMaxUdpSize};
 }
 
 // Builds a reply in the caller's buffer: header, the question as the
@@ -65,22 +68,17 @@ public:
             rcode = rcode_ & 0x0F;
         }
         if (q_.edns) {
-            out_[len_++] = 0;
-            set16(out_ + len_, kTypeOPT);
-            set16(out_ + len_ + 2, kMaxUdpSize);
-            out_[len_ + 4] = static_cast<uint8_t>(ext_rcode);
-            out_[len_ + 5] = 0;  // version
-            out_[len_ + 6] = q_.dnssec_ok ? 0x80 : 0;
-            out_[len_ + 7] = 0;
-            set16(out_ + len_ + 8, 0);
-            len_ += 10;
+            // Always room: room() kept kOptSize back.
+            BufferSink sink(out_ + len_, kOptSize);
+            write_rr(sink, std::string_view("", 1), opt_header(ext_rcode, q_.dnssec_ok), {});
+            len_ += sink.size();
             ++ar_;
         }
-        set16(out_ + 2, static_cast<uint16_t>(flags_ | rcode));
-        set16(out_ + 4, 1);
-        set16(out_ + 6, an_);
-        set16(out_ + 8, ns_);
-        set16(out_ + 10, ar_);
+        store16(out_ + 2, static_cast<uint16_t>(flags_ | rcode));
+        store16(out_ + 4, 1);
+        store16(out_ + 6, an_);
+        store16(out_ + 8, ns_);
+        store16(out_ + 10, ar_);
         return len_;
     }
 
@@ -107,11 +105,11 @@ private:
 Outcome header_error(const uint8_t* msg, const Query& q, uint8_t rcode, uint8_t* out) {
     const size_t keep = q.question_end ? q.question_end : kHeaderSize;
     std::memcpy(out, msg, keep);
-    set16(out + 2, static_cast<uint16_t>(kFlagQR | (q.flags & 0x7800) | (q.flags & kFlagRD) | rcode));
-    set16(out + 4, q.question_end ? 1 : 0);
-    set16(out + 6, 0);
-    set16(out + 8, 0);
-    set16(out + 10, 0);
+    store16(out + 2, static_cast<uint16_t>(kFlagQR | (q.flags & 0x7800) | (q.flags & kFlagRD) | rcode));
+    store16(out + 4, q.question_end ? 1 : 0);
+    store16(out + 6, 0);
+    store16(out + 8, 0);
+    store16(out + 10, 0);
     return {Action::Reply, keep, {}, 0};
 }
 
@@ -272,12 +270,8 @@ Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transpor
         const uint16_t want = pod.is_v4() ? kTypeA : kTypeAAAA;
         if (q.qtype != want) return negative(r, *zone, kind, apex_at, kNoError);
         std::string rr;
-        put_pointer(rr, kHeaderSize);
-        put16(rr, want);
-        put16(rr, kClassIN);
-        put32(rr, zone->options().ttl);
-        put16(rr, static_cast<uint16_t>(pod.size()));
-        rr.append(reinterpret_cast<const char*>(pod.bytes.data()), pod.size());
+        StringSink sink(rr);
+        write_rr(sink, Pointer(kHeaderSize).view(), {want, zone->options().ttl}, {Rdata::address(pod)});
         r.records(rr, 1, &Reply::an_);
         return reply(r);
     }
@@ -298,66 +292,13 @@ size_t servfail(const uint8_t* msg, size_t len, const Transport& transport, uint
 
 std::string chase_query(uint16_t id, std::string_view name, uint16_t type) {
     std::string q;
-    put16(q, id);
-    put16(q, kFlagRD);
-    put16(q, 1);
-    put16(q, 0);
-    put16(q, 0);
-    put16(q, 1);
-    q.append(name);
-    put16(q, type);
-    put16(q, kClassIN);
-    q.push_back('\0');  // OPT: root owner
-    put16(q, kTypeOPT);
-    put16(q, kMaxUdpSize);
-    put32(q, 0);
-    put16(q, 0);
+    StringSink sink(q);
+    for (uint16_t word : {id, kFlagRD, uint16_t{1}, uint16_t{0}, uint16_t{0}, uint16_t{1}}) put_u16(sink, word);
+    sink.put(name.data(), name.size());
+    put_u16(sink, type);
+    put_u16(sink, kClassIN);
+    write_rr(sink, std::string_view("", 1), opt_header(0, false), {});
     return q;
-}
-
-bool copy_records(const uint8_t* msg, size_t len, size_t* pos, uint16_t count, std::string& out) {
-    std::string name;
-    for (uint16_t i = 0; i < count; ++i) {
-        if (!read_name(msg, len, pos, name)) return false;
-        if (*pos + 10 > len) return false;
-        const uint16_t type = get16(msg + *pos);
-        const size_t rdlen = get16(msg + *pos + 8);
-        const size_t rdata = *pos + 10;
-        if (rdata + rdlen > len) return false;
-        out += name;
-        out.append(reinterpret_cast<const char*>(msg + *pos), 8);  // type, class, TTL
-        const size_t rdlen_at = out.size();
-        put16(out, 0);
-        size_t p = rdata;
-        auto copy = [&](size_t n) {
-            if (p + n > rdata + rdlen) return false;
-            out.append(reinterpret_cast<const char*>(msg + p), n);
-            p += n;
-            return true;
-        };
-        auto copy_name = [&]() {
-            if (!read_name(msg, len, &p, name) || p > rdata + rdlen) return false;
-            out += name;
-            return true;
-        };
-        bool ok = true;
-        switch (type) {
-            case kTypeCNAME:
-            case kTypeNS:
-            case kTypePTR: ok = copy_name(); break;
-            case kTypeMX: ok = copy(2) && copy_name(); break;
-            case kTypeSRV: ok = copy(6) && copy_name(); break;
-            case kTypeSOA: ok = copy_name() && copy_name() && copy(20); break;
-            default: ok = copy(rdlen); break;
-        }
-        if (!ok || p != rdata + rdlen) return false;
-        const size_t written = out.size() - rdlen_at - 2;
-        if (written > 0xFFFF) return false;
-        out[rdlen_at] = static_cast<char>(written >> 8);
-        out[rdlen_at + 1] = static_cast<char>(written & 0xFF);
-        *pos = rdata + rdlen;
-    }
-    return true;
 }
 
 size_t append_chased(uint8_t* reply, size_t reply_len, size_t max_size, const uint8_t* upstream, size_t upstream_len) {
@@ -376,12 +317,12 @@ size_t append_chased(uint8_t* reply, size_t reply_len, size_t max_size, const ui
     const uint16_t ar = get16(reply + 10);
     const size_t opt = ar ? kOptSize : 0;
     if (reply_len + records.size() > max_size) {
-        set16(reply + 2, static_cast<uint16_t>(get16(reply + 2) | kFlagTC));
+        store16(reply + 2, static_cast<uint16_t>(get16(reply + 2) | kFlagTC));
         return reply_len;
     }
     std::memmove(reply + reply_len - opt + records.size(), reply + reply_len - opt, opt);
     std::memcpy(reply + reply_len - opt, records.data(), records.size());
-    set16(reply + 6, static_cast<uint16_t>(get16(reply + 6) + an));
+    store16(reply + 6, static_cast<uint16_t>(get16(reply + 6) + an));
     return reply_len + records.size();
 }
 

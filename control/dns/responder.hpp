@@ -62,9 +62,4 @@ size_t append_chased(uint8_t* reply, size_t reply_len, size_t max_size, const ui
 // The largest reply the client takes for `q` over `transport`.
 size_t max_reply_size(const Query& q, const Transport& transport);
 
-// Copies `count` records starting at `*pos` of `msg` into `out`, names
-// decompressed (owner and the names inside CNAME, NS, PTR, SOA, MX and SRV
-// data). False on malformed input.
-bool copy_records(const uint8_t* msg, size_t len, size_t* pos, uint16_t count, std::string& out);
-
 }  // namespace svcnat::dns

@@ -79,18 +79,6 @@ bool parse_additional(const uint8_t* msg, size_t len, size_t pos, uint16_t count
 
 }  // namespace
 
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-void put16(std::string& out, uint16_t v) {
-    out.push_back(static_cast<char>(v >> 8));
-    out.push_back(static_cast<char>(v & 0xFF));
-}
-
-void put32(std::string& out, uint32_t v) {
-    put16(out, static_cast<uint16_t>(v >> 16));
-    put16(out, static_cast<uint16_t>(v & 0xFFFF));
-}
-
 uint64_t name_hash(std::string_view wire) {
     uint64_t h = 1469598103934665603ull;
     for (unsigned char c : wire) {

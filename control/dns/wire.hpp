@@ -100,13 +100,18 @@ std::string reverse_name(const IPAddr& ip);
 // IPv6 the address as written with ':' replaced by '-' (fd00-10-244-1--11).
 std::string dashed(const IPAddr& ip);
 
-// Big-endian helpers for writing records into a std::string.
-void put16(std::string& out, uint16_t v);
-void put32(std::string& out, uint32_t v);
-uint16_t get16(const uint8_t* p);
-
-// A compression pointer to `offset` in the message.
-inline void put_pointer(std::string& out, size_t offset) { put16(out, static_cast<uint16_t>(0xC000 | offset)); }
+// Big-endian 16- and 32-bit fields: the only byte writers and readers of
+// the DNS code (records go through rr.hpp's write_rr).
+inline void store16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v & 0xFF);
+}
+inline void store32(uint8_t* p, uint32_t v) {
+    store16(p, static_cast<uint16_t>(v >> 16));
+    store16(p + 2, static_cast<uint16_t>(v & 0xFFFF));
+}
+inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t get32(const uint8_t* p) { return static_cast<uint32_t>(get16(p)) << 16 | get16(p + 2); }
 
 // Reads a (possibly compressed) name at `*pos` of `msg` into wire form,
 // advancing `*pos` past it; false on malformed input (loops, bad labels,

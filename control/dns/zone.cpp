@@ -5,6 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "rr.hpp"
+
 namespace svcnat::dns {
 namespace {
 
@@ -41,66 +43,54 @@ void for_each_suffix(std::string_view wire, F f) {
     }
 }
 
-inline void set16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v & 0xFF);
-}
-inline void set32(uint8_t* p, uint32_t v) {
-    set16(p, static_cast<uint16_t>(v >> 16));
-    set16(p + 2, static_cast<uint16_t>(v & 0xFFFF));
-}
-
-// Writes the byte bodies of the few answers that carry names (SOA, NS,
-// CNAME): names compressed against the question and what this body wrote.
-class BodyWriter {
+// The reply body of the few answers that carry names (SOA, NS, CNAME),
+// appended to `out`: owners and names compressed against the question and
+// what the body already wrote. Bodies are copied right after the question,
+// whose length is the same for every query of the name, so the offsets
+// hold for all of them.
+class Body {
 public:
-    BodyWriter(std::string_view qname, std::string& out) : out_(out), base_(out.size()) {
-        start_ = kHeaderSize + qname.size() + 4;  // the body starts right after the question
+    Body(std::string_view qname, std::string& out) : out_(out), base_(out.size()) {
+        start_ = kHeaderSize + qname.size() + 4;
         for_each_suffix(qname, [&](std::string_view s, size_t at) {
             seen_.emplace(s, kHeaderSize + at);
             return false;
         });
     }
-    size_t offset() const { return start_ + (out_.size() - base_); }
-
-    void name(std::string_view wire) {
+    // One record (write_rr, its owner and names compressed).
+    void record(std::string_view owner, RRHeader h, std::span<const Rdata> rdata) {
+        StringSink sink(out_);
+        (*this)(sink, owner, true);
+        write_rr(sink, {}, h, rdata, *this);
+    }
+    void record(std::string_view owner, RRHeader h, std::initializer_list<Rdata> rdata) {
+        record(owner, h, std::span<const Rdata>(rdata.begin(), rdata.size()));
+    }
+    // write_rr's name writer.
+    void operator()(StringSink& sink, std::string_view wire, bool compressible) {
         size_t pos = 0;
         while (pos < wire.size() && wire[pos] != 0) {
             const std::string_view rest = wire.substr(pos);
-            auto it = seen_.find(rest);
+            auto it = compressible ? seen_.find(rest) : seen_.end();
             if (it != seen_.end() && it->second < 0x4000) {
-                put_pointer(out_, it->second);
+                const Pointer ptr(it->second);
+                sink.put(ptr.bytes, 2);
                 return;
             }
             if (offset() < 0x4000) seen_.emplace(rest, offset());
             const size_t n = 1 + static_cast<uint8_t>(wire[pos]);
-            out_.append(wire.substr(pos, n));
+            sink.put(wire.data() + pos, n);
             pos += n;
         }
-        out_.push_back('\0');
+        sink.put("", 1);
     }
-    // Owner, type, class, TTL; returns where RDLENGTH goes (filled by end_rr).
-    size_t begin_rr(std::string_view owner, uint16_t type, uint32_t ttl) {
-        name(owner);
-        put16(out_, type);
-        put16(out_, kClassIN);
-        put32(out_, ttl);
-        const size_t at = out_.size();
-        put16(out_, 0);
-        return at;
-    }
-    void end_rr(size_t rdlen_at) {
-        const size_t len = out_.size() - rdlen_at - 2;
-        out_[rdlen_at] = static_cast<char>(len >> 8);
-        out_[rdlen_at + 1] = static_cast<char>(len & 0xFF);
-    }
-    std::string& raw() { return out_; }
 
 private:
+    size_t offset() const { return start_ + (out_.size() - base_); }
     std::string& out_;
     size_t base_ = 0, start_ = 0;
     // Views of the question and of names owned by the caller for the
-    // writer's lifetime.
+    // body's lifetime.
     std::unordered_map<std::string_view, size_t> seen_;
 };
 
@@ -330,24 +320,18 @@ private:
         addresses(r, IPFamily::IPv4);
         addresses(r, IPFamily::IPv6);
         if (!r.srv.empty()) srv(r);
-        if (!r.txt.empty()) bytes(r, kTypeTXT, [&](BodyWriter& w) {
-            for (const auto& t : r.txt) {
-                const size_t at = w.begin_rr(r.name, kTypeTXT, r.ttl);
-                w.raw().push_back(static_cast<char>(t.size()));
-                w.raw() += t;
-                w.end_rr(at);
-            }
+        if (!r.txt.empty()) bytes(r, kTypeTXT, [&](Body& b) {
+            for (const auto& t : r.txt) b.record(r.name, {kTypeTXT, r.ttl}, {Rdata::text(t)});
             return r.txt.size();
         });
-        if (!r.cname.empty()) bytes(r, kTypeCNAME, [&](BodyWriter& w) {
-            const size_t at = w.begin_rr(r.name, kTypeCNAME, r.ttl);
-            w.name(r.cname);
-            w.end_rr(at);
+        if (!r.cname.empty()) bytes(r, kTypeCNAME, [&](Body& b) {
+            b.record(r.name, {kTypeCNAME, r.ttl}, {Rdata::name(r.cname)});
             return 1;
         });
         if (r.apex) {
-            bytes(r, kTypeSOA, [&](BodyWriter& w) {
-                write_soa(w, r.name);
+            bytes(r, kTypeSOA, [&](Body& b) {
+                const auto rdata = soa_rdata(ns_dns_, hostmaster_);
+                b.record(r.name, {kTypeSOA, soa_ttl()}, std::span<const Rdata>(rdata));
                 return 1;
             });
             ns(r);
@@ -367,8 +351,8 @@ private:
         Zone::Answer a;
         a.qtype = qtype;
         a.off = static_cast<uint32_t>(z_.arena_.size());
-        BodyWriter w(r.name, z_.arena_);
-        a.an = static_cast<uint16_t>(f(w));
+        Body body(r.name, z_.arena_);
+        a.an = static_cast<uint16_t>(f(body));
         a.an_len = static_cast<uint16_t>(z_.arena_.size() - a.off);
         z_.answers_.push_back(a);
     }
@@ -380,14 +364,11 @@ private:
         a.qtype = fam == IPFamily::IPv4 ? kTypeA : kTypeAAAA;
         a.off = static_cast<uint32_t>(z_.arena_.size());
         std::string& out = z_.arena_;
+        StringSink sink(out);
+        const Pointer question(kHeaderSize);
         for (const auto& ip : r.addrs) {
             if (ip.family != fam || out.size() - a.off + 28 > 65000) continue;
-            put_pointer(out, kHeaderSize);
-            put16(out, a.qtype);
-            put16(out, kClassIN);
-            put32(out, r.ttl);
-            put16(out, static_cast<uint16_t>(ip.size()));
-            out.append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
+            write_rr(sink, question.view(), {a.qtype, r.ttl}, {Rdata::address(ip)});
             ++a.an;
         }
         a.an_len = static_cast<uint16_t>(out.size() - a.off);
@@ -417,16 +398,12 @@ private:
         a.qtype = kTypeNS;
         a.off = static_cast<uint32_t>(z_.arena_.size());
         std::string& out = z_.arena_;
-        BodyWriter w(r.name, out);
-        const size_t at = w.begin_rr(r.name, kTypeNS, o_.ttl);
-        w.name(ns_dns_);
-        w.end_rr(at);
+        Body body(r.name, out);
+        body.record(r.name, {kTypeNS, o_.ttl}, {Rdata::name(ns_dns_)});
         a.an = 1;
         a.an_len = static_cast<uint16_t>(out.size() - a.off);
         for (const auto& ip : o_.ns_addresses) {
-            const size_t g = w.begin_rr(ns_dns_, ip.is_v4() ? kTypeA : kTypeAAAA, o_.ttl);
-            out.append(reinterpret_cast<const char*>(ip.bytes.data()), ip.size());
-            w.end_rr(g);
+            body.record(ns_dns_, {ip.is_v4() ? uint16_t{kTypeA} : uint16_t{kTypeAAAA}, o_.ttl}, {Rdata::address(ip)});
             ++a.ar;
         }
         a.ar_len = static_cast<uint16_t>(out.size() - a.off - a.an_len);
@@ -435,33 +412,21 @@ private:
 
     // CoreDNS's SOA: ns.dns.<zone>, hostmaster.<zone>, 7200/1800/86400,
     // minimum = the TTL; the record's own TTL at most 300.
-    void write_soa(BodyWriter& w, const std::string& owner) {
-        const size_t at = w.begin_rr(owner, kTypeSOA, std::min<uint32_t>(o_.ttl, 300));
-        w.name(ns_dns_);
-        w.name(hostmaster_);
-        soa_numbers(w.raw());
-        w.end_rr(at);
-    }
-    void soa_numbers(std::string& out) const {
-        put32(out, o_.serial);
-        put32(out, 7200);
-        put32(out, 1800);
-        put32(out, 86400);
-        put32(out, o_.ttl);
+    uint32_t soa_ttl() const { return std::min<uint32_t>(o_.ttl, 300); }
+    std::array<Rdata, 7> soa_rdata(const std::string& mname, const std::string& rname) const {
+        return {Rdata::name(mname), Rdata::name(rname), Rdata::u32(o_.serial), Rdata::u32(7200),
+                Rdata::u32(1800), Rdata::u32(86400), Rdata::u32(o_.ttl)};
     }
 
-    // The SOA after its owner, per zone, for negative answers.
+    // The SOA after its owner (which negative answers point at the apex in
+    // the question), per zone; names spelled out.
     void soa_tails() {
         const std::string zones[3] = {apex_, to_wire("in-addr.arpa"), to_wire("ip6.arpa")};
         for (int i = 0; i < 3; ++i) {
-            std::string& t = z_.soa_tail_[i];
-            put16(t, kTypeSOA);
-            put16(t, kClassIN);
-            put32(t, std::min<uint32_t>(o_.ttl, 300));
-            std::string rdata = prepend("ns", prepend("dns", zones[i])) + prepend("hostmaster", zones[i]);
-            soa_numbers(rdata);
-            put16(t, static_cast<uint16_t>(rdata.size()));
-            t += rdata;
+            const std::string mname = prepend("ns", prepend("dns", zones[i])), rname = prepend("hostmaster", zones[i]);
+            StringSink sink(z_.soa_tail_[i]);
+            const auto rdata = soa_rdata(mname, rname);
+            write_rr(sink, {}, {kTypeSOA, soa_ttl()}, std::span<const Rdata>(rdata));
         }
     }
 
@@ -567,22 +532,16 @@ bool Zone::render_srv(const Answer& a, uint8_t* msg, size_t at, size_t room, Ren
     size_t pos = at;
     for (uint16_t i = 0; i < a.an; ++i) {
         const std::string_view target = name_of(recs[i].target);
-        if (pos - at + 2 + kRRHeader + 6 + target.size() > room) {
+        BufferSink sink(msg + pos, room - (pos - at));
+        write_rr(sink, Pointer(kHeaderSize).view(), {kTypeSRV, options_.ttl},
+                 {Rdata::u16(0), Rdata::u16(recs[i].weight), Rdata::u16(recs[i].port),
+                  Rdata::uncompressed_name(target)});
+        if (!sink.ok()) {
             *out = {};
             out->truncated = true;
             return true;
         }
-        uint8_t* p = msg + pos;
-        set16(p, 0xC000 | kHeaderSize);
-        set16(p + 2, kTypeSRV);
-        set16(p + 4, kClassIN);
-        set32(p + 6, options_.ttl);
-        set16(p + 10, static_cast<uint16_t>(6 + target.size()));
-        set16(p + 12, 0);  // priority
-        set16(p + 14, recs[i].weight);
-        set16(p + 16, recs[i].port);
-        std::memcpy(p + 18, target.data(), target.size());
-        pos += 18 + target.size();
+        pos += sink.size();
     }
     out->an = a.an;
     // Additional: each distinct target's A and AAAA records, owners as
@@ -605,7 +564,7 @@ bool Zone::render_srv(const Answer& a, uint8_t* msg, size_t at, size_t room, Ren
                     out->len = pos - at;
                     return true;  // the rest of the additional data does not fit: left out
                 }
-                set16(msg + pos, static_cast<uint16_t>(0xC000 | here));
+                store16(msg + pos, static_cast<uint16_t>(0xC000 | here));
                 std::memcpy(msg + pos + 2, rr + 2, rr_len - 2);
                 pos += rr_len;
                 ++out->ar;
@@ -620,19 +579,14 @@ bool Zone::render_ptr(const Answer& a, uint8_t* msg, size_t at, size_t room, Ren
     size_t pos = at;
     for (uint16_t i = 0; i < a.an; ++i) {
         const std::string_view target = name_of(ptr_[a.off + i]);
-        if (pos - at + 2 + kRRHeader + target.size() > room) {
+        BufferSink sink(msg + pos, room - (pos - at));
+        write_rr(sink, Pointer(kHeaderSize).view(), {kTypePTR, options_.ttl}, {Rdata::name(target)});
+        if (!sink.ok()) {
             *out = {};
             out->truncated = true;
             return true;
         }
-        uint8_t* p = msg + pos;
-        set16(p, 0xC000 | kHeaderSize);
-        set16(p + 2, kTypePTR);
-        set16(p + 4, kClassIN);
-        set32(p + 6, options_.ttl);
-        set16(p + 10, static_cast<uint16_t>(target.size()));
-        std::memcpy(p + 12, target.data(), target.size());
-        pos += 12 + target.size();
+        pos += sink.size();
     }
     *out = {a.an, 0, 0, pos - at, false};
     return true;
@@ -652,7 +606,8 @@ std::string_view Zone::external_target(const Node* node) const {
 
 void Zone::negative_authority(ZoneKind zone, size_t apex_at, std::string& out) const {
     const int i = zone == ZoneKind::Cluster ? 0 : zone == ZoneKind::ReverseV4 ? 1 : 2;
-    put_pointer(out, kHeaderSize + apex_at);
+    const Pointer apex(kHeaderSize + apex_at);
+    out.append(apex.view());
     out += soa_tail_[i];
 }
 
