@@ -17,7 +17,33 @@ namespace {
 
 struct Row {
     size_t services = 0, ports = 0, endpoints = 0, ready = 0, terminating = 0, local = 0;
+
+    Row& operator+=(const Row& o) {
+        services += o.services;
+        ports += o.ports;
+        endpoints += o.endpoints;
+        ready += o.ready;
+        terminating += o.terminating;
+        local += o.local;
+        return *this;
+    }
 };
+
+// One service's row: itself, its ports, its endpoints by condition.
+Row row_of(const Service& svc, const std::vector<std::vector<ResolvedEndpoint>>& endpoints) {
+    Row r;
+    r.services = 1;
+    r.ports = svc.ports.size();
+    for (const auto& eps : endpoints) {
+        r.endpoints += eps.size();
+        for (const auto& e : eps) {
+            r.ready += e.ready;
+            r.terminating += e.terminating;
+            r.local += e.is_local;
+        }
+    }
+    return r;
+}
 
 }  // namespace
 
@@ -52,18 +78,9 @@ int run_check(int argc, const char* const* argv) {
     const auto resolved = all_service_endpoints(m, st.state.node);
     for (size_t i = 0; i < m.services.size(); ++i) {
         const Service& svc = m.services[i];
-        const size_t k = svc.headless ? 4 : static_cast<size_t>(svc.type);
-        Row& r = rows[k];
-        ++r.services;
-        r.ports += svc.ports.size();
-        for (const auto& eps : resolved[i]) {
-            r.endpoints += eps.size();
-            for (const auto& e : eps) {
-                r.ready += e.ready;
-                r.terminating += e.terminating;
-                r.local += e.is_local;
-            }
-        }
+        const Row r = row_of(svc, resolved[i]);
+        rows[svc.headless ? 4 : static_cast<size_t>(svc.type)] += r;
+        total += r;
     }
     std::ostringstream t;
     t << "TYPE\tSERVICES\tPORTS\tENDPOINTS\tREADY\tTERMINATING\tLOCAL\n";
@@ -71,15 +88,7 @@ int run_check(int argc, const char* const* argv) {
         t << name << "\t" << r.services << "\t" << r.ports << "\t" << r.endpoints << "\t" << r.ready << "\t"
           << r.terminating << "\t" << r.local << "\n";
     };
-    for (size_t k = 0; k < rows.size(); ++k) {
-        line(kinds[k], rows[k]);
-        total.services += rows[k].services;
-        total.ports += rows[k].ports;
-        total.endpoints += rows[k].endpoints;
-        total.ready += rows[k].ready;
-        total.terminating += rows[k].terminating;
-        total.local += rows[k].local;
-    }
+    for (size_t k = 0; k < rows.size(); ++k) line(kinds[k], rows[k]);
     line("total", total);
 
     std::cout << (errors ? "INVALID" : "OK") << ": " << st.load.files.size() << " file(s); " << m.pods.size()

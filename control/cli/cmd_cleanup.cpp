@@ -22,14 +22,14 @@ int run_cleanup(int argc, const char* const* argv) {
         guard.emplace(cmd.settings.table);
     } catch (const LockError& e) {
         std::cerr << "svcnat cleanup: " << e.what() << "\n";
-        return 1;
+        return kExitFailure;
     }
     std::string error;
     if (!nft::make_kernel_syncer(cmd.settings)->cleanup(&error)) {
         std::cerr << "svcnat cleanup: " << error << "\n";
-        return 1;
+        return kExitFailure;
     }
-    return 0;
+    return kExitOk;
 }
 
 }  // namespace svcnat::cli

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_common.hpp"
 #include "commands.hpp"
 #include "control/config/config.hpp"
 #include "control/daemon/daemon.hpp"
@@ -47,7 +48,7 @@ int print_zone(const Settings& settings, const std::string& which) {
     const StateResult st = load_state(settings);
     for (const auto& d : st.load.diagnostics)
         if (d.severity == Severity::Error) std::cerr << d.str() << "\n";
-    if (!st.ok()) return 1;
+    if (!st.ok()) return kExitFailure;
     const auto zone = dns::Zone::build(st.state.discovery, dns::zone_options(settings.dns, st.state.discovery, 1));
     dns::ZoneKind kind = dns::ZoneKind::Cluster;
     if (which == "in-addr.arpa") kind = dns::ZoneKind::ReverseV4;
@@ -55,10 +56,10 @@ int print_zone(const Settings& settings, const std::string& which) {
     else if (which != settings.dns.cluster_domain && which != settings.dns.cluster_domain + ".") {
         std::cerr << "svcnat dns: --print-zone: unknown zone \"" << which << "\": expected "
                   << settings.dns.cluster_domain << ", in-addr.arpa or ip6.arpa\n";
-        return 2;
+        return kExitUsage;
     }
     std::cout << zone->master_file(kind);
-    return 0;
+    return kExitOk;
 }
 
 }  // namespace
@@ -68,22 +69,14 @@ int run_dns(int argc, const char* const* argv) {
     extra.add_options()("print-zone", po::value<std::string>()->value_name("ZONE"),
                         "print the zone as a master file and exit");
     const Settings defaults = dns_defaults();
-    ParsedCommand cmd;
-    try {
-        cmd = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults));
-    } catch (const ConfigError& e) {
-        std::fprintf(stderr, "svcnat dns: %s\n", e.what());
-        return 2;
-    }
-    if (cmd.help) {
-        std::cout << cmd.help_text << "\n";
-        return 0;
-    }
+    auto parsed = parse_or_report(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults));
+    if (!parsed.command) return parsed.exit_status;
+    const ParsedCommand& cmd = *parsed.command;
     Settings settings = cmd.settings;
     default_bind_addresses(settings);
     if (settings.manifests.empty()) {
         std::fprintf(stderr, "svcnat dns: no manifests: give files or directories, or `manifests =` in --config\n");
-        return 2;
+        return kExitUsage;
     }
     if (cmd.extra.count("print-zone")) return print_zone(settings, cmd.extra["print-zone"].as<std::string>());
 
@@ -95,7 +88,7 @@ int run_dns(int argc, const char* const* argv) {
         server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
-        return 1;
+        return kExitFailure;
     }
     for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
                                                        settings.dns.cluster_domain, a.str());
@@ -115,7 +108,7 @@ int run_dns(int argc, const char* const* argv) {
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat dns: {}", e.what());
-        return 1;
+        return kExitFailure;
     }
 }
 

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_common.hpp"
 #include "commands.hpp"
 #include "control/config/config.hpp"
 #include "control/state/state.hpp"
@@ -69,22 +70,13 @@ constexpr std::string_view kUsage =
 
 int run_run(int argc, const char* const* argv) {
     const po::options_description extra("Daemon options");
-    ParsedCommand cmd;
-    try {
-        cmd = parse_command_line(argc, argv, extra, kUsage);
-    } catch (const ConfigError& e) {
-        std::fprintf(stderr, "svcnat run: %s\n", e.what());
-        return 2;
-    }
-    if (cmd.help) {
-        std::cout << cmd.help_text << "\n";
-        return 0;
-    }
-    Settings settings = cmd.settings;
+    auto parsed = parse_or_report(argc, argv, extra, kUsage);
+    if (!parsed.command) return parsed.exit_status;
+    Settings settings = parsed.command->settings;
     setup_daemon_logging(settings.verbosity);
     if (settings.manifests.empty()) {
         spdlog::error("no manifests: give files or directories as arguments or `manifests =` in the config file");
-        return 2;
+        return kExitUsage;
     }
     // Peers closing health-check connections must not kill the daemon.
     signal(SIGPIPE, SIG_IGN);
@@ -96,7 +88,7 @@ int run_run(int argc, const char* const* argv) {
         guard.emplace(settings.table);
     } catch (const LockError& e) {
         spdlog::error("{}", e.what());
-        return 1;
+        return kExitFailure;
     }
 
     // SIGHUP and config-file edits re-read the same file with the same flags;
@@ -117,7 +109,7 @@ int run_run(int argc, const char* const* argv) {
             dns_server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
         } catch (const std::exception& e) {
             spdlog::error("{}", e.what());
-            return 1;
+            return kExitFailure;
         }
         for (const auto& a : dns_server->bound())
             spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)", settings.dns.cluster_domain, a.str());
@@ -138,7 +130,7 @@ int run_run(int argc, const char* const* argv) {
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat run: {}", e.what());
-        return 1;
+        return kExitFailure;
     }
 }
 

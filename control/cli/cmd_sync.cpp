@@ -22,11 +22,11 @@ int run_sync(int argc, const char* const* argv) {
     const ParsedCommand& cmd = *parsed.command;
     if (!cmd.extra.count("once") || !cmd.extra.at("once").as<bool>()) {
         std::cerr << "svcnat sync: only --once is supported here; run `svcnat run` for continuous syncing\n";
-        return 2;
+        return kExitUsage;
     }
     auto loaded = load_state(cmd.settings);
     cli::print_diagnostics(loaded.load.diagnostics, cmd.settings.verbosity, std::cerr);
-    if (!loaded.ok()) return cli::kExitFailure;
+    if (!loaded.ok()) return kExitFailure;
     // The parsed manifests (≈ 35 MB at 10,000 services) are not needed past
     // this point. Freed now, part of their pages take the ruleset's small
     // objects instead of fresh ones, whose first touch costs more than the
@@ -39,7 +39,7 @@ int run_sync(int argc, const char* const* argv) {
         guard.emplace(cmd.settings.table);
     } catch (const LockError& e) {
         std::cerr << "svcnat sync: " << e.what() << "\n";
-        return 1;
+        return kExitFailure;
     }
     nft::KernelSyncer syncer(cmd.settings, nft::SyncerMode::OneShot);
     const auto report = syncer.sync(state, true);
@@ -52,7 +52,7 @@ int run_sync(int argc, const char* const* argv) {
     if (!report.ok) {
         std::cerr << (report.sent ? "svcnat sync: the kernel refused the ruleset; nothing was changed\n"
                                   : "svcnat sync: nothing was changed\n");
-        return 1;
+        return kExitFailure;
     }
     std::printf("synced %zu service ports into table %s: %zu messages, %zu bytes, %.3f s\n", state->ports.size(),
                 cmd.settings.table.c_str(), stats.messages, stats.bytes, report.seconds);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_common.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -53,33 +54,33 @@ int run(const Subcommand& cmd, std::vector<const char*> args) {
 int main(int argc, char** argv) {
     if (argc < 2) {
         general_help(std::cerr);
-        return 2;
+        return svcnat::cli::kExitUsage;
     }
     std::string_view first = argv[1];
     if (first == "--help" || first == "-h") {
         general_help(std::cout);
-        return 0;
+        return svcnat::cli::kExitOk;
     }
     if (first == "--version") {
         std::cout << "svcnat " SVCNAT_VERSION "\n";
-        return 0;
+        return svcnat::cli::kExitOk;
     }
     if (first == "help") {
         if (argc < 3) {
             general_help(std::cout);
-            return 0;
+            return svcnat::cli::kExitOk;
         }
         const auto* cmd = find(argv[2]);
         if (!cmd) {
             std::cerr << "svcnat: unknown subcommand \"" << argv[2] << "\" (see svcnat --help)\n";
-            return 2;
+            return svcnat::cli::kExitUsage;
         }
         return run(*cmd, {argv[2], "--help"});
     }
     const auto* cmd = find(first);
     if (!cmd) {
         std::cerr << "svcnat: unknown subcommand \"" << first << "\" (see svcnat --help)\n";
-        return 2;
+        return svcnat::cli::kExitUsage;
     }
     return run(*cmd, std::vector<const char*>(argv + 1, argv + argc));
 }

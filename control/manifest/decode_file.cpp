@@ -33,14 +33,58 @@ bool is_known_kubernetes_kind(std::string_view kind) {
     return false;
 }
 
+// One object being decoded, and where an accepted one goes.
+struct ObjectContext {
+    Decoder& d;
+    const ObjectNode& obj;
+    const Settings& settings;
+    ParsedFile& out;
+    size_t errors_before;  // any error since rejects the object
+    bool accepted() const { return d.error_count() == errors_before; }
+};
+
+void decode_service_object(ObjectContext& c) {
+    manifest::StagedService s;
+    s.service.meta.loc.file = c.d.file();
+    manifest::decode_service(c.d, c.obj, c.settings, s.service, s.lines);
+    s.rejected = !c.accepted();  // kept: the merge reports duplicates of rejected services too
+    c.out.services.push_back(std::move(s));
+}
+
+// The kinds whose decoder fills a T: decoded, then kept in
+// `out.staged.*list` when no error was found.
+template <typename T, void (*Decode)(Decoder&, const ObjectNode&, T&), std::vector<T> Manifests::*list>
+void decode_staged(ObjectContext& c) {
+    T object;
+    object.meta.loc.file = c.d.file();
+    Decode(c.d, c.obj, object);
+    if (c.accepted()) (c.out.staged.*list).push_back(std::move(object));
+}
+
+// A slice that does not belong to a Service (no service-name label) is
+// valid but of no use.
+void decode_slice_object(ObjectContext& c) {
+    EndpointSlice slice;
+    slice.meta.loc.file = c.d.file();
+    const bool used = manifest::decode_endpoint_slice(c.d, c.obj, slice);
+    if (c.accepted() && used) c.out.staged.endpointSlices.push_back(std::move(slice));
+}
+
+// The kinds svcnat reads: their API version, and their decoder.
 struct KindInfo {
     std::string_view kind;
     std::string_view api_version;
-    std::string_view older_api_version = {};  // also accepted (a beta that exports still carry)
+    std::string_view older_api_version;  // also accepted (a beta that exports still carry), or ""
+    void (*decode)(ObjectContext&);
 };
 constexpr KindInfo kKinds[] = {
-    {"Service", "v1"}, {"EndpointSlice", "discovery.k8s.io/v1"}, {"Endpoints", "v1"}, {"Pod", "v1"}, {"Node", "v1"},
-    {"ServiceCIDR", "networking.k8s.io/v1", "networking.k8s.io/v1beta1"},
+    {"Service", "v1", "", decode_service_object},
+    {"EndpointSlice", "discovery.k8s.io/v1", "", decode_slice_object},
+    {"Endpoints", "v1", "", decode_staged<Endpoints, manifest::decode_endpoints, &Manifests::endpoints>},
+    {"Pod", "v1", "", decode_staged<Pod, manifest::decode_pod, &Manifests::pods>},
+    {"Node", "v1", "", decode_staged<Node, manifest::decode_node, &Manifests::nodes>},
+    {"ServiceCIDR", "networking.k8s.io/v1", "networking.k8s.io/v1beta1",
+     decode_staged<ServiceCIDR, manifest::decode_service_cidr, &Manifests::serviceCIDRs>},
 };
 
 class FileDecoder {
@@ -129,45 +173,15 @@ private:
             else d.warning(obj.line, FieldPath(), "skipping " + what + ": \"" + kind + "\" is not a Kubernetes kind svcnat knows");
             return;
         }
-        if (!api_version.empty() && api_version != info->api_version && api_version != info->older_api_version)
+        if (!api_version.empty() && api_version != info->api_version &&
+            (info->older_api_version.empty() || api_version != info->older_api_version))
             d.error(api_line, api_path,
                     info->older_api_version.empty()
                         ? manifest::unsupported(api_version, {info->api_version})
                         : manifest::unsupported(api_version, {info->api_version, info->older_api_version}));
 
-        auto accepted = [&] { return d.error_count() == errors_before; };
-        if (kind == "Service") {
-            manifest::StagedService s;
-            s.service.meta.loc.file = d.file();
-            manifest::decode_service(d, obj, settings_, s.service, s.lines);
-            s.rejected = !accepted();
-            result_.services.push_back(std::move(s));
-        } else if (kind == "EndpointSlice") {
-            EndpointSlice slice;
-            slice.meta.loc.file = d.file();
-            bool used = manifest::decode_endpoint_slice(d, obj, slice);
-            if (accepted() && used) result_.staged.endpointSlices.push_back(std::move(slice));
-        } else if (kind == "Endpoints") {
-            Endpoints e;
-            e.meta.loc.file = d.file();
-            manifest::decode_endpoints(d, obj, e);
-            if (accepted()) result_.staged.endpoints.push_back(std::move(e));
-        } else if (kind == "Pod") {
-            Pod p;
-            p.meta.loc.file = d.file();
-            manifest::decode_pod(d, obj, p);
-            if (accepted()) result_.staged.pods.push_back(std::move(p));
-        } else if (kind == "ServiceCIDR") {
-            ServiceCIDR c;
-            c.meta.loc.file = d.file();
-            manifest::decode_service_cidr(d, obj, c);
-            if (accepted()) result_.staged.serviceCIDRs.push_back(std::move(c));
-        } else {
-            Node n;
-            n.meta.loc.file = d.file();
-            manifest::decode_node(d, obj, n);
-            if (accepted()) result_.staged.nodes.push_back(std::move(n));
-        }
+        ObjectContext c{d, obj, settings_, result_, errors_before};
+        info->decode(c);
     }
 
     void decode_list(Decoder& d, const ObjectNode& obj) {
