@@ -172,7 +172,7 @@ private:
         return k;
     }
 
-    FieldType at() const { return addr_type(family_); }
+    FieldType family_addr_type() const { return addr_type(family_); }
 
     Set& set(const char* name) { return table_.sets.find(name)->second; }
 
@@ -206,7 +206,7 @@ private:
     }
 
     void add_fixed_sets() {
-        const FieldType a = at();
+        const FieldType a = family_addr_type();
         const auto P = FieldType::InetProto, S = FieldType::InetService;
         add_set(set_spec(kServiceIPs, {a, P, S}, {}, true));
         add_set(set_spec(kServiceNodePorts, {P, S}, {}, true));
@@ -562,7 +562,7 @@ private:
     std::string affinity_set(const ResolvedServicePort& sp, const ResolvedEndpoint& ep) {
         std::string name = "affinity-" + endpoint_suffix(sp, ep);
         if (!table_.sets.count(name)) {
-            auto spec = set_spec(name, {at()});
+            auto spec = set_spec(name, {family_addr_type()});
             spec.dynamic_timeout = true;
             spec.timeout_s = sp.sessionAffinityTimeout;
             Set s;

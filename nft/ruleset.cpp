@@ -132,11 +132,6 @@ size_t ElementMap::erase(const WireBytes& key) {
     return 1;
 }
 
-const std::string& owner_name(const Owner& o) {
-    static const std::string none;
-    return o ? *o : none;
-}
-
 void append_addr(WireBytes& out, const IPAddr& a) { out.append(a.bytes.data(), a.size()); }
 
 uint8_t protocol_number(Protocol p) {

@@ -105,7 +105,6 @@ struct WireBytesHash {
 // Who is responsible for an object, for error messages: shared, because
 // every element of a service port names the same one.
 using Owner = std::shared_ptr<const std::string>;
-const std::string& owner_name(const Owner& o);
 
 struct ElementValue {
     WireBytes data;   // wire bytes of the data fields (maps)

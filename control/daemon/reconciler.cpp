@@ -124,11 +124,11 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
     const StateDiff diff = programmed_ ? diff_states(*programmed_, *desired) : diff_states({}, *desired);
     const std::string summary = fmt::format(
         "sync ({}, {}): {} in {:.1f} ms; {} services, {} service ports, {} endpoints; "
-        "changes: {} service ports, {} endpoints; {}",
+        "changes: {} service ports, {} endpoints; {}; {} of {} files decoded",
         report.full ? "full" : "partial", to_string(reason),
         report.sent ? report.detail : std::string("nothing to send"),
         report.seconds * 1000, counts.services, counts.service_ports, counts.endpoints, report.service_changes,
-        report.endpoint_changes, describe_diff(diff));
+        report.endpoint_changes, describe_diff(diff), loaded.load.files_decoded, loaded.load.files.size());
     // Periodic syncs that find nothing to do are routine: keep them at debug.
     if (report.sent || !diff.empty() || reason != SyncReason::Periodic) spdlog::info("{}", summary);
     else spdlog::debug("{}", summary);

@@ -156,7 +156,6 @@ struct Forwarder::Impl {
         {
             std::lock_guard lock(mu);
             if (queue.size() + pending.size() >= kMaxPending) {
-                ++owner.stats_.dropped;
                 return;
             }
             queue.push_back(std::move(r));
@@ -196,11 +195,9 @@ struct Forwarder::Impl {
             p.req = std::move(r);
             if (p.req.outcome.action == Action::Chase) {
                 p.sent = chase_query(id, p.req.outcome.chase_name, p.req.outcome.chase_type);
-                ++owner.stats_.chased;
             } else {
                 p.sent = p.req.query;
                 set_id(reinterpret_cast<uint8_t*>(p.sent.data()), id);
-                ++owner.stats_.forwarded;
             }
             send_attempt(p);
             pending.emplace(id, std::move(p));
@@ -260,7 +257,6 @@ struct Forwarder::Impl {
                 ++it;
                 continue;
             }
-            ++owner.stats_.timeouts;
             if (++p.attempt < std::max<size_t>(2, owner.upstream_.size())) {
                 send_attempt(p);
                 ++it;
@@ -301,7 +297,7 @@ void Forwarder::submit(int reply_fd, const sockaddr_storage& client, socklen_t c
     if (outcome.action == Action::Chase) {
         r.fallback.assign(reinterpret_cast<const char*>(reply), outcome.len);
         Query q;
-        if (parse_query(query, query_len, q) == ParseResult::Ok) r.max_reply = max_reply_size(q, {false, true});
+        if (parse_query(query, query_len, q) == QueryCheck::Ok) r.max_reply = max_reply_size(q, {false, true});
     }
     impl_->push(std::move(r));
 }
@@ -311,13 +307,11 @@ std::string Forwarder::resolve_tcp(const uint8_t* query, size_t query_len, const
     const bool chase = outcome.action == Action::Chase;
     const std::string sent = chase ? chase_query(0x5343, outcome.chase_name, outcome.chase_type)
                                    : std::string(reinterpret_cast<const char*>(query), query_len);
-    chase ? ++stats_.chased : ++stats_.forwarded;
     for (const auto& server : upstream_) {
         std::string answer = tcp_exchange(server, sent);
         if (answer.size() < kHeaderSize ||
             question_of(reinterpret_cast<const uint8_t*>(answer.data()), answer.size()) !=
                 question_of(reinterpret_cast<const uint8_t*>(sent.data()), sent.size())) {
-            ++stats_.timeouts;
             continue;
         }
         if (!chase) return answer;  // the client's own ID was sent

@@ -20,10 +20,6 @@
 
 namespace svcnat::dns {
 
-struct ForwarderStats {
-    std::atomic<uint64_t> forwarded{0}, chased{0}, timeouts{0}, dropped{0};
-};
-
 class Forwarder {
 public:
     // Throws std::runtime_error when its sockets cannot be made.
@@ -45,12 +41,9 @@ public:
     // answer for a Chase.
     std::string resolve_tcp(const uint8_t* query, size_t query_len, const Outcome& outcome, const uint8_t* reply);
 
-    const ForwarderStats& stats() const { return stats_; }
-
 private:
     struct Impl;
     std::vector<SocketAddress> upstream_;
-    ForwarderStats stats_;
     std::unique_ptr<Impl> impl_;
 };
 

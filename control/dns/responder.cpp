@@ -155,8 +155,6 @@ bool insecure_pod(const Zone& zone, const Query& q, size_t apex_at, IPAddr* ip) 
     return true;
 }
 
-// The records of an in-zone CNAME target for `qtype`, decoded from the
-// target's own body so they can follow the CNAME in this reply.
 // The answer records of `qtype` at the in-zone `target`, decoded (from a
 // rendering of the target's own question) so they can follow a CNAME in
 // this reply. Another in-zone CNAME is followed, at most kMaxChain deep.
@@ -225,10 +223,10 @@ size_t max_reply_size(const Query& q, const Transport& transport) {
 Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
     Query q;
     switch (parse_query(msg, len, q)) {
-        case ParseResult::Drop: return {};
-        case ParseResult::FormErr: return header_error(msg, q, kFormErr, out);
-        case ParseResult::NotImp: return header_error(msg, q, kNotImp, out);
-        case ParseResult::Ok: break;
+        case QueryCheck::Drop: return {};
+        case QueryCheck::FormErr: return header_error(msg, q, kFormErr, out);
+        case QueryCheck::NotImp: return header_error(msg, q, kNotImp, out);
+        case QueryCheck::Ok: break;
     }
     Reply r(out, msg, q, max_reply_size(q, transport));
     r.recursion_available(transport.upstream);
@@ -283,7 +281,7 @@ Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transpor
 
 size_t servfail(const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
     Query q;
-    if (parse_query(msg, len, q) != ParseResult::Ok) return 0;
+    if (parse_query(msg, len, q) != QueryCheck::Ok) return 0;
     Reply r(out, msg, q, max_reply_size(q, transport));
     r.recursion_available(transport.upstream);
     r.rcode(kServFail);

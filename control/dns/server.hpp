@@ -52,7 +52,6 @@ public:
     std::shared_ptr<const Zone> zone() const { return zone_.load(); }
 
     const ServerStats& stats() const { return stats_; }
-    const ForwarderStats& forwarder_stats() const { return forwarder_.stats(); }
     // The addresses actually bound (port 0 in the options picks one).
     const std::vector<SocketAddress>& bound() const { return bound_; }
 

@@ -88,28 +88,28 @@ uint64_t name_hash(std::string_view wire) {
     return h;
 }
 
-ParseResult parse_query(const uint8_t* msg, size_t len, Query& q) {
+QueryCheck parse_query(const uint8_t* msg, size_t len, Query& q) {
     q.question_end = 0;
     q.edns = false;
     q.udp_size = kClassicUdpSize;
     q.edns_version = 0;
     q.dnssec_ok = false;
-    if (len < kHeaderSize) return ParseResult::Drop;
+    if (len < kHeaderSize) return QueryCheck::Drop;
     q.id = get16(msg);
     q.flags = get16(msg + 2);
-    if (q.flags & kFlagQR) return ParseResult::Drop;  // never answer an answer (reflection loops)
-    if (q.flags & kOpcodeMask) return ParseResult::NotImp;
+    if (q.flags & kFlagQR) return QueryCheck::Drop;  // never answer an answer (reflection loops)
+    if (q.flags & kOpcodeMask) return QueryCheck::NotImp;
     const uint16_t qd = get16(msg + 4), an = get16(msg + 6), ns = get16(msg + 8), ar = get16(msg + 10);
-    if (qd != 1 || an != 0 || ns != 0) return ParseResult::FormErr;
+    if (qd != 1 || an != 0 || ns != 0) return QueryCheck::FormErr;
     size_t pos = kHeaderSize;
-    if (!parse_question_name(msg, len, pos, q) || pos + 4 > len) return ParseResult::FormErr;
+    if (!parse_question_name(msg, len, pos, q) || pos + 4 > len) return QueryCheck::FormErr;
     q.qtype = get16(msg + pos);
     q.qclass = get16(msg + pos + 2);
     pos += 4;
     q.question_end = static_cast<uint16_t>(pos);
     q.hash = name_hash(q.wire_name());
-    if (!parse_additional(msg, len, pos, ar, q)) return ParseResult::FormErr;
-    return ParseResult::Ok;
+    if (!parse_additional(msg, len, pos, ar, q)) return QueryCheck::FormErr;
+    return QueryCheck::Ok;
 }
 
 std::string to_wire(std::string_view dotted) {

@@ -72,7 +72,7 @@ struct Query {
     std::string_view wire_name() const { return {reinterpret_cast<const char*>(name), name_len}; }
 };
 
-enum class ParseResult {
+enum class QueryCheck {
     Ok,
     Drop,     // not worth an answer: too short for a header, or a response
     FormErr,  // malformed; the header (id, opcode) was readable
@@ -81,7 +81,7 @@ enum class ParseResult {
 
 // Parses `msg`; on FormErr/NotImp, `q.id` and `q.flags` are set, and
 // `q.question_end` is non-zero when the question itself was readable.
-ParseResult parse_query(const uint8_t* msg, size_t len, Query& q);
+QueryCheck parse_query(const uint8_t* msg, size_t len, Query& q);
 
 // FNV-1a over a wire name: the answer table's hash (names are short; this
 // is a few ns, and tables store it).

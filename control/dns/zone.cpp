@@ -291,7 +291,7 @@ private:
             node.first = static_cast<uint32_t>(z_.answers_.size());
             Zone::Answer a;
             a.qtype = kTypePTR;
-            a.kind = Zone::Kind::Ptr;
+            a.form = Zone::Form::Ptr;
             a.off = static_cast<uint32_t>(z_.ptr_.size());
             a.an = static_cast<uint16_t>(j - i);
             for (size_t k = i; k < j; ++k) z_.ptr_.push_back(ptrs_[k].second);
@@ -386,7 +386,7 @@ private:
         r.srv.erase(std::unique(r.srv.begin(), r.srv.end()), r.srv.end());
         Zone::Answer a;
         a.qtype = kTypeSRV;
-        a.kind = Zone::Kind::Srv;
+        a.form = Zone::Form::Srv;
         a.off = static_cast<uint32_t>(z_.srv_.size());
         a.an = static_cast<uint16_t>(std::min<size_t>(r.srv.size(), 2000));
         for (size_t i = 0; i < a.an; ++i) z_.srv_.push_back({r.srv[i].first, r.srv[i].second, weight});
@@ -508,8 +508,8 @@ bool Zone::render(const Node* node, uint16_t qtype, uint8_t* msg, size_t at, siz
     *out = {};
     const Answer* a = answer(node, qtype);
     if (!a) return false;
-    if (a->kind == Kind::Srv) return render_srv(*a, msg, at, room, out);
-    if (a->kind == Kind::Ptr) return render_ptr(*a, msg, at, room, out);
+    if (a->form == Form::Srv) return render_srv(*a, msg, at, room, out);
+    if (a->form == Form::Ptr) return render_ptr(*a, msg, at, room, out);
     const size_t main = a->an_len + a->ns_len;
     const uint8_t* bytes = reinterpret_cast<const uint8_t*>(arena_.data() + a->off);
     if (main + a->ar_len <= room) {

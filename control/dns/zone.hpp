@@ -94,13 +94,13 @@ public:
     size_t bytes() const;
 
 private:
-    enum class Kind : uint8_t { Bytes, Srv, Ptr };
+    enum class Form : uint8_t { Bytes, Srv, Ptr };  // how an answer is stored
     struct Answer {  // 20 bytes: there is one per name and type (1.6 million at 50,000 x 10)
         uint32_t off = 0;                 // Bytes: in arena_; Srv: in srv_; Ptr: in ptr_
         uint16_t qtype = 0;
         uint16_t an = 0, ns = 0, ar = 0;  // Srv, Ptr: an = number of records
         uint16_t an_len = 0, ns_len = 0, ar_len = 0;  // Bytes
-        Kind kind = Kind::Bytes;
+        Form form = Form::Bytes;
     };
     struct SrvRecord {
         uint32_t target = 0;  // node index (its name is the target, its A/AAAA the additional data)

@@ -54,13 +54,10 @@ struct ManifestCache::Impl {
     std::unordered_map<std::string, Entry> files;
     // Decoding depends on the node port range: another invalidates everything.
     PortRange node_port_range;
-    size_t parsed = 0;
 };
 
 ManifestCache::ManifestCache() : impl_(std::make_unique<Impl>()) {}
 ManifestCache::~ManifestCache() = default;
-size_t ManifestCache::files_parsed() const { return impl_->parsed; }
-size_t ManifestCache::files_cached() const { return impl_->files.size(); }
 void ManifestCache::clear() { impl_->files.clear(); }
 
 LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings) {
@@ -151,11 +148,10 @@ LoadResult load_paths(const std::vector<std::string>& paths, const Settings& set
         if (item.error) merger.add_error(std::move(*item.error));
         else merger.add(item.file, *item.parsed, /*owned=*/!cache);
     }
-    if (cache) {
-        cache->impl_->parsed += decoded;
-        remember_in_cache(*cache->impl_, items);
-    }
-    return merger.finish();
+    if (cache) remember_in_cache(*cache->impl_, items);
+    LoadResult result = merger.finish();
+    result.files_decoded = decoded;
+    return result;
 }
 
 }  // namespace svcnat

@@ -20,6 +20,9 @@ struct LoadResult {
     Manifests manifests;
     std::vector<Diagnostic> diagnostics;  // errors, warnings and notices (skipped kinds)
     std::vector<std::string> files;       // files read, in order
+    // Of those, the ones decoded by this load; the others came unchanged
+    // from the daemon's cache (the reload log says how many).
+    size_t files_decoded = 0;
     bool ok() const { return !has_errors(diagnostics); }
 };
 
@@ -40,8 +43,6 @@ public:
     ManifestCache(const ManifestCache&) = delete;
     ManifestCache& operator=(const ManifestCache&) = delete;
 
-    size_t files_parsed() const;  // files decoded through this cache so far
-    size_t files_cached() const;  // files held now
     void clear();
 
     struct Impl;

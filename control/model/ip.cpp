@@ -36,11 +36,6 @@ IPAddr IPAddr::v4(uint32_t host_order) {
     return a;
 }
 
-uint32_t IPAddr::v4_host_order() const {
-    return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
-           uint32_t{bytes[3]};
-}
-
 std::string IPAddr::str() const {
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);

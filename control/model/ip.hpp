@@ -27,7 +27,6 @@ struct IPAddr {
     std::string str() const;
     bool is_v4() const { return family == IPFamily::IPv4; }
     size_t size() const { return is_v4() ? 4 : 16; }
-    uint32_t v4_host_order() const;
 
     auto operator<=>(const IPAddr&) const = default;
     bool operator==(const IPAddr&) const = default;

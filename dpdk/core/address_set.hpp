@@ -14,6 +14,24 @@
 
 namespace svcnat::dpdk {
 
+// The slot of `a` in a table of 2^(32 - shift) slots. Fibonacci hashing
+// takes the product's TOP bits, which depend on every bit of the address
+// word. (Bits 16.. do not depend on its top byte, where a little-endian
+// load puts the last octet: SNAT addresses that differ only there, the
+// usual case, all landed in one slot.)
+template <typename Addr>
+inline size_t address_slot(const Addr& a, unsigned shift) noexcept {
+    uint32_t h;
+    if constexpr (sizeof(Addr) == 4) {
+        std::memcpy(&h, &a, 4);
+    } else {
+        uint32_t w[4];
+        std::memcpy(w, a.data(), 16);
+        h = w[0] ^ w[1] ^ w[2] ^ w[3];
+    }
+    return (h * 0x9e3779b1u) >> shift;
+}
+
 template <typename Addr>
 class AddressSet {
 public:
@@ -44,32 +62,8 @@ public:
     }
     bool contains(const Addr& a) const noexcept { return index_of(a) >= 0; }
 
-    // The most slots a lookup of a member visits (for tests of the hashing).
-    size_t longest_probe() const noexcept {
-        size_t longest = 0;
-        for (size_t i = 0; i <= mask_; ++i) {
-            if (index_[i] < 0) continue;
-            longest = std::max(longest, ((i - slot_of(slots_[i])) & mask_) + 1);
-        }
-        return longest;
-    }
-
 private:
-    size_t slot_of(const Addr& a) const noexcept {
-        uint32_t h;
-        if constexpr (sizeof(Addr) == 4) {
-            std::memcpy(&h, &a, 4);
-        } else {
-            uint32_t w[4];
-            std::memcpy(w, a.data(), 16);
-            h = w[0] ^ w[1] ^ w[2] ^ w[3];
-        }
-        // Fibonacci hashing takes the product's TOP bits, which depend on
-        // every bit of h. (Bits 16.. do not depend on h's top byte, where a
-        // little-endian load puts the last octet: SNAT addresses that differ
-        // only there, the usual case, all landed in one slot.)
-        return (h * 0x9e3779b1u) >> shift_;
-    }
+    size_t slot_of(const Addr& a) const noexcept { return address_slot(a, shift_); }
 
     std::vector<Addr> slots_;
     std::vector<int32_t> index_;  // -1: empty slot

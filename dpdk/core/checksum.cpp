@@ -31,18 +31,6 @@ uint16_t ipv4_header_checksum(std::span<const uint8_t> header) noexcept {
     return static_cast<uint16_t>(~checksum_fold(sum_without_field(header, 10)));
 }
 
-uint16_t l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto,
-                        std::span<const uint8_t> segment, size_t checksum_offset) noexcept {
-    uint8_t pseudo[12];
-    std::memcpy(pseudo, &src_ip, 4);
-    std::memcpy(pseudo + 4, &dst_ip, 4);
-    pseudo[8] = 0;
-    pseudo[9] = proto;
-    store_be16(pseudo + 10, static_cast<uint16_t>(segment.size()));
-    const uint64_t sum = raw_sum(pseudo) + sum_without_field(segment, checksum_offset);
-    return static_cast<uint16_t>(~checksum_fold(sum));
-}
-
 uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
                         uint8_t next_header, std::span<const uint8_t> segment,
                         size_t checksum_offset) noexcept {

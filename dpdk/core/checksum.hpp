@@ -19,21 +19,15 @@ namespace svcnat::dpdk {
 // added to `initial`, folded to 16 bits, NOT complemented.
 uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial = 0) noexcept;
 
-// The checksum field value for `bytes` whose checksum field is zero.
-inline uint16_t internet_checksum(std::span<const uint8_t> bytes) noexcept {
-    return static_cast<uint16_t>(~ones_complement_sum(bytes));
-}
-
 // IPv4 header checksum of `header` (IHL·4 bytes), treating the checksum field
 // (bytes 10..11) as zero, so it can be called on a header as received.
 uint16_t ipv4_header_checksum(std::span<const uint8_t> header) noexcept;
 
-// TCP/UDP/ICMPv6 checksum over the pseudo-header and `segment` (L4 header +
-// payload), treating the checksum field at `checksum_offset` as zero.
-// Addresses in network order. Note: UDP transmits a computed 0 as 0xffff;
-// this returns the raw value (callers apply the UDP rule).
-uint16_t l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto,
-                        std::span<const uint8_t> segment, size_t checksum_offset) noexcept;
+// TCP/UDP/ICMPv6 checksum over the IPv6 pseudo-header and `segment` (L4
+// header + payload), treating the checksum field at `checksum_offset` as
+// zero (ICMPv6 echo and Neighbor Discovery compute it from scratch; IPv4
+// needs no from-scratch L4 checksum: rewrites are incremental). Note: UDP
+// transmits a computed 0 as 0xffff; this returns the raw value.
 uint16_t l4_checksum_v6(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
                         uint8_t next_header, std::span<const uint8_t> segment,
                         size_t checksum_offset) noexcept;

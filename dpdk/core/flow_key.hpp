@@ -56,17 +56,12 @@ inline FlowKey<Addr> make_flow_key(const Addr& src_ip, const Addr& dst_ip, uint1
                                    uint16_t dst_port, uint8_t proto) noexcept {
     return FlowKey<Addr>{src_ip, dst_ip, src_port, dst_port, proto, {}};
 }
-inline FlowKey4 make_flow_key4(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
-                               uint16_t dst_port, uint8_t proto) noexcept {
-    return make_flow_key<Ip4>(src_ip, dst_ip, src_port, dst_port, proto);
-}
 
 // The key of a parsed TCP/UDP packet of family F as it travels (src → dst).
 template <typename F>
 inline FlowKey<typename F::Addr> flow_key_of(const ParsedPacket& p) noexcept {
     return make_flow_key(F::src(p), F::dst(p), p.src_port, p.dst_port, p.l4_proto);
 }
-inline FlowKey4 flow_key4_of(const ParsedPacket& p) noexcept { return flow_key_of<Inet4>(p); }
 
 // The same, written field by field into `k` where it will be used (a key
 // array for a bulk lookup): building a temporary and copying it loaded 16
@@ -91,15 +86,6 @@ template <typename F>
 inline FlowKey<typename F::Addr> icmp_quoted_flow_key(const ParsedPacket& p) noexcept {
     return make_flow_key(F::inner_dst(p), F::inner_src(p), p.inner_dst_port, p.inner_src_port,
                          p.inner_proto);
-}
-inline FlowKey4 icmp_quoted_flow_key4(const ParsedPacket& p) noexcept {
-    return icmp_quoted_flow_key<Inet4>(p);
-}
-
-// The same flow seen from the other direction.
-template <typename Addr>
-inline FlowKey<Addr> reversed(const FlowKey<Addr>& k) noexcept {
-    return make_flow_key(k.dst_ip, k.src_ip, k.dst_port, k.src_port, k.proto);
 }
 
 // Deterministic hash of a key (XXH3 with lb::kFlowHashSeed over the key

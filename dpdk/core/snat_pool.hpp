@@ -3,7 +3,7 @@
 // to the lcore that owns its flow without RSS tricks:
 //
 //   lcore i owns every (addr, port) with  port mod n_lcores == i
-//   owner_lcore(reply) = reply destination port mod n_lcores
+//   the owner of a reply = its destination (SNAT) port mod n_lcores
 //
 // Each lcore allocates only from its own partition, so the reply-side key's
 // destination port names the owner; the gateway hands a reply that arrived on
@@ -51,14 +51,10 @@ struct SnatLease {
     bool operator==(const SnatLease&) const = default;
 };
 
-// Owner lcore of a port / of a reply-side key (destination = SNAT port).
+// The lcore owning a SNAT port (host order): a reply addressed to it
+// belongs to that lcore's flows.
 inline uint16_t owner_lcore_of_port(uint16_t port_host_order, uint16_t n_lcores) noexcept {
     return static_cast<uint16_t>(port_host_order % n_lcores);
-}
-template <typename Addr>
-inline uint16_t owner_lcore(const FlowKey<Addr>& reply_side, uint16_t n_lcores) noexcept {
-    return owner_lcore_of_port(load_be16(reinterpret_cast<const uint8_t*>(&reply_side.dst_port)),
-                               n_lcores);
 }
 
 template <typename Addr>

@@ -89,9 +89,6 @@ public:
     TrafficTable& backend_traffic() { return *backend_traffic_; }
     StatIds& service_ids() { return service_ids_; }
     StatIds& backend_ids() { return backend_ids_; }
-    // Is ip one of the SNAT addresses (a reply)? Asked for every packet.
-    bool is_snat_address(const Ip4& ip) const { return snat4_set_.contains(ip); }
-    bool is_snat_address(const Ip6& ip) const { return snat6_set_.contains(ip); }
     // Its position among the family's SNAT addresses (SnatPool::local_id), or -1.
     int32_t snat_index(const Ip4& ip) const { return snat4_set_.index_of(ip); }
     int32_t snat_index(const Ip6& ip) const { return snat6_set_.index_of(ip); }
@@ -110,7 +107,7 @@ public:
     bool owns(uint16_t port_index, const Addr& ip, const GatewaySnapshot* snap) const {
         const PortConfig& pc = cfg_.ports[port_index];
         if (ports_[port_index].is_own(ip)) return true;
-        if (pc.faces_backends() && is_snat_address(ip)) return true;
+        if (pc.faces_backends() && snat_index(ip) >= 0) return true;
         return pc.faces_clients() && snap != nullptr && snap->is_vip(ip);
     }
 

@@ -40,7 +40,7 @@ bool GatewaySnapshot::build_family(const ServiceState& state, const GatewaySetti
     std::unordered_map<const ServiceBackends<Addr>*, uintptr_t> index_of;
     t.services.reserve(services.size());
     for (const auto& svc : services) {
-        ServiceExtras<Addr> ex;
+        ServiceForwarding<Addr> ex;
         ex.service = svc.get();
         ex.stat_id = service_ids.id_of(svc->name);
         for (const Backend<Addr>& b : svc->backends) {

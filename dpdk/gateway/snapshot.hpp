@@ -22,8 +22,11 @@
 
 namespace svcnat::dpdk {
 
+// A service port of the snapshot as the fast path forwards to it: its
+// backends (core), and per backend where it is reached (neighbour slot,
+// egress port) and which counters it feeds.
 template <typename Addr>
-struct ServiceExtras {
+struct ServiceForwarding {
     const ServiceBackends<Addr>* service = nullptr;
     uint32_t stat_id = 0;
     std::vector<int32_t> neighbor_slot;    // per backend; -1: no route
@@ -47,7 +50,7 @@ public:
 
     // Fast path. nullptr when no service has this VIP:port/proto.
     template <typename Addr>
-    const ServiceExtras<Addr>* find(const ServiceKey<Addr>& key) const noexcept {
+    const ServiceForwarding<Addr>* find(const ServiceKey<Addr>& key) const noexcept {
         const Table<Addr>& t = table<Addr>();
         void* data;
         if (rte_hash_lookup_data(t.vip_index, &key, &data) < 0) return nullptr;
@@ -59,13 +62,13 @@ public:
     uint64_t generation() const { return generation_; }
     const ServiceSnapshot& core() const { return *core_; }
     template <typename Addr>
-    const std::vector<ServiceExtras<Addr>>& services() const { return table<Addr>().services; }
+    const std::vector<ServiceForwarding<Addr>>& services() const { return table<Addr>().services; }
     size_t vip_count() const { return core_->vip_count(); }
 
 private:
     template <typename Addr>
     struct Table {
-        std::vector<ServiceExtras<Addr>> services;
+        std::vector<ServiceForwarding<Addr>> services;
         rte_hash* vip_index = nullptr;  // ServiceKey -> index into services
         rte_hash* vip_addrs = nullptr;  // the VIP addresses (ARP/ND and echo answers)
     };

@@ -222,24 +222,24 @@ void Worker::fold_traffic(const FlowEntryOf<Addr>& e, const FlowRoute& r, Folded
 // lcore handed over: both Consumed.
 // Inline (per packet): as a call it cost ~30 instructions per packet.
 template <typename F>
-inline Worker::ReplySide Worker::reply_side(rte_mbuf* m, uint16_t in_port, bool replies_here, const typename F::Addr& dst,
+inline Worker::PacketSide Worker::classify(rte_mbuf* m, uint16_t in_port, bool replies_here, const typename F::Addr& dst,
                                      uint16_t dst_port_raw, uint32_t* lease) {
     const int32_t snat_addr = replies_here ? gw_.snat_index(dst) : -1;
-    if (snat_addr < 0) return ReplySide::Client;
+    if (snat_addr < 0) return PacketSide::Client;
     const SnatPool<typename F::Addr>& snat = *gw_.snat<typename F::Addr>();
     const uint16_t port = load_be16(reinterpret_cast<const uint8_t*>(&dst_port_raw));
     if (!snat.port_in_range(port)) {
         stats_.drop(DropReason::NoFlow);
         drop(m);
-        return ReplySide::Consumed;
+        return PacketSide::Consumed;
     }
     const uint16_t owner = owner_lcore_of_port(port, gw_.worker_count());
     if (owner != index_) {
         hand_off(m, owner, in_port);
-        return ReplySide::Consumed;
+        return PacketSide::Consumed;
     }
     *lease = snat.local_id(static_cast<uint32_t>(snat_addr), port);
-    return ReplySide::Reply;
+    return PacketSide::Reply;
 }
 
 void Worker::hand_off(rte_mbuf* m, uint16_t owner, uint16_t in_port) {
@@ -451,9 +451,9 @@ void Worker::handle_nat(rte_mbuf** pkts, ParseResult* parsed, const uint16_t* wh
         const uint16_t at = which[i];
         const ParsedPacket& p = parsed[at].pkt;
         uint32_t lease = 0;
-        const ReplySide side = reply_side<F>(pkts[at], in_port, replies_here, F::dst(p), p.dst_port, &lease);
-        if (side == ReplySide::Consumed) continue;
-        if (side == ReplySide::Client) {
+        const PacketSide side = classify<F>(pkts[at], in_port, replies_here, F::dst(p), p.dst_port, &lease);
+        if (side == PacketSide::Consumed) continue;
+        if (side == PacketSide::Client) {
             Key& k = keys[nc];
             set_flow_key<F>(k, p);
             key_ptrs[nc] = &k;
@@ -524,7 +524,7 @@ uint32_t Worker::new_flow(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, const 
     }
     if (snap == nullptr || !gw_.config().ports[in_port].faces_clients()) return fail(DropReason::NoService);
     const ServiceKey<Addr> key = make_service_key(F::dst(p), p.dst_port, p.l4_proto);
-    const ServiceExtras<Addr>* svc = snap->find(key);
+    const ServiceForwarding<Addr>* svc = snap->find(key);
     if (svc == nullptr) {
         // Not a service: maybe still for us (e.g. a port address), never forwarded.
         return fail(DropReason::NoService);
@@ -648,10 +648,10 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, u
     const FlowKey<Addr> key = icmp_quoted_flow_key<F>(p);
     // Errors about the reply side come from the pod network, as replies do.
     uint32_t lease = 0;
-    const ReplySide side = reply_side<F>(m, in_port, gw_.config().ports[in_port].faces_backends(), key.dst_ip,
+    const PacketSide side = classify<F>(m, in_port, gw_.config().ports[in_port].faces_backends(), key.dst_ip,
                                          key.dst_port, &lease);
-    if (side == ReplySide::Consumed) return;
-    const bool about_reply_side = side == ReplySide::Reply;
+    if (side == PacketSide::Consumed) return;
+    const bool about_reply_side = side == PacketSide::Reply;
     FlowTable<Addr>& flows = this->flows<Addr>();
     const uint32_t idx = about_reply_side ? flows.lookup_reply(lease, key) : flows.lookup(key);
     if (idx == FlowTable<Addr>::kNone) {

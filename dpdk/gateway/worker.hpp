@@ -80,11 +80,12 @@ private:
     template <typename Addr>
     void fold_traffic(const FlowEntryOf<Addr>& e, const FlowRoute& r, FoldedTraffic& f);
     // Which side of a flow a packet (or the packet an ICMP error quotes)
-    // addressed to dst:port is on; for a reply of this lcore, its lease's
-    // local id. Consumed: dropped or handed to the owner lcore.
-    enum class ReplySide : uint8_t { Client, Reply, Consumed };
+    // addressed to dst:port is on (not to be confused with a flow entry's
+    // reply-side key); for a reply of this lcore, its lease's local id.
+    // Consumed: dropped or handed to the owner lcore.
+    enum class PacketSide : uint8_t { Client, Reply, Consumed };
     template <typename F>
-    [[gnu::always_inline]] inline ReplySide reply_side(rte_mbuf* m, uint16_t in_port, bool replies_here, const typename F::Addr& dst,
+    [[gnu::always_inline]] inline PacketSide classify(rte_mbuf* m, uint16_t in_port, bool replies_here, const typename F::Addr& dst,
                          uint16_t dst_port_raw, uint32_t* lease);
     // Hands a packet whose flow lives in another lcore's table over to it.
     void hand_off(rte_mbuf* m, uint16_t owner, uint16_t in_port);

@@ -21,6 +21,7 @@
 #include "dpdk/gateway/flow_table.hpp"
 #include "core/packet_builder.hpp"
 #include "eal_environment.hpp"
+#include "tests/dpdk/flow_keys.hpp"
 
 namespace svcnat::dpdk {
 namespace {

@@ -18,6 +18,8 @@
 #include "dpdk/core/echo.hpp"
 #include "dpdk/core/nd.hpp"
 #include "dpdk/core/parse.hpp"
+#include "tests/dpdk/core/packet_builder.hpp"
+#include "tests/dpdk/flow_keys.hpp"
 
 namespace {
 
@@ -38,8 +40,9 @@ bool l4_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
     if (l4.size() < at + 2) return true;
     const uint16_t stored = be16(l4.data() + at);
     if (p.l4_proto == kProtoUdp && p.l3 == L3Kind::IPv4 && stored == 0) return true;  // no checksum
-    uint16_t sum = p.l3 == L3Kind::IPv4 ? l4_checksum_v4(p.src_ip4, p.dst_ip4, p.l4_proto, l4, at)
-                                        : l4_checksum_v6(p.src_ip6, p.dst_ip6, p.l4_proto, l4, at);
+    uint16_t sum = p.l3 == L3Kind::IPv4
+                       ? test::ref_l4_checksum_v4(p.src_ip4, p.dst_ip4, p.l4_proto, l4.data(), l4.size(), at)
+                       : l4_checksum_v6(p.src_ip6, p.dst_ip6, p.l4_proto, l4, at);
     if (p.l4_proto == kProtoUdp && sum == 0) sum = 0xffff;  // UDP sends a computed 0 as 0xffff
     return sum == stored;
 }
@@ -48,7 +51,7 @@ bool l4_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
 // checksum verifies.
 bool icmp_ok(const std::vector<uint8_t>& f, const ParsedPacket& p) {
     const std::span<const uint8_t> l4(f.data() + p.l4_offset, p.l4_len);
-    if (p.l3 == L3Kind::IPv4) return internet_checksum(l4) == 0;
+    if (p.l3 == L3Kind::IPv4) return ones_complement_sum(l4) == 0xffff;
     return l4_checksum_v6(p.src_ip6, p.dst_ip6, kProtoIcmpv6, l4, 2) == be16(l4.data() + 2);
 }
 

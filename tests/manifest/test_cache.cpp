@@ -24,17 +24,17 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     auto r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81", "c:82"));
-    EXPECT_EQ(cache.files_parsed(), 3u);
+    EXPECT_EQ(r.files_decoded, 3u);
 
     r = load_paths({dir.str()}, Settings{}, &cache);  // nothing changed: nothing read
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:81", "c:82"));
-    EXPECT_EQ(cache.files_parsed(), 3u);
+    EXPECT_EQ(r.files_decoded, 0u);
 
     dir.replace("b.yaml", service_yaml("b", 91));  // same size, new inode
     r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:91", "c:82"));
-    EXPECT_EQ(cache.files_parsed(), 4u);
+    EXPECT_EQ(r.files_decoded, 1u);
     EXPECT_THAT(r.files, ElementsAre(dir.str() + "/a.yaml", dir.str() + "/b.yaml", dir.str() + "/c.yaml"));
     EXPECT_EQ(r.manifests.services[1].meta.loc.file, dir.str() + "/b.yaml");
 
@@ -44,7 +44,7 @@ TEST(ManifestCache, ChangingOneFileReparsesOnlyIt) {
     r = load_paths({dir.str()}, Settings{}, &cache);
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "b:91", "c:8080"));
     EXPECT_EQ(r.manifests.services[2].meta.loc.line, 3u);
-    EXPECT_EQ(cache.files_parsed(), 5u);
+    EXPECT_EQ(r.files_decoded, 1u);
 }
 
 TEST(ManifestCache, RemovedFileDropsItsObjects) {
@@ -58,8 +58,8 @@ TEST(ManifestCache, RemovedFileDropsItsObjects) {
     r = load_paths({dir.str()}, Settings{}, &cache);
     ASSERT_TRUE(r.ok());
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80"));
-    EXPECT_EQ(cache.files_cached(), 1u);
-    EXPECT_EQ(cache.files_parsed(), 2u);
+    EXPECT_EQ(r.files_decoded, 0u);
+    EXPECT_EQ(r.files.size(), 1u);
 }
 
 TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
@@ -82,7 +82,7 @@ TEST(ManifestCache, InvalidFileKeepsExactErrorsAndCrossFileChecks) {
     // files still take part in the cross-file checks.
     dir.replace("c.yaml", "# header\n" + service_yaml("a", 82));
     r = load_paths({dir.str()}, Settings{}, &cache);
-    EXPECT_EQ(cache.files_parsed(), 4u);
+    EXPECT_EQ(r.files_decoded, 1u) << "only c.yaml";
     EXPECT_THAT(messages(r),
                 ElementsAre(b + ":7: spec.ports[0].port: Invalid value: 99999: must be between 1 and 65535, inclusive",
                             dir.str() + "/c.yaml:3: metadata.name: Duplicate value: \"a\": already defined in "
@@ -105,12 +105,11 @@ TEST(ManifestCache, UnreadableFileIsRetriedAndSettingsChangeReparses) {
     r = load_paths({a, later}, Settings{}, &cache);
     EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
     EXPECT_THAT(service_names_with_ports(r), ElementsAre("a:80", "later:81"));
-    EXPECT_EQ(cache.files_parsed(), 2u);
+    EXPECT_EQ(r.files_decoded, 1u) << "the unreadable file was not cached";
 
     Settings other;  // decoding depends on the node port range: all again
     other.node_port_range = {31000, 31999};
-    load_paths({a, later}, other, &cache);
-    EXPECT_EQ(cache.files_parsed(), 4u);
+    EXPECT_EQ(load_paths({a, later}, other, &cache).files_decoded, 2u);
 }
 
 }  // namespace

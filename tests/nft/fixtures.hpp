@@ -6,6 +6,7 @@
 
 #include "control/config/settings.hpp"
 #include "control/model/resolved.hpp"
+#include "nft/ruleset.hpp"
 
 namespace svcnat::nft::testing {
 
@@ -69,6 +70,12 @@ inline ServiceState many_services(size_t n, size_t eps) {
         ports.push_back(std::move(sp));
     }
     return state_of(std::move(ports));
+}
+
+// An element's owner as text ("" for none).
+inline const std::string& owner_name(const Owner& o) {
+    static const std::string none;
+    return o ? *o : none;
 }
 
 }  // namespace svcnat::nft::testing

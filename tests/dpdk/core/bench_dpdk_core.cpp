@@ -10,6 +10,7 @@
 #include "dpdk/core/service_table.hpp"
 #include "dpdk/core/snat_pool.hpp"
 #include "packet_builder.hpp"
+#include "tests/dpdk/flow_keys.hpp"
 
 namespace svcnat::dpdk {
 namespace {

@@ -20,6 +20,26 @@ inline uint16_t ref_checksum(const uint8_t* p, size_t n, uint32_t initial = 0) {
     return static_cast<uint16_t>(~ref_sum(p, n, initial) & 0xffff);
 }
 
+// TCP/UDP checksum over the IPv4 pseudo-header and `segment`, its checksum
+// field (at `checksum_offset`) taken as zero; addresses in network order.
+inline uint16_t ref_l4_checksum_v4(uint32_t src_ip, uint32_t dst_ip, uint8_t proto, const uint8_t* segment,
+                                   size_t len, size_t checksum_offset) {
+    uint8_t pseudo[12];
+    std::memcpy(pseudo, &src_ip, 4);
+    std::memcpy(pseudo + 4, &dst_ip, 4);
+    pseudo[8] = 0;
+    pseudo[9] = proto;
+    pseudo[10] = static_cast<uint8_t>(len >> 8);
+    pseudo[11] = static_cast<uint8_t>(len);
+    const uint32_t field = checksum_offset + 1 < len
+                               ? static_cast<uint32_t>(segment[checksum_offset] << 8 | segment[checksum_offset + 1])
+                               : 0;
+    // Sum everything, then take the field's word out again (one's complement).
+    uint32_t sum = ref_sum(pseudo, 12, ref_sum(segment, len)) + (~field & 0xffff);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum & 0xffff);
+}
+
 inline void put16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
     v[at] = static_cast<uint8_t>(x >> 8);
     v[at + 1] = static_cast<uint8_t>(x);

@@ -8,6 +8,7 @@
 #include "dpdk/core/flow_entry.hpp"
 #include "dpdk/core/nat.hpp"
 #include "packet_builder.hpp"
+#include "tests/dpdk/flow_keys.hpp"
 
 namespace svcnat::dpdk {
 namespace {
