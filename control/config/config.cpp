@@ -210,11 +210,9 @@ struct Converter {
         return *b;
     }
     int small_number(const char* key, int max, const char* expected) const {
-        const std::string v = trim(get(key));
-        const bool ok = !v.empty() && v.size() <= 2 &&
-                        std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        if (!ok || std::stoi(v) > max) o.fail(key, get(key), expected);
-        return std::stoi(v);
+        const auto n = cv::parse_uint(trim(get(key)));
+        if (!n || *n > static_cast<uint64_t>(max)) o.fail(key, get(key), expected);
+        return static_cast<int>(*n);
     }
 
     void node() {

@@ -64,20 +64,17 @@ struct GatewayConverter {
 
     uint64_t number(const char* key, uint64_t min, uint64_t max) const {
         const std::string v = get(key);
-        const bool digits = !v.empty() && v.size() <= 12 &&
-                            std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        const uint64_t n = digits ? std::stoull(v) : 0;
-        if (!digits || n < min || n > max)
+        const auto n = cv::parse_uint(v);
+        if (!n || *n < min || *n > max)
             o.fail(key, v, "expected a whole number in " + std::to_string(min) + ".." + std::to_string(max));
-        return n;
+        return *n;
     }
     // Go durations ("30s", "15m") as every duration setting takes them; a
     // bare number is seconds (what earlier gateway configs wrote).
     double duration_s(const char* key, double min_s, double max_s) const {
         const std::string v = get(key);
-        const bool digits = !v.empty() && v.size() <= 9 &&
-                            std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-        const std::optional<double> d = digits ? std::optional<double>(std::stod(v)) : cv::parse_duration(v);
+        const auto seconds = cv::parse_uint(v);
+        const std::optional<double> d = seconds ? std::optional<double>(static_cast<double>(*seconds)) : cv::parse_duration(v);
         if (!d) o.fail(key, v, "expected a duration such as 30s, 15m or 500ms (a bare number is seconds)");
         if (*d < min_s || *d > max_s)
             o.fail(key, v, "expected between " + std::to_string(static_cast<long>(min_s * 1000)) + "ms and " +

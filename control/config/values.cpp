@@ -20,15 +20,15 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::optional<uint32_t> parse_uint(std::string_view s) {
-    uint32_t v = 0;
+}  // namespace
+
+std::optional<uint64_t> parse_uint(std::string_view s) {
+    uint64_t v = 0;
     if (s.empty()) return std::nullopt;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
     return v;
 }
-
-}  // namespace
 
 std::optional<double> parse_duration(std::string_view text) {
     std::string_view s = trim(text);

@@ -16,6 +16,10 @@ namespace svcnat::config_values {
 // Units: ns, us, µs, ms, s, m, h. Returns seconds.
 std::optional<double> parse_duration(std::string_view text);
 
+// A whole number of decimal digits only (no sign, no spaces), within
+// uint64_t.
+std::optional<uint64_t> parse_uint(std::string_view text);
+
 // "30000-32767" (first <= last, both 1..65535).
 std::optional<PortRange> parse_port_range(std::string_view text);
 

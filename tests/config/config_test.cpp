@@ -8,25 +8,13 @@
 #include <fstream>
 
 #include "control/config/values.hpp"
+#include "parse_helpers.hpp"
 
 namespace svcnat {
 namespace {
 
-ParsedCommand parse(std::vector<std::string> args, const po::options_description& extra = {},
-                    CommandLineOptions how = {}) {
-    std::vector<const char*> argv{"check"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    return parse_command_line(static_cast<int>(argv.size()), argv.data(), extra, "usage: svcnat check [PATH...]", how);
-}
-
-std::string error_of(std::vector<std::string> args) {
-    try {
-        parse(std::move(args));
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
+using test::parse;
 
 // A temporary INI file, removed at the end of the test.
 class IniFile {
@@ -297,6 +285,16 @@ TEST(Settings, ExtraOptionsAndNonManifestPositionals) {
 
 // As with kube-proxy's Go flags, a bare boolean does not take the next word:
 // `--masquerade-all DIR` is masquerade-all plus a manifest directory.
+// Numbers of more than two digits where the range allows them (--dns-ttl
+// refused 300 when the check took at most two digits).
+TEST(Settings, SmallNumbersUpToTheirLimit) {
+    EXPECT_EQ(parse({"--dns-ttl", "300"}).settings.dns.ttl, 300u);
+    EXPECT_EQ(parse({"--dns-ttl", "3600"}).settings.dns.ttl, 3600u);
+    EXPECT_EQ(error_of({"--dns-ttl", "3601"}), "--dns-ttl: invalid value \"3601\": expected seconds, 0..3600");
+    EXPECT_EQ(error_of({"--dns-ttl", "-1"}), "--dns-ttl: invalid value \"-1\": expected seconds, 0..3600");
+    EXPECT_EQ(parse({"--dns-workers", "64"}).settings.dns.workers, 64);
+}
+
 TEST(Settings, BareBooleanLeavesTheNextWordAlone) {
     auto cmd = parse({"--masquerade-all", "manifests/", "--cleanup-on-exit", "more.yaml"});
     EXPECT_TRUE(cmd.settings.masquerade_all);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "control/config/config.hpp"
+#include "parse_helpers.hpp"
 
 namespace svcnat {
 namespace {
@@ -18,20 +19,9 @@ CommandLineOptions gateway_block() {
     return how;
 }
 
-ParsedCommand parse(std::vector<std::string> args) {
-    std::vector<const char*> argv{"svcnat-gateway"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    return parse_command_line(static_cast<int>(argv.size()), argv.data(), {}, "usage: svcnat-gateway", gateway_block());
-}
+ParsedCommand parse(std::vector<std::string> args) { return test::parse(std::move(args), {}, gateway_block()); }
 
-std::string error_of(std::vector<std::string> args) {
-    try {
-        parse(std::move(args));
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+std::string error_of(std::vector<std::string> args) { return test::error_of(std::move(args), gateway_block()); }
 
 struct IniFile {
     std::string path;

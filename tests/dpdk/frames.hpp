@@ -106,10 +106,13 @@ inline std::vector<uint8_t> build_arp(uint16_t op, const rte_ether_addr& sha, ui
     return f;
 }
 
-inline std::vector<uint8_t> build_echo(uint32_t src, uint32_t dst, const rte_ether_addr& src_mac,
-                                       const rte_ether_addr& dst_mac, uint16_t id, uint16_t seq) {
-    const char payload[] = "svcnat-ping-payload";
-    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + sizeof payload);
+// Ethernet + IPv4 + an ICMP message: type, code, the header's second
+// word (echo: id and sequence; fragmentation needed: unused and MTU) and
+// `body`, checksums valid.
+inline std::vector<uint8_t> build_icmp4(uint32_t src, uint32_t dst, const rte_ether_addr& src_mac,
+                                        const rte_ether_addr& dst_mac, uint8_t type, uint8_t code, uint16_t word1,
+                                        uint16_t word2, const uint8_t* body, size_t body_len) {
+    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + body_len);
     auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
     eth->dst_addr = dst_mac;
     eth->src_addr = src_mac;
@@ -123,12 +126,29 @@ inline std::vector<uint8_t> build_echo(uint32_t src, uint32_t dst, const rte_eth
     ip->dst_addr = dst;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
-    icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
-    icmp->icmp_ident = rte_cpu_to_be_16(id);
-    icmp->icmp_seq_nb = rte_cpu_to_be_16(seq);
-    std::memcpy(icmp + 1, payload, sizeof payload);
-    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + sizeof payload));
+    icmp->icmp_type = type;
+    icmp->icmp_code = code;
+    icmp->icmp_ident = rte_cpu_to_be_16(word1);
+    icmp->icmp_seq_nb = rte_cpu_to_be_16(word2);
+    std::memcpy(icmp + 1, body, body_len);
+    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + body_len));
     return f;
+}
+
+inline std::vector<uint8_t> build_echo(uint32_t src, uint32_t dst, const rte_ether_addr& src_mac,
+                                       const rte_ether_addr& dst_mac, uint16_t id, uint16_t seq) {
+    const char payload[] = "svcnat-ping-payload";
+    return build_icmp4(src, dst, src_mac, dst_mac, RTE_IP_ICMP_ECHO_REQUEST, 0, id, seq,
+                       reinterpret_cast<const uint8_t*>(payload), sizeof payload);
+}
+
+// "Fragmentation needed" (type 3 code 4) with next-hop `mtu`, quoting the
+// IPv4 header and 8 bytes of `quoted_frame` (an Ethernet frame).
+inline std::vector<uint8_t> build_frag_needed(uint32_t src, uint32_t dst, const rte_ether_addr& src_mac,
+                                              const rte_ether_addr& dst_mac, uint16_t mtu,
+                                              const std::vector<uint8_t>& quoted_frame) {
+    return build_icmp4(src, dst, src_mac, dst_mac, 3, 4, 0, mtu, quoted_frame.data() + sizeof(rte_ether_hdr),
+                       sizeof(rte_ipv4_hdr) + 8);
 }
 
 inline rte_mbuf* to_mbuf(rte_mempool* pool, const std::vector<uint8_t>& frame) {

@@ -430,28 +430,8 @@ TEST_F(PipelineTest, IcmpFragmentationNeededFromPodNetworkReachesTheClient) {
     poll_all();
     auto fwd = backend_->take();
     ASSERT_EQ(fwd.size(), 1u);
-    const auto& sent = fwd[0].bytes;
     const size_t quote_len = sizeof(rte_ipv4_hdr) + 8;
-    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + quote_len);
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
-    eth->dst_addr = backend_mac_;
-    eth->src_addr = mac(0xfe);
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(f.size() - sizeof(rte_ether_hdr)));
-    ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_ICMP;
-    ip->src_addr = ip4("10.0.0.254");
-    ip->dst_addr = ip4(kSnat);
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
-    icmp->icmp_type = 3;
-    icmp->icmp_code = 4;
-    icmp->icmp_seq_nb = rte_cpu_to_be_16(1400);  // next-hop MTU
-    std::memcpy(icmp + 1, sent.data() + sizeof(rte_ether_hdr), quote_len);
-    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + quote_len));
-    inject(*backend_, 0, f);
+    inject(*backend_, 0, build_frag_needed(ip4("10.0.0.254"), ip4(kSnat), mac(0xfe), backend_mac_, 1400, fwd[0].bytes));
     poll_all();
     auto out = client_->take();
     ASSERT_EQ(out.size(), 1u);
@@ -706,27 +686,9 @@ TEST_F(PipelineTest, ClientSideIcmpErrorReachesTheWorkerOwningTheFlow) {
     poll_all();
     auto to_client = client_->take();
     ASSERT_EQ(to_client.size(), 1u);
-    const auto& sent = to_client[0].bytes;  // VIP:80 -> client:48000, as the router saw it
+    // From a router on the client's path about VIP:80 -> client:48000.
     const size_t quote_len = sizeof(rte_ipv4_hdr) + 8;
-    std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + quote_len);
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
-    eth->dst_addr = client_mac_;
-    eth->src_addr = mac(0xfe);
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(f.size() - sizeof(rte_ether_hdr)));
-    ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_ICMP;
-    ip->src_addr = ip4("192.0.2.254");
-    ip->dst_addr = ip4(kVip);
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
-    icmp->icmp_type = 3;
-    icmp->icmp_code = 4;
-    icmp->icmp_seq_nb = rte_cpu_to_be_16(1280);  // next-hop MTU
-    std::memcpy(icmp + 1, sent.data() + sizeof(rte_ether_hdr), quote_len);
-    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + quote_len));
+    auto f = build_frag_needed(ip4("192.0.2.254"), ip4(kVip), mac(0xfe), client_mac_, 1280, to_client[0].bytes);
     inject(*client_, 1, f);  // queue 1: worker 1, which has no such flow
     poll_all(3);
     auto out = backend_->take();
@@ -745,10 +707,10 @@ TEST_F(PipelineTest, ClientSideIcmpErrorReachesTheWorkerOwningTheFlow) {
     EXPECT_EQ(drops(DropReason::NoFlow), 0u);
 
     // An error about no flow at all visits every worker once, then is dropped.
-    icmp->icmp_cksum = 0;
-    reinterpret_cast<uint16_t*>(icmp + 1)[10] = rte_cpu_to_be_16(1);  // quoted dst port: no such client
-    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + quote_len));
-    inject(*client_, 1, f);
+    auto stray = to_client[0].bytes;
+    reinterpret_cast<rte_tcp_hdr*>(stray.data() + sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr))->dst_port =
+        rte_cpu_to_be_16(1);  // no such client port
+    inject(*client_, 1, build_frag_needed(ip4("192.0.2.254"), ip4(kVip), mac(0xfe), client_mac_, 1280, stray));
     poll_all(3);
     EXPECT_TRUE(backend_->take().empty());
     EXPECT_EQ(drops(DropReason::NoFlow), 1u);
