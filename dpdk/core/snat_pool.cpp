@@ -39,12 +39,6 @@ SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
 }
 
 template <typename Addr>
-SnatLease<Addr> SnatPool<Addr>::lease_of(uint32_t id) const noexcept {
-    return Lease{config_.addrs[id / ports_in_range_],
-                     static_cast<uint16_t>(config_.port_first + id % ports_in_range_)};
-}
-
-template <typename Addr>
 std::optional<SnatLease<Addr>> SnatPool<Addr>::allocate(uint16_t lcore) noexcept {
     if (lcore >= parts_.size()) return std::nullopt;
     Partition& p = parts_[lcore];
@@ -56,9 +50,12 @@ std::optional<SnatLease<Addr>> SnatPool<Addr>::allocate(uint16_t lcore) noexcept
     p.head = p.head + 1 == p.ring.size() ? 0 : p.head + 1;
     --p.count;
     p.in_use[id] = true;
-    auto& held = p.held_by_addr[id / ports_in_range_];
+    // One division for both the address and the port.
+    const uint32_t addr_index = id / ports_in_range_;
+    auto& held = p.held_by_addr[addr_index];
     held.store(held.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return lease_of(id);
+    return Lease{config_.addrs[addr_index],
+                 static_cast<uint16_t>(config_.port_first + (id - addr_index * ports_in_range_))};
 }
 
 template <typename Addr>
@@ -68,11 +65,12 @@ bool SnatPool<Addr>::release(uint16_t lcore, const Lease& lease) noexcept {
     if (owner_lcore_of_port(lease.port, n_lcores()) != lcore) return false;
     const auto it = std::find(config_.addrs.begin(), config_.addrs.end(), lease.addr);
     if (it == config_.addrs.end()) return false;
-    const uint32_t id = lease_id(static_cast<uint32_t>(it - config_.addrs.begin()), lease.port);
+    const auto addr_index = static_cast<uint32_t>(it - config_.addrs.begin());
+    const uint32_t id = lease_id(addr_index, lease.port);
     Partition& p = parts_[lcore];
     if (!p.in_use[id]) return false;
     p.in_use[id] = false;
-    auto& held = p.held_by_addr[id / ports_in_range_];
+    auto& held = p.held_by_addr[addr_index];
     held.store(held.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     // The ring holds every lease of the partition, so it never overflows:
     // the tail slot is free whenever a lease is out.

@@ -113,7 +113,6 @@ private:
     uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {
         return addr_index * ports_in_range_ + (port - config_.port_first);
     }
-    Lease lease_of(uint32_t id) const noexcept;
 
     Config config_;
     uint32_t ports_in_range_ = 0;

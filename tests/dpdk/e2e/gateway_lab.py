@@ -242,7 +242,7 @@ def main():
             f.write(endpoints(["10.0.0.11", "10.0.0.12"]))
         with open(os.path.join(manifests, "web-slice6.yaml"), "w") as f:
             f.write(endpoints(["2001:db8:2::11", "2001:db8:2::12"], "IPv6"))
-        conf = os.path.join(work, "gateway.ini")
+        conf = os.path.join(work, "svcnat-gateway.conf")
         with open(conf, "w") as f:
             f.write(f"""manifests = {manifests}
 node-name = edge-lab
