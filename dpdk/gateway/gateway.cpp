@@ -71,10 +71,6 @@ std::unique_ptr<Gateway> Gateway::create(const GatewaySettings& cfg, uint16_t wo
                                       static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
         if (r == nullptr) throw std::runtime_error(std::string("hand-off ring: ") + rte_strerror(rte_errno));
         gw->rings_.push_back(r);
-        rte_ring* e = rte_ring_create(("svcnat_er" + tag + "_" + std::to_string(w)).c_str(), 512,
-                                      static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-        if (e == nullptr) throw std::runtime_error(std::string("ICMP error ring: ") + rte_strerror(rte_errno));
-        gw->error_rings_.push_back(e);
     }
 
     gw->control_tx_ = rte_ring_create(("svcnat_ctl" + tag).c_str(), 1024, static_cast<int>(rte_socket_id()),
@@ -103,7 +99,6 @@ Gateway::~Gateway() {
     }
     neighbors_.reset();
     if (control_tx_ != nullptr) rings_.push_back(control_tx_);
-    rings_.insert(rings_.end(), error_rings_.begin(), error_rings_.end());
     for (rte_ring* r : rings_) {
         void* m;
         while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));

@@ -68,14 +68,12 @@ public:
     SnatPool<Addr>* snat() {
         if constexpr (std::is_same_v<Addr, Ip4>) return snat4_.get(); else return snat6_.get();
     }
+    // Packets handed to a worker: replies (and pod-side ICMP errors) whose
+    // SNAT port it owns, and client-side ICMP errors passed on from worker
+    // to worker until the owner of the quoted flow translates them
+    // (Worker::handle_icmp_error): client flows live where the NIC's
+    // steering put them, which an error's outer addresses say nothing about.
     rte_ring* handoff_ring(uint16_t worker) const { return rings_[worker]; }
-    // ICMP errors from the client side that the receiving worker's table
-    // does not know: passed from worker to worker until the owner of the
-    // quoted flow translates them (worker.hpp, handle_icmp_error). Client
-    // flows live where the NIC's steering put them, which the error's outer
-    // addresses say nothing about; errors are rare, so asking every worker
-    // in turn costs nothing that matters.
-    rte_ring* error_ring(uint16_t worker) const { return error_rings_[worker]; }
     // Packets the main lcore wants sent (ARP requests, NS), m->port = port
     // index; worker 0 transmits them, so the main lcore needs no tx queue.
     rte_ring* control_tx_ring() const { return control_tx_; }
@@ -123,7 +121,7 @@ private:
     std::unique_ptr<SnatPool6> snat6_;
     AddressSet<Ip4> snat4_set_;
     AddressSet<Ip6> snat6_set_;
-    std::vector<rte_ring*> rings_, error_rings_;
+    std::vector<rte_ring*> rings_;
     rte_ring* control_tx_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;
     std::atomic<const GatewaySnapshot*> current_{nullptr};

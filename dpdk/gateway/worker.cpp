@@ -138,13 +138,16 @@ uint32_t Worker::poll_once() {
         unsigned start = 0;
         for (unsigned i = 1; i <= n; ++i) {
             if (i == n || pkts[i]->port != pkts[start]->port) {
-                process_burst(pkts + start, static_cast<uint16_t>(i - start), pkts[start]->port);
+                if (pkts[start]->port & kPassedIcmpError) {
+                    for (unsigned k = start; k < i; ++k) take_passed_icmp_error(pkts[k]);
+                } else {
+                    process_burst(pkts + start, static_cast<uint16_t>(i - start), pkts[start]->port);
+                }
                 start = i;
             }
         }
         total += n;
     }
-    take_passed_icmp_errors();
     if (index_ == 0) {
         // The main lcore's ARP requests and solicitations, m->port = port index.
         const unsigned c = rte_ring_sc_dequeue_burst(gw_.control_tx_ring(), reinterpret_cast<void**>(pkts), kBurst,
@@ -690,39 +693,24 @@ void Worker::handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, u
     send(r.backend_port, m);
 }
 
+// Through the next worker's hand-off ring, marked in m->port (the port
+// index is below 0x8000) so that it is not taken for a reply; the RSS
+// hash, of no further use, carries the tries left.
 void Worker::pass_icmp_error(rte_mbuf* m, uint16_t in_port, uint16_t tries_left) {
-    m->port = in_port;
-    // The RSS hash is of no further use to us: it carries the tries left.
+    m->port = static_cast<uint16_t>(in_port | kPassedIcmpError);
     m->hash.usr = static_cast<uint32_t>(tries_left - 1);
-    const uint16_t next = static_cast<uint16_t>((index_ + 1) % gw_.worker_count());
-    if (rte_ring_mp_enqueue(gw_.error_ring(next), m) != 0) {
-        stats_.drop(AppDrop::HandoffFull);
-        drop(m);
-    } else {
-        stats_.handoff_out.add();
-    }
+    hand_off(m, static_cast<uint16_t>((index_ + 1) % gw_.worker_count()), m->port);
 }
 
-void Worker::take_passed_icmp_errors() {
-    rte_mbuf* pkts[kBurst];
-    const unsigned n = rte_ring_sc_dequeue_burst(gw_.error_ring(index_), reinterpret_cast<void**>(pkts), kBurst,
-                                                 nullptr);
-    if (n == 0) return;
-    stats_.handoff_in.add(n);
-    for (unsigned i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        // Parsed again: errors are rare, and the passing worker's parse
-        // result lived in its burst.
-        ParseResult r = parse_frame({rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)});
-        const auto tries_left = static_cast<uint16_t>(m->hash.usr);
-        if (!r.ok() || !r.pkt.icmp_quotes_packet) {
-            drop(m);
-        } else if (r.pkt.l3 == L3Kind::IPv4) {
-            handle_icmp_error<Inet4>(m, r.pkt, m->port, tries_left);
-        } else {
-            handle_icmp_error<Inet6>(m, r.pkt, m->port, tries_left);
-        }
-    }
+void Worker::take_passed_icmp_error(rte_mbuf* m) {
+    const auto in_port = static_cast<uint16_t>(m->port & ~kPassedIcmpError);
+    // Parsed again: errors are rare, and the passing worker's parse result
+    // lived in its burst.
+    ParseResult r = parse_frame({rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)});
+    const auto tries_left = static_cast<uint16_t>(m->hash.usr);
+    if (!r.ok() || !r.pkt.icmp_quotes_packet) drop(m);
+    else if (r.pkt.l3 == L3Kind::IPv4) handle_icmp_error<Inet4>(m, r.pkt, in_port, tries_left);
+    else handle_icmp_error<Inet6>(m, r.pkt, in_port, tries_left);
 }
 
 void Worker::release_held(int32_t slot) {

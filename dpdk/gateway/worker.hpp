@@ -71,10 +71,11 @@ private:
     // worker count − 1 for one straight from the port).
     template <typename F>
     void handle_icmp_error(rte_mbuf* m, ParsedPacket& p, uint16_t in_port, uint16_t tries_left);
-    // Passes such an error to the next worker's error ring.
+    // Passes such an error to the next worker (its hand-off ring, marked).
     void pass_icmp_error(rte_mbuf* m, uint16_t in_port, uint16_t tries_left);
-    // Errors other workers passed to this one.
-    void take_passed_icmp_errors();
+    // One such error another worker passed to this one.
+    void take_passed_icmp_error(rte_mbuf* m);
+    static constexpr uint16_t kPassedIcmpError = 0x8000;  // in m->port on the hand-off ring
     template <typename F>
     void sweep(uint64_t now_tsc);
     template <typename Addr>
