@@ -26,8 +26,7 @@ SnatPool<Addr>::SnatPool(const Config& config) : config_(config) {
     const uint32_t n_addrs = static_cast<uint32_t>(config.addrs.size());
     parts_.resize(config.n_lcores);
     for (auto& p : parts_) {
-        p.in_use.assign(size_t{n_addrs} * ports_in_range_, false);
-        p.held_by_addr = std::make_unique<std::atomic<uint32_t>[]>(n_addrs);
+        p.held = std::make_unique<std::atomic<uint64_t>[]>((size_t{n_addrs} * ports_in_range_ + 63) / 64);
     }
     // Port-major, address-minor order: consecutive allocations on one lcore
     // alternate between addresses, spreading flows over them.
@@ -49,11 +48,9 @@ std::optional<SnatLease<Addr>> SnatPool<Addr>::allocate(uint16_t lcore) noexcept
     const uint32_t id = p.ring[p.head];
     p.head = p.head + 1 == p.ring.size() ? 0 : p.head + 1;
     --p.count;
-    p.in_use[id] = true;
+    p.set_held(id, true);
     // One division for both the address and the port.
     const uint32_t addr_index = id / ports_in_range_;
-    auto& held = p.held_by_addr[addr_index];
-    held.store(held.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return Lease{config_.addrs[addr_index],
                  static_cast<uint16_t>(config_.port_first + (id - addr_index * ports_in_range_))};
 }
@@ -68,10 +65,8 @@ bool SnatPool<Addr>::release(uint16_t lcore, const Lease& lease) noexcept {
     const auto addr_index = static_cast<uint32_t>(it - config_.addrs.begin());
     const uint32_t id = lease_id(addr_index, lease.port);
     Partition& p = parts_[lcore];
-    if (!p.in_use[id]) return false;
-    p.in_use[id] = false;
-    auto& held = p.held_by_addr[addr_index];
-    held.store(held.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    if (!p.is_held(id)) return false;
+    p.set_held(id, false);
     // The ring holds every lease of the partition, so it never overflows:
     // the tail slot is free whenever a lease is out.
     const uint32_t size = static_cast<uint32_t>(p.ring.size());
@@ -88,8 +83,17 @@ uint32_t SnatPool<Addr>::available(uint16_t lcore) const noexcept {
 template <typename Addr>
 uint32_t SnatPool<Addr>::in_use(uint32_t addr_index) const noexcept {
     if (addr_index >= config_.addrs.size()) return 0;
+    // The address's ids are [first, last) in every partition's bitmap.
+    const uint32_t first = addr_index * ports_in_range_, last = first + ports_in_range_;
     uint32_t n = 0;
-    for (const auto& p : parts_) n += p.held_by_addr[addr_index].load(std::memory_order_relaxed);
+    for (const auto& p : parts_) {
+        for (uint32_t w = first / 64; w * 64 < last; ++w) {
+            uint64_t bits = p.held[w].load(std::memory_order_relaxed);
+            if (w * 64 < first) bits &= ~uint64_t{0} << (first % 64);
+            if ((w + 1) * 64 > last) bits &= ~uint64_t{0} >> (64 - last % 64);
+            n += static_cast<uint32_t>(std::popcount(bits));
+        }
+    }
     return n;
 }
 

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,7 +78,8 @@ public:
 
     uint32_t available(uint16_t lcore) const noexcept;
     // Leases of the address at `addr_index` held now, over all lcores. Any
-    // thread (metrics): each lcore counts its own, readers sum.
+    // thread (metrics, at scrape time): counted from the lcores' lease
+    // bitmaps, so allocation and release do no bookkeeping for it.
     uint32_t in_use(uint32_t addr_index) const noexcept;
     // Leases an address has over all lcores: the ports in range.
     uint32_t leases_per_address() const noexcept { return ports_in_range_; }
@@ -104,10 +106,20 @@ private:
         std::vector<uint32_t> ring;  // lease ids (addr_index · ports + port offset)
         uint32_t head = 0;           // next to allocate
         uint32_t count = 0;          // free leases in the ring
-        std::vector<bool> in_use;    // by lease id, for release validation
-        // Leases held per address, written by this lcore only (relaxed
-        // atomics: the metrics thread reads them).
-        std::unique_ptr<std::atomic<uint32_t>[]> held_by_addr;
+        // One bit per lease id, set while held: release validation, and
+        // what in_use() counts. Written by this lcore only, as relaxed
+        // atomic words (a load and a store, like a plain bit vector), so
+        // that another thread may read them.
+        std::unique_ptr<std::atomic<uint64_t>[]> held;
+        bool is_held(uint32_t id) const noexcept {
+            return (held[id / 64].load(std::memory_order_relaxed) >> (id % 64)) & 1;
+        }
+        void set_held(uint32_t id, bool on) noexcept {
+            auto& w = held[id / 64];
+            const uint64_t bit = uint64_t{1} << (id % 64);
+            const uint64_t v = w.load(std::memory_order_relaxed);
+            w.store(on ? v | bit : v & ~bit, std::memory_order_relaxed);
+        }
         uint64_t exhausted = 0;
     };
     uint32_t lease_id(uint32_t addr_index, uint16_t port) const noexcept {
