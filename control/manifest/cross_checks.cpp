@@ -34,8 +34,8 @@ void unique_names(std::vector<T>& objects, MetaOf meta_of, std::vector<Diagnosti
         auto [it, inserted] = first_at.emplace(m.ns + "/" + m.name, std::string());
         if (!inserted) {
             diags.push_back(error_at(m, m.loc.line, "metadata.name",
-                                     duplicate(quote(m.name)) + ": already defined in namespace " + m.ns + " at " +
-                                         it->second));
+                                     duplicate(quote(m.name)) + ": already defined " +
+                                         (m.ns.empty() ? "" : "in namespace " + m.ns + " ") + "at " + it->second));
             continue;
         }
         it->second = where(m);
@@ -119,10 +119,8 @@ void cross_check(std::vector<StagedService>& services, Manifests& staged, const 
     services = std::move(passed);
     // Names first, so that a duplicate does not also claim IPs and ports.
     unique_names(services, [](const StagedService& s) -> const ObjectMeta& { return s.service.meta; }, diags);
-    unique_names(staged.endpointSlices, meta, diags);
-    unique_names(staged.endpoints, meta, diags);
-    unique_names(staged.pods, meta, diags);
-    unique_names(staged.nodes, meta, diags);
+    // (ServiceCIDRs were checked above: nothing is left to report twice.)
+    for_each_object_list([&](auto list) { unique_names(staged.*list, meta, diags); });
 
     struct Owner {
         std::string id;
@@ -171,15 +169,12 @@ void cross_check(std::vector<StagedService>& services, Manifests& staged, const 
         for (uint32_t p : mine) node_ports.emplace(p, me);
         out.services.push_back(std::move(s));
     }
-    auto append = [](auto& to, auto& from) {
+    for_each_object_list([&](auto list) {
+        auto& to = out.*list;
+        auto& from = staged.*list;
         if (to.empty()) to = std::move(from);
         else for (auto& x : from) to.push_back(std::move(x));
-    };
-    append(out.endpointSlices, staged.endpointSlices);
-    append(out.endpoints, staged.endpoints);
-    append(out.pods, staged.pods);
-    append(out.nodes, staged.nodes);
-    append(out.serviceCIDRs, staged.serviceCIDRs);
+    });
 }
 
 }  // namespace svcnat::manifest

@@ -19,7 +19,7 @@ struct ObjectNode {
     uint32_t line = 0;  // line of `kind:` (ObjectMeta.loc)
 };
 
-enum class NameRule : uint8_t { DNS1035Label, DNS1123Subdomain };
+enum class NameRule : uint8_t { DNS1035Label, DNS1123Label, DNS1123Subdomain };
 
 // metadata: name, namespace, labels, annotations (validated). `meta_line` is
 // the line of the `metadata:` key, or the object's when absent (then
@@ -49,6 +49,16 @@ void decode_endpoints(Decoder& d, const ObjectNode& obj, Endpoints& out);
 void decode_pod(Decoder& d, const ObjectNode& obj, Pod& out);
 void decode_node(Decoder& d, const ObjectNode& obj, Node& out);
 void decode_service_cidr(Decoder& d, const ObjectNode& obj, ServiceCIDR& out);
+// The routing objects (routes.hpp serves them).
+void decode_ingress(Decoder& d, const ObjectNode& obj, Ingress& out);
+void decode_ingress_class(Decoder& d, const ObjectNode& obj, IngressClass& out);
+// False for a Secret without tls.crt and tls.key: valid, of no use to svcnat.
+bool decode_secret(Decoder& d, const ObjectNode& obj, TLSSecret& out);
+void decode_namespace(Decoder& d, const ObjectNode& obj, Namespace& out);
+void decode_gateway_class(Decoder& d, const ObjectNode& obj, GatewayClass& out);
+void decode_gateway(Decoder& d, const ObjectNode& obj, Gateway& out);
+void decode_http_route(Decoder& d, const ObjectNode& obj, HTTPRoute& out);
+void decode_reference_grant(Decoder& d, const ObjectNode& obj, ReferenceGrant& out);
 
 // Shared by the decoders: protocol with the API server's NotSupported message
 // (defaulted to TCP when absent), and a port number 1..65535.

@@ -20,12 +20,11 @@ bool is_known_kubernetes_kind(std::string_view kind) {
         "APIService", "Binding", "CSIDriver", "CSINode", "CSIStorageCapacity", "Certificate",
         "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus", "ConfigMap",
         "ControllerRevision", "CronJob", "CustomResourceDefinition", "DaemonSet", "Deployment", "Event",
-        "FlowSchema", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute", "HorizontalPodAutoscaler", "IPAddress",
-        "Ingress", "IngressClass", "Issuer", "Job", "Lease", "LimitRange", "MutatingWebhookConfiguration",
-        "Namespace", "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim", "PodDisruptionBudget",
-        "PodTemplate", "PriorityClass", "PriorityLevelConfiguration", "ReferenceGrant", "ReplicaSet",
-        "ReplicationController", "ResourceQuota", "Role", "RoleBinding", "RuntimeClass", "Secret",
-        "ServiceAccount", "StatefulSet", "StorageClass", "TCPRoute", "TLSRoute", "UDPRoute",
+        "FlowSchema", "GRPCRoute", "HorizontalPodAutoscaler", "IPAddress",
+        "Issuer", "Job", "Lease", "LimitRange", "MutatingWebhookConfiguration",
+        "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim", "PodDisruptionBudget",
+        "PodTemplate", "PriorityClass", "PriorityLevelConfiguration", "ReplicaSet",
+        "ReplicationController", "ResourceQuota", "Role", "RoleBinding", "RuntimeClass", "ServiceAccount", "StatefulSet", "StorageClass", "TCPRoute", "TLSRoute", "UDPRoute",
         "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
         "VolumeAttachment", "VolumeSnapshot", "VolumeSnapshotClass", "VolumeSnapshotContent"};
     for (auto k : kKnown)
@@ -61,31 +60,62 @@ void decode_staged(ObjectContext& c) {
     if (c.accepted()) (c.out.staged.*list).push_back(std::move(object));
 }
 
-// A slice that does not belong to a Service (no service-name label) is
-// valid but of no use.
-void decode_slice_object(ObjectContext& c) {
-    EndpointSlice slice;
-    slice.meta.loc.file = c.d.file();
-    const bool used = manifest::decode_endpoint_slice(c.d, c.obj, slice);
-    if (c.accepted() && used) c.out.staged.endpointSlices.push_back(std::move(slice));
+// The kinds whose decoder may find an object valid but of no use to
+// svcnat (a slice of no Service, a Secret without a certificate): kept
+// only when it says so.
+template <typename T, bool (*Decode)(Decoder&, const ObjectNode&, T&), std::vector<T> Manifests::*list>
+void decode_if_used(ObjectContext& c) {
+    T object;
+    object.meta.loc.file = c.d.file();
+    const bool used = Decode(c.d, c.obj, object);
+    if (c.accepted() && used) (c.out.staged.*list).push_back(std::move(object));
 }
 
 // The kinds svcnat reads: their API version, and their decoder.
 struct KindInfo {
     std::string_view kind;
     std::string_view api_version;
-    std::string_view older_api_version;  // also accepted (a beta that exports still carry), or ""
-    void (*decode)(ObjectContext&);
+    // Also accepted (betas that exports still carry), or "".
+    std::string_view older_api_versions[2] = {};
+    void (*decode)(ObjectContext&) = nullptr;
 };
+constexpr std::string_view kGatewayV1 = "gateway.networking.k8s.io/v1";
+constexpr std::string_view kGatewayV1beta1 = "gateway.networking.k8s.io/v1beta1";
 constexpr KindInfo kKinds[] = {
-    {"Service", "v1", "", decode_service_object},
-    {"EndpointSlice", "discovery.k8s.io/v1", "", decode_slice_object},
-    {"Endpoints", "v1", "", decode_staged<Endpoints, manifest::decode_endpoints, &Manifests::endpoints>},
-    {"Pod", "v1", "", decode_staged<Pod, manifest::decode_pod, &Manifests::pods>},
-    {"Node", "v1", "", decode_staged<Node, manifest::decode_node, &Manifests::nodes>},
-    {"ServiceCIDR", "networking.k8s.io/v1", "networking.k8s.io/v1beta1",
+    {"Service", "v1", {}, decode_service_object},
+    {"EndpointSlice", "discovery.k8s.io/v1", {},
+     decode_if_used<EndpointSlice, manifest::decode_endpoint_slice, &Manifests::endpointSlices>},
+    {"Endpoints", "v1", {}, decode_staged<Endpoints, manifest::decode_endpoints, &Manifests::endpoints>},
+    {"Pod", "v1", {}, decode_staged<Pod, manifest::decode_pod, &Manifests::pods>},
+    {"Node", "v1", {}, decode_staged<Node, manifest::decode_node, &Manifests::nodes>},
+    {"ServiceCIDR", "networking.k8s.io/v1", {"networking.k8s.io/v1beta1"},
      decode_staged<ServiceCIDR, manifest::decode_service_cidr, &Manifests::serviceCIDRs>},
+    {"Ingress", "networking.k8s.io/v1", {}, decode_staged<Ingress, manifest::decode_ingress, &Manifests::ingresses>},
+    {"IngressClass", "networking.k8s.io/v1", {},
+     decode_staged<IngressClass, manifest::decode_ingress_class, &Manifests::ingressClasses>},
+    {"Secret", "v1", {}, decode_if_used<TLSSecret, manifest::decode_secret, &Manifests::secrets>},
+    {"Namespace", "v1", {}, decode_staged<Namespace, manifest::decode_namespace, &Manifests::namespaces>},
+    {"GatewayClass", kGatewayV1, {kGatewayV1beta1},
+     decode_staged<GatewayClass, manifest::decode_gateway_class, &Manifests::gatewayClasses>},
+    {"Gateway", kGatewayV1, {kGatewayV1beta1}, decode_staged<Gateway, manifest::decode_gateway, &Manifests::gateways>},
+    {"HTTPRoute", kGatewayV1, {kGatewayV1beta1},
+     decode_staged<HTTPRoute, manifest::decode_http_route, &Manifests::httpRoutes>},
+    {"ReferenceGrant", kGatewayV1beta1, {kGatewayV1, "gateway.networking.k8s.io/v1alpha2"},
+     decode_staged<ReferenceGrant, manifest::decode_reference_grant, &Manifests::referenceGrants>},
 };
+
+// "Unsupported value" for an apiVersion: the supported ones, newest first.
+std::string unsupported_api_version(std::string_view given, const KindInfo& info) {
+    const auto& older = info.older_api_versions;
+    if (older[0].empty()) return manifest::unsupported(given, {info.api_version});
+    if (older[1].empty()) return manifest::unsupported(given, {info.api_version, older[0]});
+    return manifest::unsupported(given, {info.api_version, older[0], older[1]});
+}
+
+bool accepts_api_version(const KindInfo& info, std::string_view v) {
+    return v == info.api_version || (!info.older_api_versions[0].empty() && v == info.older_api_versions[0]) ||
+           (!info.older_api_versions[1].empty() && v == info.older_api_versions[1]);
+}
 
 class FileDecoder {
 public:
@@ -173,12 +203,8 @@ private:
             else d.warning(obj.line, FieldPath(), "skipping " + what + ": \"" + kind + "\" is not a Kubernetes kind svcnat knows");
             return;
         }
-        if (!api_version.empty() && api_version != info->api_version &&
-            (info->older_api_version.empty() || api_version != info->older_api_version))
-            d.error(api_line, api_path,
-                    info->older_api_version.empty()
-                        ? manifest::unsupported(api_version, {info->api_version})
-                        : manifest::unsupported(api_version, {info->api_version, info->older_api_version}));
+        if (!api_version.empty() && !accepts_api_version(*info, api_version))
+            d.error(api_line, api_path, unsupported_api_version(api_version, *info));
 
         ObjectContext c{d, obj, settings_, result_, errors_before};
         info->decode(c);
@@ -220,11 +246,7 @@ void append_parsed(ParsedFile& to, ParsedFile&& from) {
     auto move_all = [](auto& dst, auto& src) { std::move(src.begin(), src.end(), std::back_inserter(dst)); };
     move_all(to.services, from.services);
     move_all(to.staged.services, from.staged.services);
-    move_all(to.staged.endpointSlices, from.staged.endpointSlices);
-    move_all(to.staged.endpoints, from.staged.endpoints);
-    move_all(to.staged.pods, from.staged.pods);
-    move_all(to.staged.nodes, from.staged.nodes);
-    move_all(to.staged.serviceCIDRs, from.staged.serviceCIDRs);
+    for_each_object_list([&](auto list) { move_all(to.staged.*list, from.staged.*list); });
     move_all(to.diagnostics, from.diagnostics);
 }
 

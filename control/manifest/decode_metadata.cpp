@@ -72,8 +72,10 @@ void decode_metadata(Decoder& d, uint32_t meta_node, uint32_t meta_line, NameRul
                 std::string ts;
                 if (d.read_string(v, fp, ts) && deleting) *deleting = !ts.empty();
             } else if (key == "creationTimestamp") {
-                // kubectl's `get -o yaml` writes `creationTimestamp: null`;
-                // accepted whatever it holds, as it is server-managed.
+                // kubectl's `get -o yaml` writes `creationTimestamp: null`.
+                // Server-managed; kept only to order conflicting routes.
+                if (d.node(v).type == yaml::NodeType::Scalar) meta.creationTimestamp = std::string(d.doc().text(v));
+                if (d.is_null(v)) meta.creationTimestamp.clear();
             } else if (key == "selfLink" || key == "uid" || key == "resourceVersion" || key == "generation" ||
                        key == "deletionGracePeriodSeconds" || key == "ownerReferences" || key == "finalizers" ||
                        key == "managedFields") {
@@ -94,7 +96,9 @@ void decode_metadata(Decoder& d, uint32_t meta_node, uint32_t meta_line, NameRul
         else
             d.error(name_line, name_path, required("name or generateName is required"));
     } else {
-        auto errs = rule == NameRule::DNS1035Label ? dns1035_label_errors(meta.name) : dns1123_subdomain_errors(meta.name);
+        auto errs = rule == NameRule::DNS1035Label  ? dns1035_label_errors(meta.name)
+                    : rule == NameRule::DNS1123Label ? dns1123_label_errors(meta.name)
+                                                     : dns1123_subdomain_errors(meta.name);
         for (auto& m : errs) d.error(name_line, name_path, invalid(quote(meta.name), m));
     }
     validate_labels(d, labels_line, path.child("labels"), meta.labels);

@@ -22,11 +22,7 @@ public:
         if (f.readable) result.files.push_back(file);
         take(result.diagnostics, f.diagnostics, owned);
         take(services_, f.services, owned);
-        take(staged_.endpointSlices, f.staged.endpointSlices, owned);
-        take(staged_.endpoints, f.staged.endpoints, owned);
-        take(staged_.pods, f.staged.pods, owned);
-        take(staged_.nodes, f.staged.nodes, owned);
-        take(staged_.serviceCIDRs, f.staged.serviceCIDRs, owned);
+        for_each_object_list([&](auto list) { take(staged_.*list, f.staged.*list, owned); });
     }
     void add_error(Diagnostic d) { result.diagnostics.push_back(std::move(d)); }
     LoadResult finish();

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "ip.hpp"
+#include "l7_objects.hpp"
+#include "object_meta.hpp"
 
 namespace svcnat {
 
@@ -31,22 +33,6 @@ std::optional<ServiceType> parse_service_type(std::string_view s);
 std::optional<TrafficPolicy> parse_traffic_policy(std::string_view s);
 std::optional<IPFamilyPolicy> parse_ip_family_policy(std::string_view s);
 std::optional<SessionAffinity> parse_session_affinity(std::string_view s);
-
-// Where an object or field came from, for `file:line: field: message`.
-struct SourceLoc {
-    std::string file;
-    uint32_t line = 0;
-};
-
-using Labels = std::map<std::string, std::string>;
-
-struct ObjectMeta {
-    std::string name;
-    std::string ns = "default";
-    Labels labels;
-    Labels annotations;
-    SourceLoc loc;  // line of the document's `kind:` (or first key)
-};
 
 // targetPort: a number or the name of a container port.
 struct IntOrString {
@@ -187,7 +173,36 @@ struct Manifests {
     std::vector<Pod> pods;
     std::vector<Node> nodes;
     std::vector<ServiceCIDR> serviceCIDRs;
+    // What the L7 proxy serves (routes.hpp); read whatever the data paths.
+    std::vector<Ingress> ingresses;
+    std::vector<IngressClass> ingressClasses;
+    std::vector<TLSSecret> secrets;
+    std::vector<Namespace> namespaces;
+    std::vector<GatewayClass> gatewayClasses;
+    std::vector<Gateway> gateways;
+    std::vector<HTTPRoute> httpRoutes;
+    std::vector<ReferenceGrant> referenceGrants;
 };
+
+// Calls f(&Manifests::list) for every object list but `services` (which
+// the loader stages with more than the objects): code that moves, joins or
+// checks every kind goes through this, so a new kind is added in one place.
+template <class F>
+void for_each_object_list(F&& f) {
+    f(&Manifests::endpointSlices);
+    f(&Manifests::endpoints);
+    f(&Manifests::pods);
+    f(&Manifests::nodes);
+    f(&Manifests::serviceCIDRs);
+    f(&Manifests::ingresses);
+    f(&Manifests::ingressClasses);
+    f(&Manifests::secrets);
+    f(&Manifests::namespaces);
+    f(&Manifests::gatewayClasses);
+    f(&Manifests::gateways);
+    f(&Manifests::httpRoutes);
+    f(&Manifests::referenceGrants);
+}
 
 // The cluster's service ranges: those configured (--service-cidr) first,
 // then those of the ServiceCIDR objects in manifest order, each once.

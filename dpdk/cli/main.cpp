@@ -34,6 +34,7 @@ namespace {
 
 using namespace svcnat;
 using namespace svcnat::dpdk;
+using Gateway = svcnat::dpdk::Gateway;  // not the Gateway API object (control/model)
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;

@@ -41,6 +41,7 @@ namespace {
 
 using namespace svcnat;
 using namespace svcnat::dpdk;
+using Gateway = svcnat::dpdk::Gateway;  // not the Gateway API object (control/model)
 
 uint32_t be_ip(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return rte_cpu_to_be_32((a << 24) | (b << 16) | (c << 8) | d); }
 
