@@ -170,7 +170,7 @@ private:
     // side of an added or removed port).
     const Ruleset& fragment(const ResolvedServicePort* sp) {
         if (!sp && empty_) return *empty_;
-        ServiceState one{after_.node, {}, after_.service_cidrs, {}};
+        ServiceState one{after_.node, {}, after_.service_cidrs, {}, {}};
         if (sp) one.ports.push_back(*sp);
         plan_.fragments.push_back(std::make_unique<Ruleset>(build_ruleset(one, settings_)));
         if (!sp) empty_ = plan_.fragments.back().get();

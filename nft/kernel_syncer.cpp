@@ -190,8 +190,8 @@ SyncReport KernelSyncer::sync_changed_ports(ChangePlanner::Plan& plan, const Sha
                                             Clock::time_point start) {
     const ServiceState& desired = *desired_state;
     SyncReport report;
-    ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs, {}},
-        after_ports{desired.node, {}, desired.service_cidrs, {}};
+    ServiceState before_ports{committed_state_->node, {}, committed_state_->service_cidrs, {}, {}},
+        after_ports{desired.node, {}, desired.service_cidrs, {}, {}};
     for (const auto& c : plan.changes) {
         if (c.before) before_ports.ports.push_back(*c.before);
         if (c.after) after_ports.ports.push_back(*c.after);

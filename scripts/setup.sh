@@ -9,7 +9,7 @@ packages=(
   # libraries
   libnftnl-dev libmnl-dev libnetfilter-conntrack-dev libyaml-dev nlohmann-json3-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev libboost-program-options-dev libsystemd-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libjemalloc-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libjemalloc-dev prometheus-cpp-dev libssl-dev
   # DPDK edge gateway (optional at configure time, installed so tests can run)
   libdpdk-dev dpdk dpdk-dev
   # labs, tests, demo and benchmarks

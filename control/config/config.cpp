@@ -32,7 +32,7 @@ using config_detail::Origins;
 // Options that may be given more than once (and whose values accumulate).
 const std::set<std::string> kListOptions = {"node-ip", "cluster-cidr", "service-cidr", "nodeport-addresses",
                                             "dns-bind-address", "dns-upstream", "manifests", "filename", "args",
-                                            "port", "snat-address", "neighbor"};
+                                            "port", "snat-address", "neighbor", "ingress-status-address"};
 // Options that only make sense on the command line.
 const std::set<std::string> kCommandLineOnly = {"help", "config", "filename", "args"};
 
@@ -399,6 +399,7 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
     visible.add(common_options());
     if (how.blocks.kernel) visible.add(kernel_options());
     if (how.blocks.dns) visible.add(dns_options());
+    if (how.blocks.ingress) visible.add(config_detail::ingress_option_block());
     if (how.blocks.gateway) visible.add(config_detail::gateway_option_block());
     if (!extra.options().empty()) visible.add(extra);
     po::options_description all;
@@ -496,6 +497,7 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
         out.settings.config_file = config_file;
     }
     convert(vm, origins, out.settings);
+    if (how.blocks.ingress) config_detail::convert_ingress(vm, origins, out.settings.ingress);
     if (how.blocks.gateway) config_detail::convert_gateway(vm, origins, out.settings.gateway);
     if (!cmd_manifests.empty()) out.settings.manifests = cmd_manifests;
     else if (vm.count("manifests")) out.settings.manifests = vm["manifests"].as<std::vector<std::string>>();

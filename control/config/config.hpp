@@ -39,6 +39,7 @@ ParsedCommand parse_command_line(int argc, const char* const* argv, const po::op
 struct OptionBlocks {
     bool kernel = true;    // --table, --masquerade-*, --nodeport-addresses, ...
     bool dns = true;       // --cluster-domain, --dns-*
+    bool ingress = true;   // --ingress-*, --haproxy
     bool gateway = false;  // --port, --snat-address, ... (checked as a whole)
 };
 

@@ -66,4 +66,8 @@ inline std::vector<std::string> list_items(const po::variables_map& vm, const st
 po::options_description gateway_option_block();
 void convert_gateway(const po::variables_map& vm, const Origins& origins, GatewaySettings& g);
 
+// The ingress block (ingress_options.cpp), likewise.
+po::options_description ingress_option_block();
+void convert_ingress(const po::variables_map& vm, const Origins& origins, IngressSettings& s);
+
 }  // namespace svcnat::config_detail

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/model/ip.hpp"
+#include "control/model/route_state.hpp"
 #include "gateway_settings.hpp"
 
 namespace svcnat {
@@ -25,14 +26,6 @@ struct NodePortAddresses {
     std::vector<CIDR> cidrs;
 };
 
-// An address to listen on or send to: "10.96.0.10:53", "[fd00::a]:53".
-struct SocketAddress {
-    IPAddr ip;
-    uint16_t port = 0;
-    std::string str() const { return ip.is_v4() ? ip.str() + ":" + std::to_string(port) : "[" + ip.str() + "]:" + std::to_string(port); }
-    bool operator==(const SocketAddress&) const = default;
-};
-
 // Pod records a-b-c-d.NS.pod.ZONE, as CoreDNS's `pods` option.
 enum class DnsPodMode { Disabled, Insecure, Verified };
 
@@ -48,6 +41,15 @@ struct DnsSettings {
     // reverse zones go (a resolv.conf's nameservers, or addresses); empty:
     // they are REFUSED.
     std::vector<SocketAddress> upstream;
+};
+
+// The L7 proxy (`svcnat ingress`, `svcnat run --ingress-*-address`).
+struct IngressSettings {
+    IngressOptions routes;                          // what the route model needs (route_state.hpp)
+    std::string haproxy = "/usr/sbin/haproxy";      // --haproxy
+    std::string state_dir = "/run/svcnat/ingress";  // --ingress-state-dir
+    std::vector<IPAddr> status_addresses;           // --ingress-status-address
+    bool operator==(const IngressSettings&) const = default;
 };
 
 struct Settings {
@@ -71,9 +73,11 @@ struct Settings {
     bool cleanup_on_exit = false;        // --cleanup-on-exit
     int verbosity = 0;                   // -v / --v
     DnsSettings dns;
+    IngressSettings ingress;
     GatewaySettings gateway;  // svcnat-gateway only
 
     bool dns_enabled() const { return !dns.bind_addresses.empty(); }
+    bool ingress_enabled() const { return ingress.routes.enabled(); }
 };
 
 }  // namespace svcnat

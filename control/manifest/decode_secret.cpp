@@ -6,6 +6,7 @@
 #include "api_validation.hpp"
 #include "base64.hpp"
 #include "decode.hpp"
+#include "tls_pair.hpp"
 
 namespace svcnat::manifest {
 
@@ -80,6 +81,10 @@ bool decode_secret(Decoder& d, const ObjectNode& obj, TLSSecret& out) {
     }
     out.certificate = std::move(crt->second);
     out.key = std::move(key->second);
+    out.problem = tls_pair_problem(out.certificate, out.key);
+    if (!out.problem.empty())
+        d.warning(data_line, data_path, "Secret " + out.meta.ns + "/" + out.meta.name + " cannot be served: " +
+                                            out.problem);
     return true;
 }
 

@@ -76,7 +76,7 @@ DiscoveryState discovery_state(std::vector<DiscoveredService> services, const Ma
 }
 
 DiscoveryState discover(const Manifests& manifests, const NodeInfo& node) {
-    return resolve(manifests, node, nullptr, /*with_discovery=*/true).discovery;
+    return resolve(manifests, node, nullptr, ResolveOptions{.discovery = true}).discovery;
 }
 
 namespace {

@@ -52,6 +52,15 @@ struct CIDR {
     bool operator==(const CIDR&) const = default;
 };
 
+// An address to listen on or send to: "10.96.0.10:53", "[fd00::a]:53".
+struct SocketAddress {
+    IPAddr ip;
+    uint16_t port = 0;
+    std::string str() const { return ip.is_v4() ? ip.str() + ":" + std::to_string(port) : "[" + ip.str() + "]:" + std::to_string(port); }
+    auto operator<=>(const SocketAddress&) const = default;
+    bool operator==(const SocketAddress&) const = default;
+};
+
 }  // namespace svcnat
 
 template <>

@@ -72,6 +72,10 @@ struct TLSSecret {
     ObjectMeta meta;
     std::string certificate;  // tls.crt, PEM (decoded from data or stringData)
     std::string key;          // tls.key, PEM
+    // Why it cannot be served ("" = it can): not PEM, a key that is not the
+    // certificate's. The API server does not look (ingress controllers do):
+    // the Secret is valid, and its hosts get the default certificate.
+    std::string problem;
 };
 
 struct Namespace {
@@ -147,6 +151,7 @@ struct HTTPValueMatch {
     ValueMatchType type = ValueMatchType::Exact;
     std::string name;
     std::string value;
+    bool operator==(const HTTPValueMatch&) const = default;
 };
 
 struct HTTPRouteMatch {
@@ -160,12 +165,14 @@ struct HTTPRouteMatch {
 struct HTTPHeader {
     std::string name;
     std::string value;
+    bool operator==(const HTTPHeader&) const = default;
 };
 
 struct HTTPHeaderFilter {
     std::vector<HTTPHeader> set;
     std::vector<HTTPHeader> add;
     std::vector<std::string> remove;
+    bool operator==(const HTTPHeaderFilter&) const = default;
 };
 
 enum class PathModifierType : uint8_t { ReplaceFullPath, ReplacePrefixMatch };
@@ -173,6 +180,7 @@ enum class PathModifierType : uint8_t { ReplaceFullPath, ReplacePrefixMatch };
 struct HTTPPathModifier {
     PathModifierType type = PathModifierType::ReplaceFullPath;
     std::string value;
+    bool operator==(const HTTPPathModifier&) const = default;
 };
 
 struct HTTPRequestRedirect {
@@ -181,11 +189,13 @@ struct HTTPRequestRedirect {
     std::optional<HTTPPathModifier> path;
     uint16_t port = 0;  // 0 = not given
     uint16_t statusCode = 302;
+    bool operator==(const HTTPRequestRedirect&) const = default;
 };
 
 struct HTTPURLRewrite {
     std::string hostname;
     std::optional<HTTPPathModifier> path;
+    bool operator==(const HTTPURLRewrite&) const = default;
 };
 
 // Only the filters svcnat serves are kept (the decoder reports the others

@@ -2,6 +2,9 @@
 // each Service, as kube-proxy would read it back. In standalone mode there is
 // no controller, so svcnat plays both parts from the manifests.
 #include "resolve.hpp"
+#include "routes.hpp"
+
+#include <unordered_set>
 
 #include <algorithm>
 #include <iterator>
@@ -11,6 +14,7 @@
 
 #include "control/os/parallel.hpp"
 #include "discovery.hpp"
+#include "routes.hpp"
 
 namespace svcnat {
 
@@ -454,15 +458,22 @@ constexpr size_t kServicesPerChunk = 1024;
 }  // namespace
 
 ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vector<Diagnostic>* warnings,
-                     bool with_discovery) {
+                     const ResolveOptions& options) {
     ServiceState state;
     state.node = node;
     const Index index(manifests);
     const auto& services = manifests.services;
+    const bool with_discovery = options.discovery;
+    // Services that routes send to keep their endpoints for route_state()
+    // (headless ones too: an L7 proxy sends to endpoints, not to a VIP).
+    std::unordered_set<std::string> routed;
+    if (options.routes && options.routes->enabled())
+        for (auto& key : routed_service_keys(manifests)) routed.insert(std::move(key));
     struct Chunk {
         std::vector<ResolvedServicePort> ports;
         std::vector<Diagnostic> warnings;
         std::vector<DiscoveredService> discovered;
+        std::vector<std::pair<const Service*, std::vector<std::vector<ResolvedEndpoint>>>> routed;
     };
     std::vector<Chunk> chunks((services.size() + kServicesPerChunk - 1) / kServicesPerChunk);
     run_parallel(chunks.size(), [&](size_t c) {
@@ -473,12 +484,14 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
         for (size_t s = first; s < last; ++s) {
             const Service& svc = services[s];
             const bool programmed = has_service_ports(svc);
-            if (!programmed && !with_discovery) continue;
-            // Each service's endpoints once, for both views; warnings only
+            const bool is_routed = !routed.empty() && routed.count(svc.meta.ns + "/" + svc.meta.name);
+            if (!programmed && !with_discovery && !is_routed) continue;
+            // Each service's endpoints once, for every view; warnings only
             // for the services that are programmed (as before DNS existed).
             ServiceEndpoints eps = endpoints_of(svc, index, node, programmed && warnings ? &chunks[c].warnings : nullptr);
             if (with_discovery)
                 if (auto d = discovered_service(svc, eps.per_port, eps.portless)) chunks[c].discovered.push_back(std::move(*d));
+            if (is_routed) chunks[c].routed.emplace_back(&svc, eps.per_port);
             if (programmed) resolve_service(svc, std::move(eps.per_port), chunks[c].ports);
         }
     });
@@ -486,14 +499,18 @@ ServiceState resolve(const Manifests& manifests, const NodeInfo& node, std::vect
     for (const auto& c : chunks) ports += c.ports.size();
     state.ports.reserve(ports);
     std::vector<DiscoveredService> discovered;
+    RoutedServices routed_services;
     for (auto& c : chunks) {
         std::move(c.ports.begin(), c.ports.end(), std::back_inserter(state.ports));
         if (warnings) std::move(c.warnings.begin(), c.warnings.end(), std::back_inserter(*warnings));
         std::move(c.discovered.begin(), c.discovered.end(), std::back_inserter(discovered));
+        for (auto& [svc, per_port] : c.routed)
+            routed_services[svc->meta.ns + "/" + svc->meta.name] = RoutedService{svc, std::move(per_port)};
     }
     std::sort(state.ports.begin(), state.ports.end(),
               [](const auto& a, const auto& b) { return compare_identity(a, b) < 0; });
     if (with_discovery) state.discovery = discovery_state(std::move(discovered), manifests);
+    if (options.routes) state.routes = route_state(manifests, routed_services, *options.routes, warnings);
     return state;
 }
 

@@ -13,17 +13,23 @@
 #include "diagnostic.hpp"
 #include "objects.hpp"
 #include "resolved.hpp"
+#include "route_state.hpp"
 
 namespace svcnat {
+
+// The views resolve() fills beside the data paths' service ports.
+struct ResolveOptions {
+    bool discovery = false;                // state.discovery: what cluster DNS answers (discovery.hpp)
+    const IngressOptions* routes = nullptr;  // state.routes: what the L7 proxy serves (routes.hpp)
+};
 
 // Pure: same input, same output (sorted). Headless and ExternalName services
 // yield no entries (kube-proxy ignores them). Warnings (e.g. a named
 // targetPort that matches no container port of a selected pod) are appended
-// to `warnings` when given. `with_discovery` also fills state.discovery
-// (what cluster DNS answers, discovery.hpp) from the same endpoints: each
-// service is resolved once for both views.
+// to `warnings` when given. The views asked for in `options` come from the
+// same endpoints: each service is resolved once for all of them.
 ServiceState resolve(const Manifests& manifests, const NodeInfo& node,
-                     std::vector<Diagnostic>* warnings = nullptr, bool with_discovery = false);
+                     std::vector<Diagnostic>* warnings = nullptr, const ResolveOptions& options = {});
 
 // The endpoints of one service, per entry of svc.ports (same order), sorted
 // and de-duplicated as in resolve(). Unlike resolve() it also answers for

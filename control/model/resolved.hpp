@@ -12,6 +12,7 @@
 
 #include "discovery.hpp"
 #include "objects.hpp"
+#include "route_state.hpp"
 
 namespace svcnat {
 
@@ -77,6 +78,7 @@ struct ResolvedServicePort {
 // ones; if there are none, the serving+terminating ones. `local_only` keeps
 // only this node's endpoints (traffic policy Local).
 std::vector<const ResolvedEndpoint*> usable_endpoints(const ResolvedServicePort& sp, bool local_only);
+std::vector<const ResolvedEndpoint*> usable_endpoints(const std::vector<ResolvedEndpoint>& endpoints, bool local_only);
 
 // The node's view: which node we are and its addresses.
 struct NodeInfo {
@@ -96,6 +98,8 @@ struct ServiceState {
     std::vector<CIDR> service_cidrs;  // the cluster's service ranges (effective_service_cidrs)
     // What cluster DNS answers (filled when DNS is served: Settings::dns_enabled()).
     DiscoveryState discovery;
+    // What the L7 proxy serves (filled when Ingress is served: Settings::ingress_enabled()).
+    RouteState routes;
 };
 
 }  // namespace svcnat

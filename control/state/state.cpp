@@ -42,7 +42,10 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
     out.state.node = node_info(settings, out.load.manifests);
     if (!out.load.ok()) return out;
     // One resolution for the data paths and, when DNS is served, its view.
-    out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics, settings.dns_enabled());
+    ResolveOptions views;
+    views.discovery = settings.dns_enabled();
+    if (settings.ingress_enabled()) views.routes = &settings.ingress.routes;
+    out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics, views);
     out.state.service_cidrs = service_cidrs;
     return out;
 }

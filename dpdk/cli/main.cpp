@@ -50,7 +50,7 @@ constexpr std::string_view kUsage =
 // The gateway's view of the settings: common options and the gateway block.
 CommandLineOptions gateway_command_line() {
     CommandLineOptions how;
-    how.blocks = {/*kernel=*/false, /*dns=*/false, /*gateway=*/true};
+    how.blocks = {/*kernel=*/false, /*dns=*/false, /*ingress=*/false, /*gateway=*/true};
     return how;
 }
 

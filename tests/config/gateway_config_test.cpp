@@ -15,7 +15,7 @@ namespace {
 
 CommandLineOptions gateway_block() {
     CommandLineOptions how;
-    how.blocks = {false, false, true};
+    how.blocks = {false, false, false, true};
     return how;
 }
 

@@ -7,6 +7,7 @@
 
 #include "control/manifest/base64.hpp"
 #include "helpers.hpp"
+#include "tests/support/tls_fixtures.hpp"
 
 namespace svcnat::testing {
 namespace {
@@ -234,7 +235,7 @@ spec:
 TEST(SecretFields, TLSSecretsAreDecodedOthersSkipped) {
     auto r = load(R"(apiVersion: v1
 kind: Secret
-metadata: {name: foo-tls, namespace: web}
+metadata: {name: not-pem, namespace: web}
 type: kubernetes.io/tls
 data:
   tls.crt: Q0VSVA==
@@ -242,22 +243,23 @@ data:
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: plain}
-stringData:
-  tls.crt: CERT2
-  tls.key: KEY2
----
-apiVersion: v1
-kind: Secret
 metadata: {name: token}
 data: {token: dG9r}
-)");
-    EXPECT_THAT(errors_and_warnings(r), IsEmpty());
-    ASSERT_EQ(r.manifests.secrets.size(), 2u);
-    EXPECT_EQ(r.manifests.secrets[0].meta.ns, "web");
+---
+)" + tls_secret_yaml("web", "foo-tls", "foo.example.com") + "---\n" +
+                  tls_secret_yaml("web", "mixed", "foo.example.com", "bar.example.com"));
+    EXPECT_THAT(errors_and_warnings(r),
+                ElementsAre("t.yaml:5: warning: data: Secret web/not-pem cannot be served: tls.crt holds no PEM certificate",
+                            "t.yaml:46: warning: data: Secret web/mixed cannot be served: tls.key does not match the "
+                            "certificate in tls.crt"));
+    ASSERT_EQ(r.manifests.secrets.size(), 3u);
     EXPECT_EQ(r.manifests.secrets[0].certificate, "CERT");
     EXPECT_EQ(r.manifests.secrets[0].key, "KEY");
-    EXPECT_EQ(r.manifests.secrets[1].certificate, "CERT2");
+    EXPECT_FALSE(r.manifests.secrets[0].problem.empty());
+    EXPECT_EQ(r.manifests.secrets[1].meta.name, "foo-tls");
+    EXPECT_EQ(r.manifests.secrets[1].certificate, read_tls_file("foo.example.com.crt"));
+    EXPECT_EQ(r.manifests.secrets[1].problem, "");
+    EXPECT_FALSE(r.manifests.secrets[2].problem.empty());
 }
 
 TEST(SecretErrors, BadBase64AndMissingKeys) {

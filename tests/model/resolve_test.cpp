@@ -367,7 +367,7 @@ TEST(Resolve, WithDiscoveryTheSameEndpointsFeedBothViews) {
     m.pods.back().subdomain = "myapp";
 
     const ServiceState alone = resolve(m, node_a());
-    const ServiceState both = resolve(m, node_a(), nullptr, /*with_discovery=*/true);
+    const ServiceState both = resolve(m, node_a(), nullptr, ResolveOptions{.discovery = true});
     EXPECT_EQ(both.ports, alone.ports);
     EXPECT_TRUE(alone.discovery.services.empty());
     EXPECT_EQ(both.discovery, discover(m, node_a()));
