@@ -21,6 +21,7 @@
 #include "control/daemon/logging.hpp"
 #include "control/dns/dns_syncer.hpp"
 #include "control/sync/syncer_set.hpp"
+#include "ingress_part.hpp"
 
 namespace svcnat::cli {
 namespace {
@@ -63,8 +64,10 @@ constexpr std::string_view kUsage =
     "Programs the kernel from the manifests, then keeps it in sync: watches the\n"
     "manifests and the config file, resyncs on change (at most every\n"
     "--min-sync-period), reconciles every --sync-period, reloads on SIGHUP.\n"
-    "Serves /healthz, /livez and /metrics like kube-proxy, and cluster DNS from the\n"
-    "same state when --dns-bind-address is given (see `svcnat dns --help`).";
+    "Serves /healthz, /livez and /metrics like kube-proxy, cluster DNS from the same\n"
+    "state when --dns-bind-address is given (see `svcnat dns --help`), and Ingresses\n"
+    "and HTTPRoutes through HAProxy when --ingress-http-address or\n"
+    "--ingress-https-address is given (see `svcnat ingress --help`).";
 
 }  // namespace
 
@@ -114,19 +117,33 @@ int run_run(int argc, const char* const* argv) {
         for (const auto& a : dns_server->bound())
             spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)", settings.dns.cluster_domain, a.str());
     }
-    auto make_syncer = [registry, dns_server](const Settings& s) -> std::unique_ptr<Syncer> {
+    // Ingress beside them: HAProxy lives as long as the daemon too.
+    std::shared_ptr<ingress::Proxy> proxy;
+    if (settings.ingress_enabled()) {
+        try {
+            proxy = make_proxy(settings.ingress);
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            return kExitFailure;
+        }
+    }
+    auto make_syncer = [registry, dns_server, proxy](const Settings& s) -> std::unique_ptr<Syncer> {
         auto kernel = std::make_unique<MeteredKernelSyncer>(s, *registry);
-        if (!dns_server) return kernel;
+        if (!dns_server && !proxy) return kernel;
         std::vector<std::unique_ptr<Syncer>> parts;
         parts.push_back(std::move(kernel));
-        // Settings from a reload keep the DNS on (the sockets are bound).
-        DnsSettings d = s.dns;
-        if (d.bind_addresses.empty()) d.bind_addresses = dns_server->bound();
-        parts.push_back(std::make_unique<dns::DnsSyncer>(d, dns_server));
+        if (dns_server) {
+            // Settings from a reload keep the DNS on (the sockets are bound).
+            DnsSettings d = s.dns;
+            if (d.bind_addresses.empty()) d.bind_addresses = dns_server->bound();
+            parts.push_back(std::make_unique<dns::DnsSyncer>(d, dns_server));
+        }
+        if (proxy) parts.push_back(std::make_unique<ingress::IngressSyncer>(proxy));
         return std::make_unique<SyncerSet>(std::move(parts));
     };
     try {
         Daemon daemon(settings, make_syncer, loader, reload, registry);
+        if (proxy) attach_proxy(daemon, proxy);
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat run: {}", e.what());

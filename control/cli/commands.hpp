@@ -21,5 +21,6 @@ int run_sync(int argc, const char* const* argv);
 int run_cleanup(int argc, const char* const* argv);
 int run_run(int argc, const char* const* argv);
 int run_dns(int argc, const char* const* argv);
+int run_ingress(int argc, const char* const* argv);
 
 }  // namespace svcnat::cli

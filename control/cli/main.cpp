@@ -22,6 +22,7 @@ constexpr Subcommand kSubcommands[] = {
     {"describe", "show a service in detail like kubectl describe svc", svcnat::cli::run_describe},
     {"dns", "serve cluster DNS for the manifests (no kernel rules)", svcnat::cli::run_dns},
     {"get", "list services or endpoints like kubectl get (-A, -n, -o wide|yaml|json)", svcnat::cli::run_get},
+    {"ingress", "serve Ingresses and HTTPRoutes through HAProxy (no kernel rules)", svcnat::cli::run_ingress},
     {"render", "print the nftables ruleset (nft syntax) without programming it", svcnat::cli::run_render},
     {"run", "run the daemon: sync, watch, serve health and metrics", svcnat::cli::run_run},
     {"sync", "program the kernel (nftables) from the manifests", svcnat::cli::run_sync},

@@ -45,11 +45,18 @@ RuntimeUpdate plan_update(const HaproxyConfig& running, const HaproxyConfig& des
     return u;
 }
 
-std::vector<std::string> server_commands(const RuntimeUpdate& u) {
+std::string server_id(const ServerRef& r) { return r.backend + "/" + server_name(r.server.ip, r.server.port); }
+
+std::vector<std::string> server_commands(const RuntimeUpdate& u, const std::set<std::string>& in_maintenance) {
     std::vector<std::string> out;
-    auto id = [](const ServerRef& r) { return r.backend + "/" + server_name(r.server.ip, r.server.port); };
+    auto id = server_id;
     auto weight = [](const ServerRef& r) { return std::string(r.server.drain ? "0" : "1"); };
     for (const auto& r : u.added) {
+        if (in_maintenance.count(id(r))) {
+            out.push_back("set server " + id(r) + " weight " + weight(r));
+            out.push_back("set server " + id(r) + " state ready");
+            continue;
+        }
         out.push_back("add server " + id(r) + " " + SocketAddress{r.server.ip, r.server.port}.str() + " weight " + weight(r));
         out.push_back("enable server " + id(r));
     }

@@ -4,6 +4,7 @@
 // Pure: proxy.cpp carries it out.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,15 @@ struct RuntimeUpdate {
 
 RuntimeUpdate plan_update(const HaproxyConfig& running, const HaproxyConfig& desired);
 
+// "backend/server", as the runtime API names a server.
+std::string server_id(const ServerRef& r);
+
 // The runtime API commands for the server changes, in a safe order: new
 // servers first (created in maintenance, then enabled), weight changes,
-// removals last (maintenance, then delete). Map updates need the version
-// `prepare map` answers, so proxy.cpp sends those itself.
-std::vector<std::string> server_commands(const RuntimeUpdate& u);
+// removals last (maintenance, then delete). A server still in maintenance
+// because its last connections kept it from being deleted
+// (`in_maintenance`) is brought back instead of added. Map updates need the
+// version `prepare map` answers, so proxy.cpp sends those itself.
+std::vector<std::string> server_commands(const RuntimeUpdate& u, const std::set<std::string>& in_maintenance = {});
 
 }  // namespace svcnat::ingress

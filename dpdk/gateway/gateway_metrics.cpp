@@ -6,47 +6,22 @@
 #include <array>
 #include <deque>
 
+#include "control/sync/metric_families.hpp"
 #include "gateway.hpp"
 
 namespace svcnat::dpdk {
 
 namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
+using Labels = MetricLabels;
 
-// The families of one scrape, each made once with its name, help and type.
-class Families {
-public:
-    MetricFamily& counter(const std::string& name, const std::string& help) {
-        return family(name, help, MetricType::Counter);
-    }
-    MetricFamily& gauge(const std::string& name, const std::string& help) {
-        return family(name, help, MetricType::Gauge);
-    }
-    std::vector<MetricFamily> take() {
-        std::vector<MetricFamily> out;
-        for (auto& f : families_) out.push_back(std::move(f));
-        return out;
-    }
-
-private:
-    MetricFamily& family(const std::string& name, const std::string& help, MetricType type) {
-        families_.push_back(MetricFamily{"svcnat_gateway_" + name, help, type, {}});
-        return families_.back();
-    }
-    std::deque<MetricFamily> families_;  // references stay valid while adding
+// The gateway's families, named svcnat_gateway_*.
+struct Families : MetricFamilies {
+    Families() : MetricFamilies("svcnat_gateway_") {}
 };
 
-void add(MetricFamily& f, uint64_t value, Labels labels = {}) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    if (f.type == MetricType::Counter) m.counter.value = static_cast<double>(value);
-    else m.gauge.value = static_cast<double>(value);
-    f.metric.push_back(std::move(m));
-}
+void add(MetricFamily& f, uint64_t value, Labels labels = {}) { add_sample(f, static_cast<double>(value), std::move(labels)); }
 
 // Per IP family: the IPv6 share is counted apart, IPv4 is the rest.
 void add_by_family(MetricFamily& f, uint64_t all, uint64_t ipv6) {
