@@ -6,7 +6,7 @@
 #
 #   lab.sh up LAB [--pods N] [--ipv6]     node + client (+ pods pod1..podN, 10.244.1.11..)
 #   lab.sh add-pod LAB POD IP [--ip6 IP6] [--http PORTS] [--udp PORTS]
-#                  [--echo PORTS] [--sctp PORTS]
+#                  [--echo PORTS] [--sctp PORTS] [--http-echo PORTS]
 #   lab.sh del-pod LAB POD
 #   lab.sh exec LAB node|client|POD -- CMD...
 #   lab.sh spawn LAB node|client|POD TAG -- CMD...   background process, prints its PID
@@ -206,11 +206,12 @@ cmd_up() {
 add_pod() {
     local lab=$1 pod=$2 ip=$3
     shift 3
-    local ip6="" http=$DEFAULT_HTTP udp=$DEFAULT_UDP echo_ports=$DEFAULT_ECHO sctp=$DEFAULT_SCTP
+    local ip6="" http=$DEFAULT_HTTP udp=$DEFAULT_UDP echo_ports=$DEFAULT_ECHO sctp=$DEFAULT_SCTP http_echo=""
     while (($#)); do
         case $1 in
             --ip6) ip6=${2:?}; shift 2 ;;
             --http) http=${2?}; shift 2 ;;
+            --http-echo) http_echo=${2?}; shift 2 ;;
             --udp) udp=${2?}; shift 2 ;;
             --echo) echo_ports=${2?}; shift 2 ;;
             --sctp) sctp=${2?}; shift 2 ;;
@@ -264,7 +265,7 @@ add_pod() {
     # A simple command in the background: $! is the PID that `ip netns exec`
     # turns into python by exec, so the pidfile names the server itself.
     ip netns exec "$ns" "$PYTHON" "$HERE/podserver.py" --name "$pod" --http "$http" --udp "$udp" \
-        --echo "$echo_ports" --sctp "$sctp" --ready-file "$ready" \
+        --echo "$echo_ports" --sctp "$sctp" --http-echo "$http_echo" --ready-file "$ready" \
         </dev/null >"$dir/logs/$pod.log" 2>&1 &
     echo $! >"$dir/pids/pod.$pod.pid"
     [ "${NO_WAIT:-0}" = 1 ] || wait_pod_ready "$lab" "$pod"

@@ -13,6 +13,12 @@ source-IP preservation (externalTrafficPolicy: Local).
                         GET /healthz -> "ok\n"
         HTTP/1.0: one request per connection, so every request is a new
         connection and a new load-balancing decision.
+  HTTP echo (--http-echo PORTS): every method and path -> a JSON echo of the
+        request as the pod saw it, like the Gateway API conformance suite's
+        echo server: {"pod", "method", "path", "query", "host", "headers"}
+        (header names lower-case, repeated headers joined with ","). A request
+        header "X-Echo-Set-Header: Name:value,Name2:value2" makes the pod set
+        those response headers. HTTP/1.1 with keep-alive.
   UDP   (--udp PORTS):  any datagram -> "<pod> <client-ip>\n"
   echo  (--echo PORTS): TCP, line by line -> "<pod>: <line>\n" (long-lived
         connections that must survive rule changes)
@@ -25,6 +31,7 @@ Once every socket is bound, the --ready-file is written: lab.sh waits for it.
 """
 import argparse
 import http.server
+import json
 import os
 import signal
 import socket
@@ -92,6 +99,43 @@ def http_handler(pod: str):
             self.wfile.write(data)
 
         def log_message(self, *args):  # quiet: tests read our stderr only on failure
+            pass
+
+    return Handler
+
+
+def http_echo_handler(pod: str):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        server_version = "podserver"
+        protocol_version = "HTTP/1.1"
+
+        def echo(self):
+            length = int(self.headers.get("Content-Length", "0") or "0")
+            if length:
+                self.rfile.read(length)
+            headers: dict[str, list[str]] = {}
+            for name, value in self.headers.items():
+                headers.setdefault(name.lower(), []).append(value)
+            path, _, query = self.path.partition("?")
+            body = json.dumps({
+                "pod": pod, "method": self.command, "path": path, "query": query,
+                "host": self.headers.get("Host", ""), "client": plain_ip(self.client_address[0]),
+                "headers": {k: ",".join(v) for k, v in headers.items()},
+            }).encode() + b"\n"
+            self.send_response(200)
+            for item in self.headers.get("X-Echo-Set-Header", "").split(","):
+                name, sep, value = item.partition(":")
+                if sep and name.strip():
+                    self.send_header(name.strip(), value.strip())
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = echo
+
+        def log_message(self, *args):
             pass
 
     return Handler
@@ -166,6 +210,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", required=True, help="pod name used in every answer")
     ap.add_argument("--http", default="", help="TCP ports answering HTTP (comma or space list)")
+    ap.add_argument("--http-echo", default="", help="TCP ports answering with a JSON echo of the request")
     ap.add_argument("--udp", default="", help="UDP ports")
     ap.add_argument("--echo", default="", help="TCP line-echo ports")
     ap.add_argument("--sctp", default="", help="SCTP ports (skipped without kernel SCTP)")
@@ -180,6 +225,9 @@ def main() -> int:
 
     for port in ports(args.http):
         server = DualStackServer((ANY, port), http_handler(args.name))
+        start(server.serve_forever)
+    for port in ports(args.http_echo):
+        server = DualStackServer((ANY, port), http_echo_handler(args.name))
         start(server.serve_forever)
     for port in ports(args.echo):
         handler = type("Echo", (EchoHandler,), {"pod": args.name})
