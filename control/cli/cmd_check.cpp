@@ -55,7 +55,14 @@ int run_check(int argc, const char* const* argv) {
                                   "missing ClusterIPs and NodePorts, resolve endpoints, and print a summary.\n"
                                   "Diagnostics go to stderr. Exit status: 0 valid, 1 invalid, 2 usage error.");
     if (!parsed.command) return parsed.exit_status;
-    const Settings& settings = parsed.command->settings;
+    Settings settings = parsed.command->settings;
+    // Ingresses and routes are checked too (a Service they name that does
+    // not exist, a missing certificate), as `svcnat ingress` would serve
+    // them: on its default addresses unless the flags say otherwise.
+    if (!settings.ingress_enabled()) {
+        settings.ingress.routes.http = SocketAddress{*IPAddr::parse("0.0.0.0"), 80};
+        settings.ingress.routes.https = SocketAddress{*IPAddr::parse("0.0.0.0"), 443};
+    }
     if (settings.manifests.empty()) {
         std::cerr << "svcnat check: no manifests given (PATH arguments, -f PATH or `manifests =` in --config)\n";
         return kExitUsage;
@@ -96,8 +103,18 @@ int run_check(int argc, const char* const* argv) {
               << m.endpointSlices.size() << " EndpointSlice(s); node \"" << st.state.node.name << "\"";
     if (!st.state.node.ips.empty()) std::cout << " (" << st.state.node.ips.front().str() << ")";
     std::cout << "\n" << kubectl_table(t.str());
-    if (!errors)
+    if (!errors) {
         std::cout << st.state.ports.size() << " service port(s) to program (headless and ExternalName excluded)\n";
+        if (!m.ingresses.empty() || !m.httpRoutes.empty()) {
+            const RouteState& r = st.state.routes;
+            size_t hosts = 0, routes = 0;
+            for (const auto& l : r.listeners)
+                for (const auto& vh : l.vhosts) ++hosts, routes += vh.routes.size();
+            std::cout << m.ingresses.size() << " Ingress(es), " << m.httpRoutes.size() << " HTTPRoute(s): " << routes
+                      << " route(s) in " << hosts << " virtual host(s) on " << r.listeners.size() << " listener(s), "
+                      << r.backends.size() << " backend(s)\n";
+        }
+    }
     std::cout << errors << " error(s), " << warnings << " warning(s)\n";
     return errors ? kExitFailure : kExitOk;
 }

@@ -1,12 +1,15 @@
-// `svcnat get svc|endpoints [NAME...]`: the allocated objects, printed the way
-// `kubectl get` prints them (same columns, same alignment, -A, -n, -o).
+// `svcnat get svc|endpoints|ingress|httproute|gateway [NAME...]`: the objects,
+// printed the way `kubectl get` prints them (same columns, same alignment,
+// -A, -n, -o).
 #include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <tuple>
 
 #include "cli_common.hpp"
+#include "control/model/routes.hpp"
 #include "control/state/state.hpp"
+#include "ingress_format.hpp"
 #include "kubectl_format.hpp"
 #include "object_json.hpp"
 #include "commands.hpp"
@@ -16,12 +19,31 @@ namespace svcnat::cli {
 
 namespace {
 
-enum class Resource { Services, Endpoints };
+enum class Resource { Services, Endpoints, Ingresses, HTTPRoutes, Gateways };
 
 std::optional<Resource> parse_resource(const std::string& s) {
     if (s == "svc" || s == "service" || s == "services") return Resource::Services;
     if (s == "ep" || s == "endpoints" || s == "endpoint") return Resource::Endpoints;
+    if (s == "ing" || s == "ingress" || s == "ingresses") return Resource::Ingresses;
+    if (s == "httproute" || s == "httproutes") return Resource::HTTPRoutes;
+    if (s == "gtw" || s == "gateway" || s == "gateways") return Resource::Gateways;
     return std::nullopt;
+}
+
+// kubectl's words for each: the plural in messages, the name prefix of -o name.
+struct ResourceNames {
+    const char* plural;
+    const char* name_prefix;
+};
+ResourceNames names_of(Resource r) {
+    switch (r) {
+        case Resource::Services: return {"services", "service"};
+        case Resource::Endpoints: return {"endpoints", "endpoints"};
+        case Resource::Ingresses: return {"ingresses.networking.k8s.io", "ingress.networking.k8s.io"};
+        case Resource::HTTPRoutes: return {"httproutes.gateway.networking.k8s.io", "httproute.gateway.networking.k8s.io"};
+        case Resource::Gateways: return {"gateways.gateway.networking.k8s.io", "gateway.gateway.networking.k8s.io"};
+    }
+    return {"", ""};
 }
 
 // Manifests have no creationTimestamp, so AGE is kubectl's `<unknown>`: the
@@ -83,6 +105,51 @@ std::string endpoints_table(const std::vector<const Endpoints*>& eps, bool all_n
     return kubectl_table(t.str());
 }
 
+std::string ingresses_table(const std::vector<const Ingress*>& ings, bool all_namespaces, bool headers,
+                            const std::string& address) {
+    std::ostringstream t;
+    if (headers) t << (all_namespaces ? "NAMESPACE\t" : "") << "NAME\tCLASS\tHOSTS\tADDRESS\tPORTS\tAGE\n";
+    for (const Ingress* i : ings) {
+        if (all_namespaces) t << i->meta.ns << "\t";
+        t << i->meta.name << "\t" << (i->ingressClassName.empty() ? "<none>" : i->ingressClassName) << "\t"
+          << ingress_hosts_column(*i) << "\t" << address << "\t" << ingress_ports_column(*i) << "\t" << kAge << "\n";
+    }
+    return kubectl_table(t.str());
+}
+
+std::string routes_table(const std::vector<const HTTPRoute*>& routes, bool all_namespaces, bool headers) {
+    std::ostringstream t;
+    if (headers) t << (all_namespaces ? "NAMESPACE\t" : "") << "NAME\tHOSTNAMES\tAGE\n";
+    for (const HTTPRoute* r : routes)
+        t << (all_namespaces ? r->meta.ns + "\t" : "") << r->meta.name << "\t" << route_hostnames_column(*r) << "\t"
+          << kAge << "\n";
+    return kubectl_table(t.str());
+}
+
+// PROGRAMMED: True for the Gateways svcnat serves (their class names its
+// controller), Unknown for the others, as kubectl shows a Gateway no
+// controller has written a status for.
+std::string gateways_table(const std::vector<const Gateway*>& gws, const Manifests& m, bool all_namespaces,
+                           bool headers, const std::string& address) {
+    std::ostringstream t;
+    if (headers) t << (all_namespaces ? "NAMESPACE\t" : "") << "NAME\tCLASS\tADDRESS\tPROGRAMMED\tAGE\n";
+    for (const Gateway* g : gws) {
+        bool ours = false;
+        for (const auto& c : m.gatewayClasses)
+            ours = ours || (c.meta.name == g->gatewayClassName && c.controllerName == kGatewayController);
+        t << (all_namespaces ? g->meta.ns + "\t" : "") << g->meta.name << "\t" << g->gatewayClassName << "\t"
+          << (ours ? address : "") << "\t" << (ours ? "True" : "Unknown") << "\t" << kAge << "\n";
+    }
+    return kubectl_table(t.str());
+}
+
+template <typename Object>
+std::string names_list(const std::vector<const Object*>& objects, const char* prefix) {
+    std::string out;
+    for (const Object* o : objects) out += std::string(prefix) + "/" + o->meta.name + "\n";
+    return out;
+}
+
 template <typename Object>
 std::string dump(const std::vector<const Object*>& objects, bool single, const std::string& format) {
     std::vector<nlohmann::json> items;
@@ -102,10 +169,12 @@ int run_get(int argc, const char* const* argv) {
         ("output,o", po::value<std::string>()->default_value(""), "output format: wide, yaml, json or name")
         ("no-headers", po::bool_switch(), "omit the header line of tables");
     auto parsed = parse_or_report(argc, argv, opts,
-                                  "Usage: svcnat get (svc|endpoints) [NAME...] [-A] [-n NS] [-o wide|yaml|json|name] "
-                                  "-f PATH\n"
-                                  "Print services or endpoints as kubectl would, after allocation and endpoint\n"
-                                  "resolution. Manifests come from -f PATH or `manifests =` in --config.",
+                                  "Usage: svcnat get (svc|endpoints|ingress|httproute|gateway) [NAME...] [-A] [-n NS]\n"
+                                  "                  [-o wide|yaml|json|name] -f PATH\n"
+                                  "Print services, endpoints, Ingresses, HTTPRoutes or Gateways as kubectl would,\n"
+                                  "after allocation and endpoint resolution (yaml and json: svc and endpoints).\n"
+                                  "An Ingress's ADDRESS is --ingress-status-address, else the ingress bind\n"
+                                  "addresses. Manifests come from -f PATH or `manifests =` in --config.",
                                   CommandLineOptions::object_positionals());
     if (!parsed.command) return parsed.exit_status;
     const ParsedCommand& cmd = *parsed.command;
@@ -117,9 +186,11 @@ int run_get(int argc, const char* const* argv) {
         std::cerr << "svcnat get: " << msg << "\n(see svcnat get --help)\n";
         return kExitUsage;
     };
-    if (cmd.positionals.empty()) return usage_error("missing resource type: svc or endpoints");
+    if (cmd.positionals.empty()) return usage_error("missing resource type: svc, endpoints, ingress, httproute or gateway");
     auto resource = parse_resource(cmd.positionals[0]);
-    if (!resource) return usage_error("unknown resource type \"" + cmd.positionals[0] + "\": expected svc or endpoints");
+    if (!resource)
+        return usage_error("unknown resource type \"" + cmd.positionals[0] +
+                           "\": expected svc, endpoints, ingress, httproute or gateway");
     const std::vector<std::string> names(cmd.positionals.begin() + 1, cmd.positionals.end());
     if (output != "" && output != "wide" && output != "yaml" && output != "json" && output != "name")
         return usage_error("--output: invalid value \"" + output + "\": expected wide, yaml, json or name");
@@ -134,31 +205,49 @@ int run_get(int argc, const char* const* argv) {
 
     std::vector<std::string> missing;
     std::string out;
-    const char* kind = *resource == Resource::Services ? "services" : "endpoints";
-    const char* singular = *resource == Resource::Services ? "service" : "endpoints";
+    const ResourceNames words = names_of(*resource);
+    const char* kind = words.plural;
     size_t count = 0;
-    if (*resource == Resource::Services) {
-        auto sel = select(st.load.manifests.services, all_ns, ns, names);
-        missing = sel.missing;
-        count = sel.objects.size();
-        if (output == "yaml" || output == "json") out = dump(sel.objects, !names.empty() && names.size() == 1, output);
-        else if (output == "name")
-            for (const auto* s : sel.objects) out += std::string(singular) + "/" + s->meta.name + "\n";
-        else if (count) out = services_table(sel.objects, all_ns, output == "wide", headers);
-    } else {
-        const auto all = all_endpoints(st.load.manifests, st.state.node);
+    const bool structured = output == "yaml" || output == "json";
+    const Manifests& m = st.load.manifests;
+    const std::string address = ingress_address_column(cmd.settings.ingress);
+    // The same steps for every kind: select, then print in the format asked.
+    auto show = [&](const auto& all, auto table) {
         auto sel = select(all, all_ns, ns, names);
         missing = sel.missing;
         count = sel.objects.size();
-        if (output == "yaml" || output == "json") out = dump(sel.objects, !names.empty() && names.size() == 1, output);
-        else if (output == "name")
-            for (const auto* e : sel.objects) out += std::string(singular) + "/" + e->meta.name + "\n";
-        else if (count) out = endpoints_table(sel.objects, all_ns, headers);
+        if (output == "name") out = names_list(sel.objects, words.name_prefix);
+        else if (count) out = table(sel.objects);
+        return sel;
+    };
+    if (structured && *resource != Resource::Services && *resource != Resource::Endpoints)
+        return usage_error("-o " + output + " is available for svc and endpoints; use the manifests themselves");
+    switch (*resource) {
+        case Resource::Services: {
+            auto sel = show(m.services, [&](const auto& v) { return services_table(v, all_ns, output == "wide", headers); });
+            if (structured) out = dump(sel.objects, !names.empty() && names.size() == 1, output);
+            break;
+        }
+        case Resource::Endpoints: {
+            const auto all = all_endpoints(m, st.state.node);
+            auto sel = show(all, [&](const auto& v) { return endpoints_table(v, all_ns, headers); });
+            if (structured) out = dump(sel.objects, !names.empty() && names.size() == 1, output);
+            break;
+        }
+        case Resource::Ingresses:
+            show(m.ingresses, [&](const auto& v) { return ingresses_table(v, all_ns, headers, address); });
+            break;
+        case Resource::HTTPRoutes:
+            show(m.httpRoutes, [&](const auto& v) { return routes_table(v, all_ns, headers); });
+            break;
+        case Resource::Gateways:
+            show(m.gateways, [&](const auto& v) { return gateways_table(v, m, all_ns, headers, address); });
+            break;
     }
     std::cout << out;
     for (const auto& name : missing)
         std::cerr << "Error from server (NotFound): " << kind << " \"" << name << "\" not found\n";
-    if (count == 0 && names.empty() && output != "yaml" && output != "json") {
+    if (count == 0 && names.empty() && !structured) {
         if (all_ns) std::cerr << "No resources found\n";
         else std::cerr << "No resources found in " << ns << " namespace.\n";
     }

@@ -30,6 +30,12 @@ std::string host_port(const IPAddr& ip, uint16_t port) {
 
 }  // namespace
 
+Labels described_annotations(const ObjectMeta& meta) {
+    Labels annotations = meta.annotations;
+    annotations.erase("kubectl.kubernetes.io/last-applied-configuration");
+    return annotations;
+}
+
 std::string format_labels(const Labels& labels) {
     if (labels.empty()) return "<none>";
     std::vector<std::string> kv;
@@ -154,8 +160,6 @@ std::string format_endpoints(const Endpoints* eps, const std::optional<std::stri
     return ret.empty() ? "<none>" : ret;
 }
 
-namespace {
-
 void multiline(std::string& out, const char* title, const Labels& values, const char* sep) {
     out += std::string(title) + ":\t";
     if (values.empty()) {
@@ -170,16 +174,12 @@ void multiline(std::string& out, const char* title, const Labels& values, const 
     }
 }
 
-}  // namespace
-
 std::string describe_service(const Service& svc, const Endpoints* eps) {
     std::string t;
     t += "Name:\t" + svc.meta.name + "\n";
     t += "Namespace:\t" + svc.meta.ns + "\n";
     multiline(t, "Labels", svc.meta.labels, "=");
-    Labels annotations = svc.meta.annotations;
-    annotations.erase("kubectl.kubernetes.io/last-applied-configuration");
-    multiline(t, "Annotations", annotations, ": ");
+    multiline(t, "Annotations", described_annotations(svc.meta), ": ");
     t += "Selector:\t" + format_labels(svc.selector) + "\n";
     t += "Type:\t" + std::string(to_string(svc.type)) + "\n";
     const bool external_name = svc.type == ServiceType::ExternalName;

@@ -39,6 +39,11 @@ std::vector<Endpoints> all_endpoints(const Manifests& manifests, const NodeInfo&
 // `port_name` when given.
 std::string format_endpoints(const Endpoints* eps, const std::optional<std::string>& port_name = std::nullopt);
 
+// A describe field holding a map, one "key<sep>value" per line ("<none>"
+// when empty), and the annotations describe shows (not kubectl's own).
+void multiline(std::string& out, const char* title, const Labels& values, const char* sep);
+Labels described_annotations(const ObjectMeta& meta);
+
 // kubectl describe service, tab-aligned.
 std::string describe_service(const Service& svc, const Endpoints* eps);
 

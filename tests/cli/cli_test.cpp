@@ -150,6 +150,22 @@ TEST_F(Cli, DescribeSvc) {
     expect_golden("describe_svc.txt", r.out);
 }
 
+// Ingresses and Gateway API objects as kubectl lists and describes them.
+TEST_F(Cli, GetAndDescribeIngress) {
+    auto r = run(with_examples({"get", "ingress", "--ingress-status-address", "203.0.113.1"}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    auto routes = run(with_examples({"get", "httproute"}));
+    EXPECT_EQ(routes.status, 0) << routes.err;
+    auto gateways = run(with_examples({"get", "gateway"}));
+    EXPECT_EQ(gateways.status, 0) << gateways.err;
+    auto described = run(with_examples({"describe", "ingress", "kubia", "--ingress-http-address", "203.0.113.1:80"}));
+    EXPECT_EQ(described.status, 0) << described.err;
+    expect_golden("get_describe_ingress.txt", r.out + "\n" + routes.out + "\n" + gateways.out + "\n" + described.out);
+    auto missing = run(with_examples({"get", "ing", "nope"}));
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_EQ(missing.err, "Error from server (NotFound): ingresses.networking.k8s.io \"nope\" not found\n");
+}
+
 TEST_F(Cli, GetSvcJsonIsTheAllocatedObject) {
     auto r = run(with_examples({"get", "svc", "kubia-nodeport", "-o", "json"}));
     ASSERT_EQ(r.status, 0) << r.err;
