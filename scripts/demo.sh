@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # svcnat in five minutes: the kubia example of conf/examples served by
 # `svcnat run` on a lab node (network namespaces), reached from a pod and from
-# an external client, and by name through svcnat's cluster DNS (kubia, the
-# headless myapp, the ExternalName my-service); then a pod is added and one
-# removed by editing the watched manifest directory.
+# an external client, by name through svcnat's cluster DNS (kubia, the
+# headless myapp, the ExternalName my-service), and through one address for
+# two Services by host name and path (Ingress, HAProxy); then a pod is added
+# and one removed by editing the watched manifest directory, while requests
+# keep going through the Ingress without one failing.
 #
 #   sudo scripts/setup.sh && sudo scripts/demo.sh
 #
@@ -76,7 +78,8 @@ run "$LAB_SH" spawn "$LAB" client upstream -- dnsmasq --keep-in-foreground --no-
 WORK=$(mktemp -d /tmp/svcnat-demo-XXXXXX)
 MANIFESTS=$WORK/manifests
 mkdir -p "$MANIFESTS"
-cp conf/examples/cluster.yaml conf/examples/myapp.yaml conf/examples/external-name.yaml "$MANIFESTS/"
+cp conf/examples/cluster.yaml conf/examples/myapp.yaml conf/examples/external-name.yaml conf/examples/ingress.yaml \
+    "$MANIFESTS/"
 python3 - conf/examples/kubia.yaml "$MANIFESTS" <<'EOF'
 import re, sys
 src, out = sys.argv[1], sys.argv[2]
@@ -101,11 +104,20 @@ apply_change() {  # without the daemon, program the kernel again by hand
         run "$LAB_SH" exec "$LAB" node -- "$SVCNAT" sync --once "${NODE_FLAGS[@]}" "$MANIFESTS"
     fi
 }
+# Ingress needs HAProxy (scripts/setup.sh installs it); without it the demo
+# shows the rest.
+INGRESS_FLAGS=()
+if ((DAEMON)) && command -v haproxy >/dev/null; then
+    INGRESS=1
+    INGRESS_FLAGS=(--ingress-http-address 203.0.113.1:80 --ingress-state-dir "$WORK/haproxy")
+else
+    INGRESS=0
+fi
 if ((DAEMON)); then
     step "4. Start svcnat run in the node namespace"
     start_daemon=("$LAB_SH" spawn "$LAB" node svcnat -- "$SVCNAT" run "${NODE_FLAGS[@]}"
         --min-sync-period 200ms
-        --dns-bind-address 203.0.113.1 --dns-upstream 203.0.113.100 "$MANIFESTS")
+        --dns-bind-address 203.0.113.1 --dns-upstream 203.0.113.100 "${INGRESS_FLAGS[@]}" "$MANIFESTS")
     show "${start_daemon[@]}"
     pid=$("${start_daemon[@]}")
     note "svcnat run is PID $pid; its log: /run/svcnat-lab/$LAB/logs/svcnat.log"
@@ -165,6 +177,43 @@ if ((DAEMON)); then
     run_sh kubia-1 "dig +noall +answer my-service.default.svc.cluster.local"
 fi
 
+if ((INGRESS)); then
+    step "10. One address for two Services: Ingress by host name and path (HAProxy, run by svcnat)"
+    note "conf/examples/ingress.yaml: kubia.example.com -> kubia, shop.example.com -> myapp, shop.example.com/kubia -> kubia"
+    run "$SVCNAT" get ingress -f "$MANIFESTS" --ingress-http-address 203.0.113.1:80
+    ten_requests client "-H 'Host: kubia.example.com' http://203.0.113.1/"
+    run_sh client "curl -s --max-time 2 -H 'Host: shop.example.com' http://203.0.113.1/ | head -n 4"
+    ten_requests client "-H 'Host: shop.example.com' http://203.0.113.1/kubia"
+fi
+
+# Requests through the Ingress from the client, in the background while
+# the pods change: every one must be answered by a kubia pod.
+start_ingress_requests() {
+    ((INGRESS)) || return 0
+    "$LAB_SH" exec "$LAB" client -- sh -c "for i in \$(seq 400); do curl -s --max-time 2 -H 'Host: kubia.example.com' \
+        http://203.0.113.1/ || echo FAILED; sleep 0.01; done" >"$WORK/ingress-answers" 2>&1 &
+    INGRESS_LOOP=$!
+    RELOADS_BEFORE=$(ingress_metric 'svcnat_ingress_reloads_total{result="success"}')
+}
+ingress_metric() {
+    "$LAB_SH" exec "$LAB" node -- curl -s --max-time 2 http://127.0.0.1:10249/metrics |
+        awk -v m="$1" '$1 == m { print $2 }'
+}
+finish_ingress_requests() {
+    ((INGRESS)) || return 0
+    wait "$INGRESS_LOOP"
+    local answered failed
+    answered=$(grep -c "You've hit kubia" "$WORK/ingress-answers" || true)
+    failed=$(grep -vc "You've hit kubia" "$WORK/ingress-answers" || true)
+    note "through the Ingress while pods came and went: $answered answered, $failed failed;"
+    note "HAProxy reloads: $RELOADS_BEFORE before, $(ingress_metric 'svcnat_ingress_reloads_total{result="success"}') after" \
+        "(endpoint changes go through its runtime API); runtime updates: $(ingress_metric svcnat_ingress_runtime_updates_total)"
+    if [ "$failed" != 0 ]; then
+        echo "demo.sh: $failed requests through the Ingress failed while endpoints changed" >&2
+        return 1
+    fi
+}
+
 # Polls (at most 10 s) until 20 requests from the client to the NodePort
 # satisfy the check: "with POD" or "without POD".
 wait_for_pods() {
@@ -181,7 +230,8 @@ wait_for_pods() {
 }
 
 # ---------------------------------------------------------------------------
-step "10. Scale up: a fourth pod"
+start_ingress_requests
+step "11. Scale up: a fourth pod"
 run "$LAB_SH" add-pod "$LAB" kubia-4 10.244.1.14 --http 8080 --udp "" --echo "" --sctp ""
 cat >"$WORK/kubia-4.yaml" <<'EOF'
 apiVersion: v1
@@ -214,17 +264,20 @@ apply_change
 wait_for_pods with kubia-4
 ten_requests client "http://203.0.113.1:$NODE_PORT/"
 
-step "11. Scale down: kubia-2 goes away"
+step "12. Scale down: kubia-2 goes away"
 run rm "$MANIFESTS/kubia-2.yaml"
 apply_change
 wait_for_pods without kubia-2
 ten_requests client "http://203.0.113.1:$NODE_PORT/"
+# (the pod stops only once svcnat has stopped sending to it)
 run "$LAB_SH" del-pod "$LAB" kubia-2
 run "$SVCNAT" get endpoints -f "$MANIFESTS"
+finish_ingress_requests
 
 if ((DAEMON)); then
-    step "12. What the daemon did"
-    run_sh node "curl -s http://127.0.0.1:10249/metrics | grep '^svcnat_' | head -n 15"
+    step "13. What the daemon did"
+    run_sh node "curl -s http://127.0.0.1:10249/metrics | grep '^svcnat_' | grep -v '^svcnat_ingress' | head -n 15"
+    ((INGRESS)) && run_sh node "curl -s http://127.0.0.1:10249/metrics | grep '^svcnat_ingress'"
 fi
 step "Done"
 note "the lab, the daemon and $WORK are removed now"

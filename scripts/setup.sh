@@ -15,6 +15,9 @@ packages=(
   # labs, tests, demo and benchmarks
   nftables iproute2 conntrack iputils-ping procps python3 socat curl ethtool
   prometheus gnuplot-nox wrk nginx-light time
+  # Ingress and Gateway API routes: the L7 proxy svcnat runs (its own
+  # configuration, never the distribution's haproxy.service)
+  haproxy
   # cluster DNS: clients and an independent decoder for the tests, and the
   # servers and load generator of scripts/bench-dns
   bind9-dnsutils knot-dnsutils python3-dnspython dnsmasq-base knot nsd dnsperf
@@ -32,9 +35,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx-light, prometheus, knot and nsd start services on install where an
-  # init system runs them; the project never uses those instances (the
-  # benchmark starts its own, inside its namespace).
-  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd 2>/dev/null || true
+  # nginx-light, prometheus, knot, nsd and haproxy start services on install
+  # where an init system runs them; the project never uses those instances
+  # (svcnat and the benchmarks start their own, inside their namespaces).
+  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd haproxy 2>/dev/null || true
 fi
 echo "setup: all packages present"

@@ -376,6 +376,16 @@ TEST_F(IngressLab, EndpointChangesWithoutReloadOrFailedRequests) {
     EXPECT_EQ(answered, 300) << "failed requests while endpoints changed: " << tally.dump();
     EXPECT_EQ(metric("svcnat_ingress_reloads_total{result=\"success\"}"), reloads) << "an endpoint change reloaded HAProxy";
     EXPECT_GE(metric("svcnat_ingress_runtime_updates_total"), runtime + 4);
+    // And what /metrics says is well-formed Prometheus text (but for
+    // kube-proxy's own gauge named like a counter, kept for its dashboards).
+    if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
+        auto lint = lab_->exec("node", {"sh", "-c", "curl -s http://127.0.0.1:10254/metrics | promtool check metrics 2>&1"});
+        std::string problems;
+        for (const auto& line : lint.lines())
+            if (!line.empty() && line.find("kubeproxy_sync_proxy_rules_no_local_endpoints_total") == std::string::npos)
+                problems += line + "\n";
+        EXPECT_EQ(problems, "") << lint.describe();
+    }
 }
 
 // Structural changes reload hitlessly; HAProxy is restarted when it dies.
