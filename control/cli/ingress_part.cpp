@@ -7,7 +7,8 @@
 namespace svcnat::cli {
 
 std::shared_ptr<ingress::Proxy> make_proxy(const IngressSettings& settings) {
-    auto proxy = std::make_shared<ingress::Proxy>(ingress::Proxy::Options{settings.haproxy, settings.state_dir});
+    auto proxy = std::make_shared<ingress::Proxy>(
+        ingress::Proxy::Options{settings.haproxy, settings.state_dir, settings.threads});
     const auto& r = settings.routes;
     if (r.http) spdlog::info("serving Ingress and HTTPRoutes over HTTP on {}", r.http->str());
     if (r.https) spdlog::info("serving Ingress and HTTPRoutes over HTTPS on {}", r.https->str());

@@ -36,6 +36,8 @@ po::options_description ingress_option_block() {
         ("ingress-status-address", list()->value_name("IP"),
          "the address `svcnat get ingress` shows (repeatable; default: the bind addresses)")
         ("haproxy", str()->value_name("PATH"), ("the HAProxy executable (default: " + def.haproxy + ")").c_str())
+        ("ingress-threads", str()->value_name("N"),
+         "HAProxy's threads (nbthread; default: one per CPU it may run on)")
         ("ingress-state-dir", str()->value_name("DIR"),
          ("where HAProxy's configuration, maps, certificates and sockets are written (default: " + def.state_dir +
           ")").c_str());
@@ -92,6 +94,11 @@ void convert_ingress(const po::variables_map& vm, const Origins& o, IngressSetti
     if (has("haproxy")) {
         if (get("haproxy").empty()) o.fail("haproxy", "", "expected the path of the haproxy executable");
         s.haproxy = get("haproxy");
+    }
+    if (has("ingress-threads")) {
+        const auto n = cv::parse_uint(get("ingress-threads"));
+        if (!n || *n < 1 || *n > 64) o.fail("ingress-threads", get("ingress-threads"), "expected 1..64 threads");
+        s.threads = static_cast<unsigned>(*n);
     }
     if (has("ingress-state-dir")) {
         const std::string v = get("ingress-state-dir");

@@ -49,6 +49,7 @@ struct IngressSettings {
     std::string haproxy = "/usr/sbin/haproxy";      // --haproxy
     std::string state_dir = "/run/svcnat/ingress";  // --ingress-state-dir
     std::vector<IPAddr> status_addresses;           // --ingress-status-address
+    unsigned threads = 0;                           // --ingress-threads (0: HAProxy's default)
     bool operator==(const IngressSettings&) const = default;
 };
 

@@ -42,7 +42,9 @@ struct HaproxyConfig {
 
 // `default_certificate_pem`: the certificate TLS listeners serve when no
 // SNI matches (the route model's, or the self-signed one the data path made).
-HaproxyConfig render_config(const RouteState& state, const ProxyPaths& paths, const std::string& default_certificate_pem);
+// `threads`: HAProxy's nbthread (0: its default, one per CPU it may use).
+HaproxyConfig render_config(const RouteState& state, const ProxyPaths& paths, const std::string& default_certificate_pem,
+                            unsigned threads = 0);
 
 // A map file's text, and a server line's address.
 std::string map_file_text(const MapEntries& entries);

@@ -127,7 +127,7 @@ SyncReport Proxy::apply(const RouteState& routes, bool full) {
     SyncReport report;
     report.full = full;
     const std::string& default_pem = routes.default_certificate ? routes.default_certificate->pem : self_signed_pem_;
-    const HaproxyConfig desired = render_config(routes, paths_, default_pem);
+    const HaproxyConfig desired = render_config(routes, paths_, default_pem, options_.threads);
     std::string error;
     bool ok = true;
     try {

@@ -42,6 +42,7 @@ public:
     struct Options {
         std::string haproxy = "/usr/sbin/haproxy";
         std::string state_dir;
+        unsigned threads = 0;  // HAProxy's nbthread (0: its default)
     };
     // Makes the state directory and the self-signed default certificate.
     // Throws std::runtime_error when it cannot.

@@ -11,15 +11,15 @@ namespace svcnat::ingress {
 
 std::string_view map_suffix(MapKind kind) {
     switch (kind) {
-        case MapKind::Hosts: return "hosts";
         case MapKind::OneLabelWildcards: return "wild1";
         case MapKind::AnyDepthWildcards: return "wildn";
         case MapKind::ExactPaths: return "exact";
         case MapKind::PrefixPaths: return "prefix";
-        case MapKind::HttpsRedirects: return "redirect";
     }
     return "?";
 }
+
+std::string https_redirect_backend(const ListenerTables& t) { return "https_redirect_" + t.id; }
 
 namespace {
 
@@ -84,9 +84,6 @@ public:
         for (const auto& vh : l_.vhosts) add_vhost(vh);
         // Route actions come after every slot line: a slot picks, then acts.
         for (const auto& [rid, r] : actions_) add_actions(t_.request_rules, rid, *r, &t_.response_rules);
-        for (const auto& host : l_.redirect_to_https)
-            for (const auto& vh : l_.vhosts)
-                if (vh.hostname == host && !vh.any_depth) entries(MapKind::HttpsRedirects).push_back({vhost_key(vh), "1"});
         // map_end is a list, first match wins: longest suffixes first.
         auto& wildn = entries(MapKind::AnyDepthWildcards);
         std::sort(wildn.begin(), wildn.end(), [](const MapEntry& a, const MapEntry& b) {
@@ -100,13 +97,22 @@ public:
 private:
     MapEntries& entries(MapKind k) { return t_.maps[static_cast<size_t>(k)]; }
 
+    bool redirected(const L7VirtualHost& vh) const {
+        if (l_.tls || vh.any_depth) return false;
+        return std::find(l_.redirect_to_https.begin(), l_.redirect_to_https.end(), vh.hostname) != l_.redirect_to_https.end();
+    }
+
     void add_vhost(const L7VirtualHost& vh) {
         const std::string vk = vhost_key(vh);
         if (vh.hostname.starts_with("*.")) {
             if (vh.any_depth) entries(MapKind::AnyDepthWildcards).push_back({vh.hostname.substr(1), vk});
             else entries(MapKind::OneLabelWildcards).push_back({vh.hostname.substr(2), vk});
-        } else if (!vh.hostname.empty()) {
-            entries(MapKind::Hosts).push_back({vh.hostname, vk});
+        }
+        // A host answered with a redirect to HTTPS on every path: one entry.
+        if (redirected(vh)) {
+            t_.https_redirect = https_redirect_backend(t_);
+            entries(MapKind::PrefixPaths).push_back({vk + "/", t_.https_redirect});
+            return;
         }
         std::set<std::string> exact, prefix;
         for (const auto& r : vh.routes) (r.path_kind == L7PathKind::Exact ? exact : prefix).insert(r.path);
@@ -118,6 +124,8 @@ private:
             add_slot(vh, vk, MapKind::PrefixPaths, vk + p + "/", [&](const L7Route& r) {
                 return r.path_kind == L7PathKind::Prefix && prefix_matches(r.path, p);
             });
+        // Nothing of its own matches: 404, not another virtual host.
+        if (!prefix.count("")) entries(MapKind::PrefixPaths).push_back({vk + "/", std::string(kStatusBackends[0])});
     }
 
     // One map entry: the routes a request hitting it may match, in the
@@ -180,7 +188,7 @@ private:
         uint16_t port = rd.port;
         if (!port) port = !rd.scheme.empty() ? (rd.scheme == "https" ? 443 : 80) : l_.address.port;
         const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
-        return scheme + "://" + (rd.hostname.empty() ? std::string("%[var(txn.host)]") : lf_escape(rd.hostname)) +
+        return scheme + "://" + (rd.hostname.empty() ? std::string("%[req.hdr(host),field(1,:),lower]") : lf_escape(rd.hostname)) +
                (default_port ? "" : ":" + std::to_string(port));
     }
 

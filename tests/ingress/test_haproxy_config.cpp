@@ -55,12 +55,12 @@ TEST(RouteTables, IngressPathsAreMapEntriesOnly) {
                                      simple_ingress("c", "*.example.com", "/v1", "api", "Exact"));
     const auto tables = ingress::compile_routes(s);
     const auto& http = tables_of(tables, 80);
-    EXPECT_THAT(http.map(MapKind::Hosts), ElementsAre(MapEntry{"shop.example.com", "shop.example.com"}));
     EXPECT_THAT(http.map(MapKind::OneLabelWildcards), ElementsAre(MapEntry{"example.com", "*.example.com"}));
     EXPECT_THAT(http.map(MapKind::ExactPaths), ElementsAre(MapEntry{"*.example.com/v1", "svc_default_api_80"}));
-    // Prefixes keyed with a trailing '/': map_beg's longest match is element-wise.
+    // Prefixes keyed with a trailing '/': map_beg's longest match is
+    // element-wise. A host without a "/" route gets a 404 of its own.
     EXPECT_THAT(http.map(MapKind::PrefixPaths),
-                ElementsAre(MapEntry{"shop.example.com/", "svc_default_web_80"},
+                ElementsAre(MapEntry{"*.example.com/", "status_404"}, MapEntry{"shop.example.com/", "svc_default_web_80"},
                             MapEntry{"shop.example.com/api/", "svc_default_api_80"}));
     EXPECT_TRUE(http.request_rules.empty()) << "Ingress routes need no configuration lines";
 }
@@ -151,7 +151,8 @@ TEST_F(HaproxyCheck, EveryFeatureRendersAValidConfiguration) {
     EXPECT_THAT(config.text, HasSubstr("bind 192.0.2.10:443 ssl crt-list"));
     EXPECT_THAT(config.text, HasSubstr("server 10.0.0.1_8080 10.0.0.1:8080 weight 1"));
     EXPECT_EQ(config.skeleton.find("server 10.0.0.1_8080"), std::string::npos);
-    EXPECT_THAT(config.text, HasSubstr("http-request redirect prefix https://%[var(txn.host)] code 308"));
+    EXPECT_THAT(config.text, HasSubstr("backend https_redirect_192.0.2.10_80\n"
+                                       "    http-request redirect prefix https://%[req.hdr(host),field(1,:),lower] code 308\n"));
     const std::string crtlist = config.tls_files.at(paths.crt_list(ingress::compile_routes(route_model(yaml)).at(1)));
     EXPECT_EQ(crtlist, paths.default_certificate() + "\n" + paths.certificate("default/foo-tls") + " foo.example.com\n");
 }
@@ -186,8 +187,7 @@ TEST(RuntimePlan, NewHostOfAnExistingBackendIsAMapUpdate) {
     EXPECT_FALSE(u.reload()) << u.reload_reason;
     std::vector<std::string> maps;
     for (const auto& [file, entries] : u.maps) maps.push_back(file);
-    EXPECT_THAT(maps, ElementsAre("/run/test/maps/192.0.2.10_443.hosts.map", "/run/test/maps/192.0.2.10_443.prefix.map",
-                                  "/run/test/maps/192.0.2.10_80.hosts.map", "/run/test/maps/192.0.2.10_80.prefix.map"));
+    EXPECT_THAT(maps, ElementsAre("/run/test/maps/192.0.2.10_443.prefix.map", "/run/test/maps/192.0.2.10_80.prefix.map"));
 }
 
 TEST(RuntimePlan, NewBackendNeedsAReload) {
