@@ -60,6 +60,9 @@ std::vector<std::string> ingress_host_errors(std::string_view host) {
 std::vector<std::string> ingress_path_errors(std::string_view path, IngressPathType type) {
     std::vector<std::string> errs;
     if (type == IngressPathType::ImplementationSpecific && path.empty()) return errs;
+    // The API server sets no bound; svcnat takes the Gateway API's, so that
+    // no path makes a map line or a request HAProxy cannot hold.
+    if (path.size() > 1024) errs.push_back("may not be longer than 1024 characters (svcnat's limit, as the Gateway API's)");
     if (!path.starts_with('/')) errs.push_back("must be an absolute path");
     if (type != IngressPathType::ImplementationSpecific) {
         for (auto seq : kInvalidSequences)

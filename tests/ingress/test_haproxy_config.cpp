@@ -199,6 +199,22 @@ TEST(RuntimePlan, NewBackendNeedsAReload) {
     EXPECT_TRUE(ingress::plan_update(before, after).reload());
 }
 
+TEST(RuntimePlan, TheFirstExactPathReloadsLaterOnesDoNot) {
+    ingress::ProxyPaths paths{"/run/test"};
+    const std::string svc = service_with_endpoints("web", {"10.0.0.1"});
+    const auto prefix_only = ingress::render_config(route_model(svc + simple_ingress("a", "a.com", "/", "web")), paths, "");
+    const auto one_exact = ingress::render_config(
+        route_model(svc + simple_ingress("a", "a.com", "/", "web") + simple_ingress("b", "a.com", "/x", "web", "Exact")), paths, "");
+    const auto two_exact = ingress::render_config(
+        route_model(svc + simple_ingress("a", "a.com", "/", "web") + simple_ingress("b", "a.com", "/x", "web", "Exact") +
+                    simple_ingress("c", "a.com", "/y", "web", "Exact")),
+        paths, "");
+    EXPECT_TRUE(ingress::plan_update(prefix_only, one_exact).reload()) << "the exact map starts being looked up";
+    const auto u = ingress::plan_update(one_exact, two_exact);
+    EXPECT_FALSE(u.reload()) << u.reload_reason;
+    EXPECT_EQ(u.maps.size(), 2u);  // the exact map of each listener
+}
+
 TEST(RuntimePlan, DrainingIsAWeightChange) {
     ingress::ProxyPaths paths{"/run/test"};
     auto model = [](const std::string& conditions) {

@@ -164,6 +164,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadIngress{"SpaceInPath", one_path("      - path: /a b\n        pathType: Prefix\n" + kBackend),
                    {"t.yaml:10: spec.rules[0].http.paths[0].path: Invalid value: \"/a b\": must only contain valid "
                     "characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$)"}},
+        BadIngress{"HostileLength", one_path("      - path: /" + std::string(1100, 'a') + "\n        pathType: Prefix\n" + kBackend),
+                   {"t.yaml:10: spec.rules[0].http.paths[0].path: Invalid value: \"/" + std::string(1100, 'a') +
+                    "\": may not be longer than 1024 characters (svcnat's limit, as the Gateway API's)"}},
         BadIngress{"HostIsAnIP", ingress("  rules:\n  - host: 192.0.2.1\n    http:\n      paths:\n      - path: /\n"
                                          "        pathType: Prefix\n" + kBackend),
                    {"t.yaml:7: spec.rules[0].host: Invalid value: \"192.0.2.1\": must be a DNS name, not an IP address"}},
