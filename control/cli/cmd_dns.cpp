@@ -2,22 +2,17 @@
 // discovery but whose traffic something else programs. The same daemon as
 // `svcnat run` (watching the manifests, reloading, last good state, health
 // and metrics) with the DNS answer tables as its only data path.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <prometheus/registry.h>
-
-#include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "control/config/config.hpp"
-#include "control/daemon/daemon.hpp"
-#include "control/daemon/logging.hpp"
 #include "control/dns/dns_syncer.hpp"
 #include "control/state/state.hpp"
+#include "daemon_command.hpp"
 
 namespace svcnat::cli {
 namespace {
@@ -68,21 +63,15 @@ int run_dns(int argc, const char* const* argv) {
     po::options_description extra("DNS options");
     extra.add_options()("print-zone", po::value<std::string>()->value_name("ZONE"),
                         "print the zone as a master file and exit");
-    const Settings defaults = dns_defaults();
-    auto parsed = parse_or_report(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults));
+    const DaemonCommand command("svcnat dns", argc, argv, extra, kUsage, dns_defaults(), default_bind_addresses);
+    auto parsed = command.parse();
     if (!parsed.command) return parsed.exit_status;
     const ParsedCommand& cmd = *parsed.command;
-    Settings settings = cmd.settings;
-    default_bind_addresses(settings);
-    if (settings.manifests.empty()) {
-        std::fprintf(stderr, "svcnat dns: no manifests: give files or directories, or `manifests =` in --config\n");
-        return kExitUsage;
-    }
+    const Settings& settings = cmd.settings;
+    if (!command.has_manifests(settings)) return kExitUsage;
     if (cmd.extra.count("print-zone")) return print_zone(settings, cmd.extra["print-zone"].as<std::string>());
 
-    setup_daemon_logging(settings.verbosity);
-    signal(SIGPIPE, SIG_IGN);
-    block_daemon_signals();
+    command.start_process(settings);
     std::shared_ptr<dns::Server> server;
     try {
         server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
@@ -92,24 +81,9 @@ int run_dns(int argc, const char* const* argv) {
     }
     for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
                                                        settings.dns.cluster_domain, a.str());
-    auto reload = [argc, argv, &extra, &defaults]() {
-        Settings s = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults)).settings;
-        default_bind_addresses(s);
-        return s;
-    };
-    auto cache = std::make_shared<ManifestCache>();
-    auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
-    auto make_syncer = [server](const Settings& s) -> std::unique_ptr<Syncer> {
+    return command.serve(settings, [server](const Settings& s) -> std::unique_ptr<Syncer> {
         return std::make_unique<dns::DnsSyncer>(s.dns, server);
-    };
-    try {
-        Daemon daemon(settings, make_syncer, loader, reload);
-        daemon.serve_health_check_node_ports(false);
-        return daemon.run();
-    } catch (const std::exception& e) {
-        spdlog::critical("svcnat dns: {}", e.what());
-        return kExitFailure;
-    }
+    });
 }
 
 }  // namespace svcnat::cli

@@ -3,18 +3,14 @@
 // Service traffic something else programs. The same daemon as `svcnat run`
 // (watching the manifests, reloading, last good state, health and metrics)
 // with the L7 proxy as its only data path.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <memory>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "control/config/config.hpp"
-#include "control/daemon/daemon.hpp"
-#include "control/daemon/logging.hpp"
-#include "control/state/state.hpp"
+#include "daemon_command.hpp"
 #include "ingress_part.hpp"
 
 namespace svcnat::cli {
@@ -48,18 +44,12 @@ void default_addresses(Settings& s) {
 
 int run_ingress(int argc, const char* const* argv) {
     const po::options_description extra("Ingress daemon options");
-    const Settings defaults = ingress_defaults();
-    auto parsed = parse_or_report(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults));
+    const DaemonCommand command("svcnat ingress", argc, argv, extra, kUsage, ingress_defaults(), default_addresses);
+    auto parsed = command.parse();
     if (!parsed.command) return parsed.exit_status;
-    Settings settings = parsed.command->settings;
-    default_addresses(settings);
-    if (settings.manifests.empty()) {
-        std::fprintf(stderr, "svcnat ingress: no manifests: give files or directories, or `manifests =` in --config\n");
-        return kExitUsage;
-    }
-    setup_daemon_logging(settings.verbosity);
-    signal(SIGPIPE, SIG_IGN);
-    block_daemon_signals();
+    const Settings& settings = parsed.command->settings;
+    if (!command.has_manifests(settings)) return kExitUsage;
+    command.start_process(settings);
     std::shared_ptr<ingress::Proxy> proxy;
     try {
         proxy = make_proxy(settings.ingress);
@@ -67,25 +57,10 @@ int run_ingress(int argc, const char* const* argv) {
         spdlog::error("svcnat ingress: {}", e.what());
         return kExitFailure;
     }
-    auto reload = [argc, argv, &extra, &defaults]() {
-        Settings s = parse_command_line(argc, argv, extra, kUsage, CommandLineOptions::with_defaults(defaults)).settings;
-        default_addresses(s);
-        return s;
-    };
-    auto cache = std::make_shared<ManifestCache>();
-    auto loader = [cache](const Settings& s) { return load_state(s, cache.get()); };
-    auto make_syncer = [proxy](const Settings&) -> std::unique_ptr<Syncer> {
-        return std::make_unique<ingress::IngressSyncer>(proxy);
-    };
-    try {
-        Daemon daemon(settings, make_syncer, loader, reload);
-        daemon.serve_health_check_node_ports(false);
-        attach_proxy(daemon, proxy);
-        return daemon.run();
-    } catch (const std::exception& e) {
-        spdlog::critical("svcnat ingress: {}", e.what());
-        return kExitFailure;
-    }
+    return command.serve(
+        settings,
+        [proxy](const Settings&) -> std::unique_ptr<Syncer> { return std::make_unique<ingress::IngressSyncer>(proxy); },
+        [proxy](Daemon& daemon) { attach_proxy(daemon, proxy); });
 }
 
 }  // namespace svcnat::cli

@@ -39,6 +39,17 @@ struct ServiceLines {
     uint32_t ipFamilyPolicy = 0;       // an explicit, valid ipFamilyPolicy (0: none)
 };
 
+// The top-level fields of an object whose body is `spec`: apiVersion and
+// kind (the dispatcher's) are skipped, and so is status when the kind has one
+// (the API server's, never svcnat's input); any other key is reported as
+// unknown. Lines are the keys', the object's when absent.
+struct TopFields {
+    uint32_t meta_node = kNone, meta_line = 0;
+    uint32_t spec_node = kNone, spec_line = 0;
+};
+enum class HasStatus : bool { No, Yes };
+TopFields read_top_fields(Decoder& d, const ObjectNode& obj, HasStatus status);
+
 // Decoders read every top-level field themselves (apiVersion and kind
 // included) so that unknown fields are reported in one place.
 void decode_service(Decoder& d, const ObjectNode& obj, const Settings& settings, Service& out, ServiceLines& lines);

@@ -221,33 +221,21 @@ void decode_gateway_spec(Decoder& d, uint32_t n, const FieldPath& path, uint32_t
 
 void decode_gateway_class(Decoder& d, const ObjectNode& obj, GatewayClass& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, controller_line = obj.line;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
-        if (key == "apiVersion" || key == "kind" || key == "status") return true;
-        if (key == "metadata") {
-            meta_node = v, meta_line = line;
-        } else if (key == "spec") {
-            controller_line = line;
-            if (!d.expect_mapping(v, fp)) return true;
-            d.for_each_field(v, fp, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
-                if (k2 == "controllerName") controller_line = l2, d.read_string(v2, fp2, out.controllerName);
-                else if (k2 != "parametersRef" && k2 != "description") return false;
-                return true;
-            });
-        } else {
-            return false;
-        }
-        return true;
-    });
-    out.meta.loc.line = obj.line;
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
-    out.meta.ns.clear();
+    const TopFields top = read_top_fields(d, obj, HasStatus::Yes);
     const FieldPath spec = root.child("spec");
+    uint32_t controller_line = top.spec_line;
+    if (top.spec_node != kNone && d.expect_mapping(top.spec_node, spec))
+        d.for_each_field(top.spec_node, spec, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
+            if (k2 == "controllerName") controller_line = l2, d.read_string(v2, fp2, out.controllerName);
+            else if (k2 != "parametersRef" && k2 != "description") return false;
+            return true;
+        });
+    out.meta.loc.line = obj.line;
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
+    out.meta.ns.clear();
     const FieldPath cp = spec.child("controllerName");
-    const auto slash = out.controllerName.find('/');
     if (out.controllerName.empty()) d.error(controller_line, cp, required());
-    else if (slash == std::string::npos || slash + 1 == out.controllerName.size() ||
-             !dns1123_subdomain_errors(std::string_view(out.controllerName).substr(0, slash)).empty())
+    else if (!is_domain_prefixed_path(out.controllerName))
         d.error(controller_line, cp,
                 invalid(quote(out.controllerName),
                         "should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/"
@@ -256,36 +244,22 @@ void decode_gateway_class(Decoder& d, const ObjectNode& obj, GatewayClass& out) 
 
 void decode_gateway(Decoder& d, const ObjectNode& obj, Gateway& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, spec_line = obj.line, spec_node = kNone;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath&, uint32_t line) {
-        if (key == "apiVersion" || key == "kind" || key == "status") return true;
-        if (key == "metadata") meta_node = v, meta_line = line;
-        else if (key == "spec") spec_node = v, spec_line = line;
-        else return false;
-        return true;
-    });
+    const TopFields top = read_top_fields(d, obj, HasStatus::Yes);
     out.meta.loc.line = obj.line;
     // The namespace first: listeners' certificate references default to it.
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
     const FieldPath spec = root.child("spec");
-    if (spec_node == kNone) d.error(spec_line, spec, required());
-    else decode_gateway_spec(d, spec_node, spec, spec_line, out);
+    if (top.spec_node == kNone) d.error(top.spec_line, spec, required());
+    else decode_gateway_spec(d, top.spec_node, spec, top.spec_line, out);
 }
 
 void decode_reference_grant(Decoder& d, const ObjectNode& obj, ReferenceGrant& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, spec_line = obj.line;
+    const TopFields top = read_top_fields(d, obj, HasStatus::No);
+    const FieldPath spec = root.child("spec");
     uint32_t from_line = 0, to_line = 0;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
-        if (key == "apiVersion" || key == "kind") return true;
-        if (key == "metadata") {
-            meta_node = v, meta_line = line;
-            return true;
-        }
-        if (key != "spec") return false;
-        spec_line = line;
-        if (!d.expect_mapping(v, fp)) return true;
-        d.for_each_field(v, fp, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
+    if (top.spec_node != kNone && d.expect_mapping(top.spec_node, spec))
+        d.for_each_field(top.spec_node, spec, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
             const bool from = k2 == "from";
             if (!from && k2 != "to") return false;
             (from ? from_line : to_line) = l2;
@@ -312,14 +286,11 @@ void decode_reference_grant(Decoder& d, const ObjectNode& obj, ReferenceGrant& o
             });
             return true;
         });
-        return true;
-    });
     out.meta.loc.line = obj.line;
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
-    const FieldPath spec = root.child("spec");
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
     const FieldPath fp = spec.child("from"), tp = spec.child("to");
-    if (out.from.empty()) d.error(from_line ? from_line : spec_line, fp, required());
-    if (out.to.empty()) d.error(to_line ? to_line : spec_line, tp, required());
+    if (out.from.empty()) d.error(from_line ? from_line : top.spec_line, fp, required());
+    if (out.to.empty()) d.error(to_line ? to_line : top.spec_line, tp, required());
     too_many(d, from_line, fp, out.from.size(), 16);
     too_many(d, to_line, tp, out.to.size(), 16);
 }

@@ -465,22 +465,15 @@ void decode_spec(Decoder& d, uint32_t n, const FieldPath& path, HTTPRoute& out) 
 
 void decode_http_route(Decoder& d, const ObjectNode& obj, HTTPRoute& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, spec_node = kNone, spec_line = obj.line;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath&, uint32_t line) {
-        if (key == "apiVersion" || key == "kind" || key == "status") return true;
-        if (key == "metadata") meta_node = v, meta_line = line;
-        else if (key == "spec") spec_node = v, spec_line = line;
-        else return false;
-        return true;
-    });
+    const TopFields top = read_top_fields(d, obj, HasStatus::Yes);
     out.meta.loc.line = obj.line;
     // The namespace first: references default to it.
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
     const FieldPath spec = root.child("spec");
-    if (spec_node == kNone) d.error(spec_line, spec, required());
-    else decode_spec(d, spec_node, spec, out);
+    if (top.spec_node == kNone) d.error(top.spec_line, spec, required());
+    else decode_spec(d, top.spec_node, spec, out);
     for (auto& rule : out.rules)
-        if (rule.line == 0) rule.line = spec_line;
+        if (rule.line == 0) rule.line = top.spec_line;
 }
 
 }  // namespace svcnat::manifest

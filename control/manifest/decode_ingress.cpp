@@ -227,66 +227,40 @@ void decode_spec(Decoder& d, uint32_t n, const FieldPath& path, uint32_t spec_li
 
 void decode_ingress(Decoder& d, const ObjectNode& obj, Ingress& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, spec_line = obj.line;
-    bool has_spec = false;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
-        if (key == "apiVersion" || key == "kind" || key == "status") return true;
-        if (key == "metadata") {
-            meta_node = v, meta_line = line;
-        } else if (key == "spec") {
-            has_spec = true;
-            spec_line = line;
-            decode_spec(d, v, fp, line, out);
-        } else {
-            return false;
-        }
-        return true;
-    });
-    out.meta.loc.line = obj.line;
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
+    const TopFields top = read_top_fields(d, obj, HasStatus::Yes);
     const FieldPath spec = root.child("spec");
-    if (!has_spec || (out.rules.empty() && !out.defaultBackend))
-        d.error(spec_line, spec, invalid("[]", "either `defaultBackend` or `rules` must be specified"));
+    if (top.spec_node != kNone) decode_spec(d, top.spec_node, spec, top.spec_line, out);
+    out.meta.loc.line = obj.line;
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
+    if (top.spec_node == kNone || (out.rules.empty() && !out.defaultBackend))
+        d.error(top.spec_line, spec, invalid("[]", "either `defaultBackend` or `rules` must be specified"));
     auto annotation = out.meta.annotations.find(std::string(kClassAnnotation));
     if (annotation != out.meta.annotations.end() && !out.ingressClassName.empty() &&
         annotation->second != out.ingressClassName) {
         const FieldPath annotations = root.child("annotations");
         const FieldPath ap = annotations.child(kClassAnnotation);
-        d.error(meta_line, ap, invalid(quote(annotation->second), "must match `ingressClassName` when both are specified"));
+        d.error(top.meta_line, ap, invalid(quote(annotation->second), "must match `ingressClassName` when both are specified"));
     }
 }
 
 void decode_ingress_class(Decoder& d, const ObjectNode& obj, IngressClass& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line, controller_line = obj.line;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
-        if (key == "apiVersion" || key == "kind") return true;
-        if (key == "metadata") {
-            meta_node = v, meta_line = line;
-        } else if (key == "spec") {
-            controller_line = line;
-            if (!d.expect_mapping(v, fp)) return true;
-            d.for_each_field(v, fp, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
-                if (k2 == "controller") controller_line = l2, d.read_string(v2, fp2, out.controller);
-                else if (k2 != "parameters") return false;  // the controller's business; svcnat has none
-                return true;
-            });
-        } else {
-            return false;
-        }
-        return true;
-    });
-    out.meta.loc.line = obj.line;
-    out.meta.ns.clear();
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
-    out.meta.ns.clear();  // cluster-scoped
+    const TopFields top = read_top_fields(d, obj, HasStatus::No);
     const FieldPath spec = root.child("spec");
+    uint32_t controller_line = top.spec_line;
+    if (top.spec_node != kNone && d.expect_mapping(top.spec_node, spec))
+        d.for_each_field(top.spec_node, spec, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t l2) {
+            if (k2 == "controller") controller_line = l2, d.read_string(v2, fp2, out.controller);
+            else if (k2 != "parameters") return false;  // the controller's business; svcnat has none
+            return true;
+        });
+    out.meta.loc.line = obj.line;
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
+    out.meta.ns.clear();  // cluster-scoped
     const FieldPath cp = spec.child("controller");
     if (out.controller.empty()) d.error(controller_line, cp, required());
     else if (out.controller.size() > 250) d.error(controller_line, cp, "Too long: may not be more than 250 bytes");
-    else if (const auto slash = out.controller.find('/');
-             slash == std::string::npos || slash + 1 == out.controller.size() ||
-             !dns1123_subdomain_errors(std::string_view(out.controller).substr(0, slash)).empty())
+    else if (!is_domain_prefixed_path(out.controller))
         d.error(controller_line, cp, invalid(quote(out.controller), "must be a domain-prefixed path (such as \"acme.io/foo\")"));
     auto a = out.meta.annotations.find(std::string(kDefaultClassAnnotation));
     out.is_default = a != out.meta.annotations.end() && a->second == "true";

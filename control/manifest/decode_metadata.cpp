@@ -118,4 +118,17 @@ void decode_metadata(Decoder& d, uint32_t meta_node, uint32_t meta_line, NameRul
     }
 }
 
+TopFields read_top_fields(Decoder& d, const ObjectNode& obj, HasStatus status) {
+    TopFields top{kNone, obj.line, kNone, obj.line};
+    d.for_each_field(obj.root, FieldPath(), [&](std::string_view key, uint32_t v, const FieldPath&, uint32_t line) {
+        if (key == "apiVersion" || key == "kind") return true;
+        if (key == "status") return status == HasStatus::Yes;
+        if (key == "metadata") top.meta_node = v, top.meta_line = line;
+        else if (key == "spec") top.spec_node = v, top.spec_line = line;
+        else return false;
+        return true;
+    });
+    return top;
+}
+
 }  // namespace svcnat::manifest

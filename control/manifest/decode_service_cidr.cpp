@@ -40,33 +40,19 @@ void decode_cidrs(Decoder& d, uint32_t n, const FieldPath& path, uint32_t key_li
 
 void decode_service_cidr(Decoder& d, const ObjectNode& obj, ServiceCIDR& out) {
     const FieldPath root;
-    uint32_t meta_node = kNone, meta_line = obj.line;
+    const TopFields top = read_top_fields(d, obj, HasStatus::Yes);
+    const FieldPath spec = root.child("spec");
     bool has_cidrs = false;
-    uint32_t spec_line = obj.line;
-    d.for_each_field(obj.root, root, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
-        if (key == "apiVersion" || key == "kind" || key == "status") return true;
-        if (key == "metadata") {
-            meta_node = v, meta_line = line;
-        } else if (key == "spec") {
-            spec_line = line;
-            if (!d.expect_mapping(v, fp)) return true;
-            d.for_each_field(v, fp, [&](std::string_view k2, uint32_t v2, const FieldPath& fp2, uint32_t line2) {
-                if (k2 != "cidrs") return false;
-                has_cidrs = true;
-                decode_cidrs(d, v2, fp2, line2, out);
-                return true;
-            });
-        } else {
-            return false;
-        }
-        return true;
-    });
-    if (!has_cidrs) {
-        const FieldPath spec = root.child("spec");
-        d.error(spec_line, spec.child("cidrs"), required());
-    }
+    if (top.spec_node != kNone && d.expect_mapping(top.spec_node, spec))
+        d.for_each_field(top.spec_node, spec, [&](std::string_view key, uint32_t v, const FieldPath& fp, uint32_t line) {
+            if (key != "cidrs") return false;
+            has_cidrs = true;
+            decode_cidrs(d, v, fp, line, out);
+            return true;
+        });
+    if (!has_cidrs) d.error(top.spec_line, spec.child("cidrs"), required());
     out.meta.loc.line = obj.line;
-    decode_metadata(d, meta_node, meta_line, NameRule::DNS1123Subdomain, out.meta);
+    decode_metadata(d, top.meta_node, top.meta_line, NameRule::DNS1123Subdomain, out.meta);
 }
 
 }  // namespace svcnat::manifest

@@ -132,4 +132,16 @@ std::vector<std::string> header_value_errors(std::string_view value) {
     return errs;
 }
 
+bool is_domain_prefixed_path(std::string_view name) {
+    const auto slash = name.find('/');
+    if (slash == std::string_view::npos || slash + 1 == name.size()) return false;
+    if (!dns1123_subdomain_errors(name.substr(0, slash)).empty()) return false;
+    constexpr std::string_view extra = "/-._~%!$&'()*+,;=:";
+    for (char c : name.substr(slash + 1))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              extra.find(c) != std::string_view::npos))
+            return false;
+    return true;
+}
+
 }  // namespace svcnat::manifest

@@ -34,4 +34,9 @@ std::vector<std::string> http_token_errors(std::string_view name);
 // characters: a line break would split the header).
 std::vector<std::string> header_value_errors(std::string_view value);
 
+// A controller name (IngressClass spec.controller, GatewayClass
+// spec.controllerName): a DNS-1123 subdomain, '/', then a non-empty path of
+// the characters '^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$' allows.
+bool is_domain_prefixed_path(std::string_view name);
+
 }  // namespace svcnat::manifest

@@ -18,6 +18,7 @@
 
 #include "lab.hpp"
 #include "manifests.hpp"
+#include "tests/support/tls_fixtures.hpp"
 
 namespace svcnat::e2e {
 namespace {
@@ -35,20 +36,7 @@ std::string read_file(const std::string& path) {
 }
 std::string scenario(const std::string& name) { return read_file(source_root() + "/tests/e2e/testdata/gateway-api/" + name); }
 
-// A kubernetes.io/tls Secret with a test certificate (tests/testdata/tls).
-std::string tls_secret(const std::string& ns, const std::string& name, const std::string& host,
-                       const std::string& key_host = "") {
-    auto block = [](const std::string& pem) {
-        std::string out;
-        std::istringstream lines(pem);
-        for (std::string line; std::getline(lines, line);) out += "    " + line + "\n";
-        return out;
-    };
-    const std::string dir = source_root() + "/tests/testdata/tls/";
-    return "apiVersion: v1\nkind: Secret\nmetadata: {name: " + name + ", namespace: " + ns +
-           "}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n" + block(read_file(dir + host + ".crt")) +
-           "  tls.key: |\n" + block(read_file(dir + (key_host.empty() ? host : key_host) + ".key"));
-}
+using svcnat::testing::tls_secret_yaml;
 
 constexpr const char* kNode = "203.0.113.1";
 
@@ -301,8 +289,8 @@ TEST_F(IngressLab, MissingServiceAnswers503AndTheRestIsServed) {
 }
 
 TEST_F(IngressLab, TLSBySNIWithRedirectsAndTheDefaultCertificate) {
-    apply(shop_services() + tls_secret("default", "foo-tls", "foo.example.com") + "---\n" +
-          tls_secret("default", "broken-tls", "bar.example.com", "foo.example.com") + "---\n" +
+    apply(shop_services() + tls_secret_yaml("default", "foo-tls", "foo.example.com") + "---\n" +
+          tls_secret_yaml("default", "broken-tls", "bar.example.com", "foo.example.com") + "---\n" +
           ingress("tls", "  tls:\n  - {hosts: [foo.example.com], secretName: foo-tls}\n"
                          "  - {hosts: [bar.example.com], secretName: broken-tls}\n"
                          "  rules:\n  - host: foo.example.com\n    http:\n      paths:\n" + path_item("/", "Prefix", "api") +
@@ -633,7 +621,7 @@ TEST_F(IngressLab, HTTPRouteWeightsAndBackendReferences) {
 }
 
 TEST_F(IngressLab, HTTPRouteHTTPSListener) {
-    apply(tls_secret("gateway-conformance-infra", "tls-validity-checks-certificate", "foo.example.com") + "---\n" +
+    apply(tls_secret_yaml("gateway-conformance-infra", "tls-validity-checks-certificate", "foo.example.com") + "---\n" +
           scenario("https-listener.yaml"));
     Case ok{Req{"/", "foo.example.com", {}, "GET", 8443, true}, Want{200, "infra-backend-v1"}};
     ok.want.cert_cn = "foo.example.com";
