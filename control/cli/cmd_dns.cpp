@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "control/config/config.hpp"
 #include "control/dns/dns_syncer.hpp"
+#include "dns_part.hpp"
 #include "control/state/state.hpp"
 #include "daemon_command.hpp"
 
@@ -81,9 +82,11 @@ int run_dns(int argc, const char* const* argv) {
     }
     for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
                                                        settings.dns.cluster_domain, a.str());
-    return command.serve(settings, [server](const Settings& s) -> std::unique_ptr<Syncer> {
-        return std::make_unique<dns::DnsSyncer>(s.dns, server);
-    });
+    return command.serve(
+        settings, [server](const Settings& s) -> std::unique_ptr<Syncer> {
+            return std::make_unique<dns::DnsSyncer>(s.dns, server);
+        },
+        [server](Daemon& daemon) { attach_dns_metrics(daemon, server); });
 }
 
 }  // namespace svcnat::cli

@@ -20,6 +20,7 @@
 #include "control/daemon/instance_guard.hpp"
 #include "control/daemon/logging.hpp"
 #include "control/dns/dns_syncer.hpp"
+#include "dns_part.hpp"
 #include "control/sync/syncer_set.hpp"
 #include "ingress_part.hpp"
 
@@ -144,6 +145,7 @@ int run_run(int argc, const char* const* argv) {
     try {
         Daemon daemon(settings, make_syncer, loader, reload, registry);
         if (proxy) attach_proxy(daemon, proxy);
+        if (dns_server) attach_dns_metrics(daemon, dns_server);
         return daemon.run();
     } catch (const std::exception& e) {
         spdlog::critical("svcnat run: {}", e.what());

@@ -112,7 +112,33 @@ po::options_description dns_options() {
          "pod records a-b-c-d.NS.pod.DOMAIN: disabled, insecure (any address) or verified (pods in the "
          "manifests) (default: disabled)")
         ("dns-upstream", list()->value_name("RESOLV.CONF|IP[:PORT]"),
-         "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)");
+         "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)")
+        ("dns-cache-size", str()->value_name("ENTRIES"),
+         "answers from upstream kept in the cache, positive and negative (about 400 bytes each); 0: no cache "
+         "(default: 10000)")
+        ("dns-cache-min-ttl", str()->value_name("SECONDS"),
+         "shortest time an upstream answer is cached, CoreDNS `cache`'s MINTTL (default: 5)")
+        ("dns-cache-max-ttl", str()->value_name("SECONDS"),
+         "longest time a positive upstream answer is cached (default: 3600)")
+        ("dns-cache-denial-max-ttl", str()->value_name("SECONDS"),
+         "longest time an NXDOMAIN or NODATA answer is cached; it lives for its SOA's minimum (RFC 2308) "
+         "(default: 1800)")
+        ("dns-cache-prefetch", str()->value_name("HITS"),
+         "fetch an entry again before it expires when it was asked this often within a minute and 10% of "
+         "its TTL is left; 0: never (default: 0)")
+        ("dns-cache-serve-stale", str()->value_name("DURATION"),
+         "answer from an expired entry (TTL 30 s, RFC 8767) for this long after it expired when no upstream "
+         "answers; 0: never (default: 0)")
+        ("dns-forward-policy", str()->value_name("POLICY"),
+         "how an upstream is picked: random, round_robin or sequential (default: random)")
+        ("dns-forward-max-fails", str()->value_name("N"),
+         "timeouts in a row after which an upstream is skipped until its health check answers; 0: never "
+         "(default: 2)")
+        ("dns-forward-health-check", str()->value_name("DURATION"),
+         "how often a skipped upstream is asked `. IN NS` (default: 0.5s)")
+        ("dns-autopath", str()->implicit_value("true")->value_name("BOOL"),
+         "answer a pod's first search-path query with the name its search path finds (CoreDNS `autopath "
+         "@kubernetes`; needs --dns-pods verified to know the pods) (default: false)");
     return d;
 }
 
@@ -311,6 +337,46 @@ struct Converter {
         if (has("v")) s.verbosity = small_number("v", 99, "expected a log level 0..99");
     }
 
+    uint32_t seconds(const char* key, uint32_t max) const {
+        auto v = cv::parse_duration(get(key));
+        if (!v || *v < 0 || *v > max) o.fail(key, get(key), "expected a duration such as 30s, 1m or 500ms");
+        return static_cast<uint32_t>(*v);
+    }
+
+    void cache_and_forward(DnsSettings& d) const {
+        if (has("dns-cache-size")) {
+            const auto n = cv::parse_uint(trim(get("dns-cache-size")));
+            if (!n || *n > 10'000'000) o.fail("dns-cache-size", get("dns-cache-size"), "expected 0..10000000 entries");
+            d.cache_size = static_cast<size_t>(*n);
+        }
+        const char* ttl_hint = "expected seconds, 0..604800";
+        if (has("dns-cache-min-ttl")) d.cache_min_ttl = static_cast<uint32_t>(small_number("dns-cache-min-ttl", 604800, ttl_hint));
+        if (has("dns-cache-max-ttl")) d.cache_max_ttl = static_cast<uint32_t>(small_number("dns-cache-max-ttl", 604800, ttl_hint));
+        if (has("dns-cache-denial-max-ttl"))
+            d.cache_denial_max_ttl = static_cast<uint32_t>(small_number("dns-cache-denial-max-ttl", 604800, ttl_hint));
+        if (d.cache_min_ttl > d.cache_max_ttl)
+            o.fail("dns-cache-min-ttl", std::to_string(d.cache_min_ttl), "is more than --dns-cache-max-ttl");
+        if (has("dns-cache-prefetch"))
+            d.cache_prefetch = static_cast<uint32_t>(small_number("dns-cache-prefetch", 1'000'000, "expected hits, 0..1000000"));
+        if (has("dns-cache-serve-stale")) d.cache_serve_stale = seconds("dns-cache-serve-stale", 7 * 86400);
+        if (has("dns-forward-policy")) {
+            const std::string v = get("dns-forward-policy");
+            if (v == "random") d.forward_policy = ForwardPolicy::Random;
+            else if (v == "round_robin") d.forward_policy = ForwardPolicy::RoundRobin;
+            else if (v == "sequential") d.forward_policy = ForwardPolicy::Sequential;
+            else o.fail("dns-forward-policy", v, "expected random, round_robin or sequential");
+        }
+        if (has("dns-forward-max-fails"))
+            d.forward_max_fails = static_cast<uint32_t>(small_number("dns-forward-max-fails", 1000, "expected 0..1000"));
+        if (has("dns-forward-health-check")) {
+            auto v = cv::parse_duration(get("dns-forward-health-check"));
+            if (!v || *v < 0.01 || *v > 3600)
+                o.fail("dns-forward-health-check", get("dns-forward-health-check"), "expected a duration, 10ms..1h");
+            d.health_check_ms = static_cast<uint32_t>(*v * 1000);
+        }
+        if (has("dns-autopath")) d.autopath = boolean("dns-autopath");
+    }
+
     void dns() {
         DnsSettings& d = s.dns;
         if (has("cluster-domain")) {
@@ -347,6 +413,7 @@ struct Converter {
             if (!a) o.fail("dns-upstream", item, "expected a resolv.conf path, IP, IP:PORT or [IPv6]:PORT");
             d.upstream.push_back(*a);
         }
+        cache_and_forward(d);
         // Forwarding to ourselves would loop until the query times out.
         for (const auto& u : d.upstream)
             if (std::find(d.bind_addresses.begin(), d.bind_addresses.end(), u) != d.bind_addresses.end())

@@ -29,6 +29,9 @@ struct NodePortAddresses {
 // Pod records a-b-c-d.NS.pod.ZONE, as CoreDNS's `pods` option.
 enum class DnsPodMode { Disabled, Insecure, Verified };
 
+// How the forwarder picks an upstream (CoreDNS `forward`'s `policy`).
+enum class ForwardPolicy { Random, RoundRobin, Sequential };
+
 // Cluster DNS (`svcnat dns`, `svcnat run --dns-bind-address`), named like
 // the kubelet's and CoreDNS's settings.
 struct DnsSettings {
@@ -41,6 +44,18 @@ struct DnsSettings {
     // reverse zones go (a resolv.conf's nameservers, or addresses); empty:
     // they are REFUSED.
     std::vector<SocketAddress> upstream;
+    // The cache of upstream answers (CoreDNS `cache`): entries (0: none),
+    // TTL bounds of positive and negative answers, prefetch, serve-stale.
+    size_t cache_size = 10000;            // --dns-cache-size
+    uint32_t cache_min_ttl = 5;           // --dns-cache-min-ttl
+    uint32_t cache_max_ttl = 3600;        // --dns-cache-max-ttl
+    uint32_t cache_denial_max_ttl = 1800; // --dns-cache-denial-max-ttl
+    uint32_t cache_prefetch = 0;          // --dns-cache-prefetch (hits per minute; 0: off)
+    uint32_t cache_serve_stale = 0;       // --dns-cache-serve-stale (seconds; 0: off)
+    ForwardPolicy forward_policy = ForwardPolicy::Random;  // --dns-forward-policy
+    uint32_t forward_max_fails = 2;       // --dns-forward-max-fails
+    uint32_t health_check_ms = 500;       // --dns-forward-health-check
+    bool autopath = false;                // --dns-autopath
 };
 
 // The L7 proxy (`svcnat ingress`, `svcnat run --ingress-*-address`).

@@ -24,7 +24,19 @@ ZoneOptions zone_options(const DnsSettings& settings, const DiscoveryState& stat
 ServerOptions server_options(const DnsSettings& settings) {
     ServerOptions o;
     o.bind = settings.bind_addresses;
-    o.upstream = settings.upstream;
+    ForwardOptions& f = o.forward;
+    f.upstream = settings.upstream;
+    f.policy = settings.forward_policy;
+    f.max_fails = settings.forward_max_fails;
+    f.health_check = std::chrono::milliseconds(settings.health_check_ms);
+    CacheOptions& c = f.cache;
+    c.capacity = settings.upstream.empty() ? 0 : settings.cache_size;
+    c.ttls.min_ttl = settings.cache_min_ttl;
+    c.ttls.max_ttl = settings.cache_max_ttl;
+    c.ttls.denial_min_ttl = std::min(settings.cache_min_ttl, settings.cache_denial_max_ttl);
+    c.ttls.denial_max_ttl = settings.cache_denial_max_ttl;
+    c.prefetch_amount = settings.cache_prefetch;
+    c.serve_stale_s = settings.cache_serve_stale;
     const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
     o.udp_workers = settings.workers > 0 ? settings.workers : static_cast<int>(std::min(4u, cpus));
     return o;

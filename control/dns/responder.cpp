@@ -222,7 +222,13 @@ size_t max_reply_size(const Query& q, const Transport& transport) {
 
 Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
     Query q;
-    switch (parse_query(msg, len, q)) {
+    const QueryCheck check = parse_query(msg, len, q);
+    return respond(zone, msg, q, check, transport, out);
+}
+
+Outcome respond(const Zone* zone, const uint8_t* msg, const Query& q, QueryCheck check, const Transport& transport,
+                uint8_t* out) {
+    switch (check) {
         case QueryCheck::Drop: return {};
         case QueryCheck::FormErr: return header_error(msg, q, kFormErr, out);
         case QueryCheck::NotImp: return header_error(msg, q, kNotImp, out);
@@ -279,23 +285,15 @@ Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transpor
     return negative(r, *zone, kind, apex_at, kNXDomain);
 }
 
-size_t servfail(const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out) {
-    Query q;
-    if (parse_query(msg, len, q) != QueryCheck::Ok) return 0;
-    Reply r(out, msg, q, max_reply_size(q, transport));
-    r.recursion_available(transport.upstream);
-    r.rcode(kServFail);
-    return r.finish();
-}
-
-std::string chase_query(uint16_t id, std::string_view name, uint16_t type) {
+std::string upstream_query(uint16_t id, std::string_view name, uint16_t type, bool dnssec_ok, bool checking_disabled) {
     std::string q;
     StringSink sink(q);
-    for (uint16_t word : {id, kFlagRD, uint16_t{1}, uint16_t{0}, uint16_t{0}, uint16_t{1}}) put_u16(sink, word);
+    const uint16_t flags = static_cast<uint16_t>(kFlagRD | (checking_disabled ? kFlagCD : 0));
+    for (uint16_t word : {id, flags, uint16_t{1}, uint16_t{0}, uint16_t{0}, uint16_t{1}}) put_u16(sink, word);
     sink.put(name.data(), name.size());
     put_u16(sink, type);
     put_u16(sink, kClassIN);
-    write_rr(sink, std::string_view("", 1), opt_header(0, false), {});
+    write_rr(sink, std::string_view("", 1), opt_header(0, dnssec_ok), {});
     return q;
 }
 

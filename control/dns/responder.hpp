@@ -43,14 +43,16 @@ struct Transport {
 // 65535 for TCP: no reply is longer than the transport allows.
 constexpr size_t kMaxUdpReply = kMaxUdpSize;
 Outcome respond(const Zone* zone, const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out);
+// The same for a query the caller has parsed already (parse_query's
+// result `check`), as the server does to count it and look in the cache.
+Outcome respond(const Zone* zone, const uint8_t* msg, const Query& q, QueryCheck check, const Transport& transport,
+                uint8_t* out);
 
-// A SERVFAIL reply to `msg` (when the upstream did not answer); 0 if `msg`
-// is not a query worth an answer.
-size_t servfail(const uint8_t* msg, size_t len, const Transport& transport, uint8_t* out);
-
-// The query the server sends upstream to chase an ExternalName: `name`
-// (wire) and `type`, recursion desired, EDNS with our UDP size.
-std::string chase_query(uint16_t id, std::string_view name, uint16_t type);
+// The query the server sends upstream (for a client's question, or to chase
+// an ExternalName): `name` (wire) and `type`, recursion desired, EDNS with
+// our UDP size, and the client's DO and CD bits.
+std::string upstream_query(uint16_t id, std::string_view name, uint16_t type, bool dnssec_ok = false,
+                           bool checking_disabled = false);
 
 // The upstream's answer to a chase, appended to the CNAME reply in `reply`
 // (from respond()): its answer records are decoded and written after the

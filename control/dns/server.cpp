@@ -48,6 +48,11 @@ int bound_socket(const SocketAddress& a, int type) {
     return fd;
 }
 
+uint64_t micros_since(DnsClock::time_point t) {
+    const auto d = std::chrono::duration_cast<std::chrono::microseconds>(DnsClock::now() - t).count();
+    return d > 0 ? static_cast<uint64_t>(d) : 0;
+}
+
 bool write_all(int fd, const uint8_t* p, size_t n) {
     while (n > 0) {
         const ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -60,9 +65,11 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
 
 }  // namespace
 
-Server::Server(const ServerOptions& options) : forwarder_(options.upstream) {
+Server::Server(const ServerOptions& options) : forwarder_(options.forward) {
     try {
         for (SocketAddress a : options.bind) {
+            const size_t bind_index = bound_.size();
+            const bool ipv6 = !a.ip.is_v4();
             // UDP first: with port 0 it picks the port that TCP then shares.
             std::vector<int> udp;
             for (int i = 0; i < std::max(1, options.udp_workers); ++i) {
@@ -78,9 +85,15 @@ Server::Server(const ServerOptions& options) : forwarder_(options.upstream) {
             timeval tv{0, 200 * 1000};  // wake up to see stop requests
             for (int fd : udp) {
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-                threads_.emplace_back([this, fd] { udp_worker(fd); });
+                DnsStats& stats = stats_.emplace_back();
+                stats_bind_.push_back(bind_index);
+                threads_.emplace_back([this, fd, &stats, ipv6] { udp_worker(fd, stats, ipv6); });
             }
-            threads_.emplace_back([this, tcp] { tcp_listener(tcp); });
+            {
+                std::lock_guard lock(tcp_mu_);  // listeners of earlier addresses index it
+                tcp_stats_.emplace_back();
+            }
+            threads_.emplace_back([this, tcp, bind_index, ipv6] { tcp_listener(tcp, bind_index, ipv6); });
         }
     } catch (...) {
         stopping_ = true;
@@ -102,14 +115,24 @@ Server::~Server() {
     for (int fd : fds_) close(fd);
 }
 
-void Server::count_reply(const uint8_t* reply, size_t len) {
-    if (len < kHeaderSize) return;
-    const uint8_t rcode = reply[3] & 0x0F;
-    if (rcode < 6) stats_.rcodes[rcode].fetch_add(1, std::memory_order_relaxed);
-    if (reply[2] & (kFlagTC >> 8)) stats_.truncated.fetch_add(1, std::memory_order_relaxed);
+DnsStats* Server::take_tcp_stats(size_t bind_index) {
+    TcpStats& t = tcp_stats_[bind_index];
+    if (t.free.empty()) return &t.all.emplace_back();
+    DnsStats* s = t.free.back();
+    t.free.pop_back();
+    return s;
 }
 
-void Server::udp_worker(int fd) {
+std::vector<Server::Counters> Server::counters() const {
+    std::vector<Counters> out;
+    for (size_t i = 0; i < stats_.size(); ++i) out.push_back({&stats_[i], stats_bind_[i]});
+    std::lock_guard lock(tcp_mu_);
+    for (size_t b = 0; b < tcp_stats_.size(); ++b)
+        for (const DnsStats& s : tcp_stats_[b].all) out.push_back({&s, b});
+    return out;
+}
+
+void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     struct Slot {
         uint8_t in[kMaxQuery];
         uint8_t out[kMaxUdpReply];
@@ -118,7 +141,9 @@ void Server::udp_worker(int fd) {
     std::vector<Slot> slots(kBatch);
     mmsghdr rx[kBatch], tx[kBatch];
     iovec rx_iov[kBatch], tx_iov[kBatch];
+    uint8_t replied_types[kBatch];
     const Transport udp = transport(false);
+    Cache& cache = forwarder_.cache();
     while (!stopping_.load(std::memory_order_relaxed)) {
         for (int i = 0; i < kBatch; ++i) {
             rx_iov[i] = {slots[i].in, kMaxQuery};
@@ -130,22 +155,42 @@ void Server::udp_worker(int fd) {
         }
         const int n = recvmmsg(fd, rx, kBatch, MSG_WAITFORONE, nullptr);
         if (n <= 0) continue;  // timeout (see stopping_) or a transient error
-        stats_.udp_queries.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        // One clock read per batch: the batch's queries share their
+        // arrival time (for the duration histogram and the cache's TTLs).
+        const auto received = DnsClock::now();
+        const int64_t now_ms = cache_now_ms(received);
         const std::shared_ptr<const Zone> zone = zone_.load();
         int replies = 0;
         for (int i = 0; i < n; ++i) {
             Slot& s = slots[i];
             if (rx[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any query we answer
-            const Outcome o = respond(zone.get(), s.in, rx[i].msg_len, udp, s.out);
+            Query q;
+            const QueryCheck check = parse_query(s.in, rx[i].msg_len, q);
+            if (check == QueryCheck::Drop) continue;
+            const size_t type = type_slot(q.question_end ? q.qtype : 0);
+            stats.request(false, ipv6, type);
+            Outcome o = respond(zone.get(), s.in, q, check, udp, s.out);
+            Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
+            if (o.action == Action::Forward && cache.enabled()) {
+                const CacheLookup hit = cache.answer(CacheKey::of(q), q, s.in, max_reply_size(q, udp), s.out, now_ms,
+                                                     forwarder_.all_down());
+                if (hit.status != CacheStatus::Miss) {
+                    if (hit.status == CacheStatus::Stale) stats.cache_served_stale.add();
+                    else (hit.denial ? stats.cache_hits_denial : stats.cache_hits_success).add();
+                    if (hit.prefetch) forwarder_.prefetch(q);
+                    o = {Action::Reply, hit.len, {}, 0};
+                    writer = Writer::Cache;
+                } else {
+                    stats.cache_misses.add();
+                }
+            }
             if (o.action == Action::Forward || o.action == Action::Chase) {
-                forwarder_.submit(fd, s.from, rx[i].msg_hdr.msg_namelen, s.in, rx[i].msg_len, o, s.out);
+                forwarder_.submit(fd, s.from, rx[i].msg_hdr.msg_namelen, q, s.in, o, s.out, received);
                 continue;
             }
-            if (o.action != Action::Reply) {
-                stats_.dropped.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            count_reply(s.out, o.len);
+            if (o.action != Action::Reply) continue;
+            stats.response(writer, s.out[3] & 0x0F);
+            replied_types[replies] = static_cast<uint8_t>(type);
             tx_iov[replies] = {s.out, o.len};
             tx[replies].msg_hdr = {};
             tx[replies].msg_hdr.msg_name = &s.from;
@@ -159,31 +204,39 @@ void Server::udp_worker(int fd) {
             if (k <= 0) break;  // the rest are lost, as a full socket buffer loses them
             sent += k;
         }
+        if (replies > 0) {
+            const auto took = std::chrono::duration_cast<std::chrono::microseconds>(DnsClock::now() - received).count();
+            for (int i = 0; i < replies; ++i) stats.duration(replied_types[i], static_cast<uint64_t>(took));
+        }
     }
 }
 
-void Server::tcp_listener(int fd) {
+void Server::tcp_listener(int fd, size_t bind_index, bool ipv6) {
     while (!stopping_.load()) {
         pollfd p{fd, POLLIN, 0};
         if (poll(&p, 1, 200) != 1) continue;
         const int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0) continue;
         if (tcp_active_.load() >= kMaxTcpConnections) {
-            stats_.tcp_refused.fetch_add(1, std::memory_order_relaxed);
             close(c);
             continue;
         }
-        stats_.tcp_connections.fetch_add(1, std::memory_order_relaxed);
         ++tcp_active_;
+        DnsStats* stats = nullptr;
         {
             std::lock_guard lock(tcp_mu_);
             tcp_fds_.push_back(c);
+            stats = take_tcp_stats(bind_index);
         }
-        std::thread([this, c] { tcp_connection(c); }).detach();
+        std::thread([this, c, stats, bind_index, ipv6] {
+            tcp_connection(c, *stats, ipv6);
+            std::lock_guard lock(tcp_mu_);
+            tcp_stats_[bind_index].free.push_back(stats);
+        }).detach();
     }
 }
 
-void Server::tcp_connection(int fd) {
+void Server::tcp_connection(int fd, DnsStats& stats, bool ipv6) {
     std::vector<uint8_t> in;
     std::vector<uint8_t> out(65535 + 2);
     uint8_t buf[16384];
@@ -201,18 +254,26 @@ void Server::tcp_connection(int fd) {
             const size_t len = static_cast<size_t>(in[pos] << 8 | in[pos + 1]);
             if (in.size() - pos - 2 < len) break;
             const uint8_t* msg = in.data() + pos + 2;
-            stats_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
-            const Outcome o = respond(zone_.load().get(), msg, len, tcp, out.data() + 2);
+            const auto received = DnsClock::now();
+            Query q;
+            const QueryCheck check = parse_query(msg, len, q);
+            const size_t type = type_slot(q.question_end ? q.qtype : 0);
+            const Outcome o = respond(zone_.load().get(), msg, q, check, tcp, out.data() + 2);
             size_t reply_len = o.len;
-            if (o.action == Action::Forward || o.action == Action::Chase) {
-                const std::string r = forwarder_.resolve_tcp(msg, len, o, out.data() + 2);
-                std::memcpy(out.data() + 2, r.data(), r.size());
-                reply_len = r.size();
-            } else if (o.action == Action::Drop) {
+            Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
+            if (o.action == Action::Drop) {
                 open = false;  // not a query: the stream is out of step
                 break;
             }
-            count_reply(out.data() + 2, reply_len);
+            stats.request(true, ipv6, type);
+            if (o.action == Action::Forward || o.action == Action::Chase) {
+                const std::string r = forwarder_.resolve_tcp(q, msg, o, out.data() + 2, stats);
+                std::memcpy(out.data() + 2, r.data(), r.size());
+                reply_len = r.size();
+                writer = Writer::Forward;
+            }
+            if (reply_len >= kHeaderSize) stats.response(writer, out[2 + 3] & 0x0F);
+            stats.duration(type, micros_since(received));
             out[0] = static_cast<uint8_t>(reply_len >> 8);
             out[1] = static_cast<uint8_t>(reply_len & 0xFF);
             open = write_all(fd, out.data(), reply_len + 2);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -25,16 +26,10 @@
 
 namespace svcnat::dns {
 
-struct ServerStats {
-    std::atomic<uint64_t> udp_queries{0}, tcp_queries{0}, truncated{0}, dropped{0};
-    std::atomic<uint64_t> rcodes[6] = {};  // replies by rcode 0..5 (NOERROR .. REFUSED)
-    std::atomic<uint64_t> tcp_connections{0}, tcp_refused{0};
-};
-
 struct ServerOptions {
     std::vector<SocketAddress> bind;
     int udp_workers = 1;  // per bind address
-    std::vector<SocketAddress> upstream;
+    ForwardOptions forward;
 };
 
 class Server {
@@ -51,24 +46,40 @@ public:
     void set_zone(std::shared_ptr<const Zone> zone) { zone_.store(std::move(zone)); }
     std::shared_ptr<const Zone> zone() const { return zone_.load(); }
 
-    const ServerStats& stats() const { return stats_; }
     // The addresses actually bound (port 0 in the options picks one).
     const std::vector<SocketAddress>& bound() const { return bound_; }
 
+    // For the metrics: the counters of every UDP worker and TCP connection,
+    // and the forwarder (its own counters, the upstreams', its cache).
+    struct Counters {
+        const DnsStats* stats;
+        size_t bind_index;  // which of bound() it serves
+    };
+    std::vector<Counters> counters() const;
+    const Forwarder& forwarder() const { return forwarder_; }
+
 private:
-    void udp_worker(int fd);
-    void tcp_listener(int fd);
-    void tcp_connection(int fd);
+    void udp_worker(int fd, DnsStats& stats, bool ipv6);
+    void tcp_listener(int fd, size_t bind_index, bool ipv6);
+    void tcp_connection(int fd, DnsStats& stats, bool ipv6);
     Transport transport(bool tcp) const { return {tcp, forwarder_.enabled()}; }
-    void count_reply(const uint8_t* reply, size_t len);
 
     std::atomic<std::shared_ptr<const Zone>> zone_;
-    ServerStats stats_;
     Forwarder forwarder_;
+    // One per UDP worker; per bind address, one per open TCP connection
+    // (a connection is a thread: it takes a free one, and gives it back).
+    struct TcpStats {
+        std::deque<DnsStats> all;
+        std::vector<DnsStats*> free;
+    };
+    DnsStats* take_tcp_stats(size_t bind_index);  // under tcp_mu_
+    std::deque<DnsStats> stats_;
+    std::vector<size_t> stats_bind_;  // bind index of each stats_ entry
+    std::deque<TcpStats> tcp_stats_;  // per bind index (grown under tcp_mu_)
     std::vector<SocketAddress> bound_;
     std::vector<int> fds_;
     std::vector<std::thread> threads_;
-    std::mutex tcp_mu_;
+    mutable std::mutex tcp_mu_;
     std::vector<int> tcp_fds_;  // open connections, shut down on stop
     std::atomic<int> tcp_active_{0};
     std::atomic<bool> stopping_{false};

@@ -25,6 +25,9 @@ public:
     prometheus::MetricFamily& gauge(const std::string& name, const std::string& help) {
         return family(name, help, prometheus::MetricType::Gauge);
     }
+    prometheus::MetricFamily& histogram(const std::string& name, const std::string& help) {
+        return family(name, help, prometheus::MetricType::Histogram);
+    }
     std::vector<prometheus::MetricFamily> take() {
         std::vector<prometheus::MetricFamily> out;
         for (auto& f : families_) out.push_back(std::move(f));
