@@ -43,6 +43,7 @@ api IN AAAA 2001:db8::10
 burst IN A 192.0.2.12
 metrics IN A 192.0.2.13
 stale 2 IN A 192.0.2.14
+popular 20 IN A 192.0.2.15
 )";
     for (int i = 1; i <= 100; ++i) z += "big IN A 198.51.100." + std::to_string(i) + "\n";
     return z;
@@ -85,7 +86,7 @@ spec:
             lab_->spawn("node", "svcnat",
                         {svcnat_binary(), "dns", "--dns-bind-address", "203.0.113.1", "--dns-upstream",
                          "203.0.113.100", "--dns-cache-min-ttl", "1", "--dns-cache-serve-stale", "1h",
-                         "--dns-forward-health-check", "200ms", "--metrics-bind-address", "203.0.113.1:9153",
+                         "--dns-forward-health-check", "200ms", "--dns-cache-prefetch", "2", "--metrics-bind-address", "203.0.113.1:9153",
                          manifests_->path()});
             wait_until_serving();
         } catch (const std::exception& e) {
@@ -235,6 +236,27 @@ long metric(const std::string& text, const std::string& name, const std::string&
         total += static_cast<long>(std::stod(line.substr(line.rfind(' ') + 1)));
     }
     return total;
+}
+
+TEST_F(DnsUpstream, PopularEntriesAreFetchedAgainBeforeTheyExpire) {
+    const long before = upstream_queries();
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(ask("popular.example.test A")["answer"].size(), 1u);  // cached for 20 s
+    EXPECT_EQ(upstream_queries() - before, 1);
+    // Asked twice in the last 10 % of its TTL (the last 2 s): prefetched
+    // then, before it expires.
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(18600));
+    auto two = query({"popular.example.test A", "popular.example.test A"}, {});
+    ASSERT_EQ(two.size(), 2u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(upstream_queries() - before, 2) << "no prefetch within the last 10 % of the TTL";
+    // Past the first answer's expiry, the prefetched one answers.
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(21000));
+    json r = ask("popular.example.test A");
+    ASSERT_EQ(r["answer"].size(), 1u);
+    EXPECT_GT(ttl_of(r["answer"][0]), 10);
+    EXPECT_EQ(upstream_queries() - before, 2);
+    EXPECT_GE(metric(metrics(), "coredns_cache_prefetch_total"), 1);
 }
 
 TEST_F(DnsUpstream, MetricsHaveCoreDnsNamesAndCountWhatWasSent) {
