@@ -137,8 +137,8 @@ po::options_description dns_options() {
         ("dns-forward-health-check", str()->value_name("DURATION"),
          "how often a skipped upstream is asked `. IN NS` (default: 0.5s)")
         ("dns-autopath", str()->implicit_value("true")->value_name("BOOL"),
-         "answer a pod's first search-path query with the name its search path finds (CoreDNS `autopath "
-         "@kubernetes`; needs --dns-pods verified to know the pods) (default: false)");
+         "answer a pod's first search-path query with what its search path finds, as a CNAME and its records "
+         "(CoreDNS `autopath @kubernetes`; pods are known by their address in the manifests) (default: false)");
     return d;
 }
 

@@ -12,6 +12,7 @@ ZoneOptions zone_options(const DnsSettings& settings, const DiscoveryState& stat
     o.domain = settings.cluster_domain;
     o.ttl = settings.ttl;
     o.pods = settings.pods;
+    o.autopath = settings.autopath;
     o.serial = serial;
     for (const auto& s : state.services)
         if (s.ns == "kube-system" && s.name == "kube-dns") o.ns_addresses = s.clusterIPs;

@@ -108,6 +108,7 @@ struct Forwarder::Impl {
         std::string msg;       // header and question (Forward: the client's; Chase: ours)
         Query q;               // msg parsed, with the client's EDNS (Forward)
         std::string fallback;  // Chase: the CNAME answer
+        std::string alt;       // Chase for autopath: the reply when the name does not resolve
         bool chase = false, prefetch = false;
         size_t max_reply = kClassicUdpSize;
         DnsClock::time_point received;
@@ -454,6 +455,8 @@ struct Forwarder::Impl {
     // `msg` and sends it; for a Forward, sends `msg`.
     void complete(const Request& r, uint8_t* msg, size_t len, Writer w) {
         if (!r.chase) return send_reply(r, msg, len, w);
+        if (!r.alt.empty() && (len < kHeaderSize || (msg[3] & 0x0F) != kNoError))
+            return send_reply(r, reinterpret_cast<const uint8_t*>(r.alt.data()), r.alt.size(), Writer::Autopath);
         std::string out = r.fallback;
         out.resize(r.max_reply + 64);
         const size_t l =
@@ -495,7 +498,8 @@ struct Forwarder::Impl {
         if (r.prefetch) return;
         if (from_cache(r, CacheKey::of(r.q), true, now) != CacheStatus::Miss) return;
         if (r.chase) {
-            send_reply(r, reinterpret_cast<const uint8_t*>(r.fallback.data()), r.fallback.size(), Writer::Kubernetes);
+            const std::string& reply = r.alt.empty() ? r.fallback : r.alt;
+            send_reply(r, reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), Writer::Kubernetes);
             return;
         }
         uint8_t out[kMaxUdpReply];
@@ -524,10 +528,11 @@ namespace {
 // A request's question as it goes upstream, parsed, with the client's EDNS
 // kept (it decides the reply's OPT and size).
 bool make_question(const Query& q, const uint8_t* query, const Outcome& outcome, const uint8_t* reply,
-                   std::string& msg, Query& parsed, std::string& fallback) {
+                   std::string& msg, Query& parsed, std::string& fallback, std::string& alt) {
     if (outcome.action == Action::Chase) {
         msg = upstream_query(0, outcome.chase_name, outcome.chase_type);
         fallback.assign(reinterpret_cast<const char*>(reply), outcome.len);
+        alt.assign(reinterpret_cast<const char*>(reply) + outcome.len, outcome.alt_len);
         if (parse_query(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), parsed) != QueryCheck::Ok)
             return false;
         parsed.edns = false;  // rendered in full, then cut to the client's size by append_chased
@@ -552,7 +557,7 @@ void Forwarder::submit(int reply_fd, const sockaddr_storage& client, socklen_t c
     r.chase = outcome.action == Action::Chase;
     r.received = received;
     r.max_reply = max_reply_size(q, {false, true});
-    if (!make_question(q, query, outcome, reply, r.msg, r.q, r.fallback)) return;
+    if (!make_question(q, query, outcome, reply, r.msg, r.q, r.fallback, r.alt)) return;
     impl_->push(std::move(r));
 }
 
@@ -567,7 +572,7 @@ void Forwarder::prefetch(const Query& q) {
 
 std::string Forwarder::resolve_tcp(const Query& q, const uint8_t* query, const Outcome& outcome, const uint8_t* reply,
                                    DnsStats& stats) {
-    std::string msg, fallback;
+    std::string msg, fallback, alt;
     Query parsed;
     const bool chase = outcome.action == Action::Chase;
     std::string out(kMaxMessage, '\0');
@@ -577,13 +582,14 @@ std::string Forwarder::resolve_tcp(const Query& q, const uint8_t* query, const O
             out.resize(len);
             return out;
         }
+        if (!alt.empty() && (len < kHeaderSize || (o[3] & 0x0F) != kNoError)) return alt;
         std::string full = fallback;
         full.resize(kMaxMessage);
         const size_t l = append_chased(reinterpret_cast<uint8_t*>(full.data()), fallback.size(), kMaxMessage, o, len);
         full.resize(l);
         return full;
     };
-    if (!make_question(q, query, outcome, reply, msg, parsed, fallback)) return {};
+    if (!make_question(q, query, outcome, reply, msg, parsed, fallback, alt)) return {};
     const auto* m = reinterpret_cast<const uint8_t*>(msg.data());
     const CacheKey key = CacheKey::of(parsed);
     CacheLookup hit = cache_.answer(key, parsed, m, kMaxMessage, o, cache_now_ms(DnsClock::now()), all_down());
@@ -615,7 +621,7 @@ std::string Forwarder::resolve_tcp(const Query& q, const uint8_t* query, const O
         stats.cache_served_stale.add();
         return done(hit.len);
     }
-    if (chase) return fallback;
+    if (chase) return alt.empty() ? fallback : alt;
     out.resize(servfail_reply(parsed, m, kMaxMessage, o));
     return out;
 }

@@ -2,7 +2,9 @@
 
 #include "rr.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace svcnat::dns {
@@ -212,6 +214,81 @@ Outcome cname_answer(Reply& r, const Zone& zone, const Zone::Node* node, const Q
     return reply(r);
 }
 
+// The pod's search path after its first entry, for a query whose name is
+// X.<ns>.svc.<domain> (`ns`: one wire label): X, or "" when the name is not
+// of that form.
+std::string_view autopath_base(const Zone& zone, const Query& q, std::string_view ns) {
+    std::string suffix(ns);
+    suffix += "\3svc";
+    suffix += to_wire(zone.options().domain);
+    const std::string_view name = q.wire_name();
+    if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix) return {};
+    const std::string_view base = name.substr(0, name.size() - suffix.size());
+    // `base` must end on a label boundary: walk its labels.
+    size_t pos = 0;
+    while (pos < base.size()) pos += 1 + static_cast<uint8_t>(base[pos]);
+    return pos == base.size() ? base : std::string_view{};
+}
+
+// Autopath's answer, or nullopt when it does not apply (see respond.hpp).
+std::optional<Outcome> autopath(const Zone& zone, const uint8_t* msg, const Query& q, const Transport& t,
+                                uint8_t* out) {
+    if (!t.client || !zone.options().autopath) return std::nullopt;
+    const std::string_view ns = zone.pod_namespace(*t.client);
+    if (ns.empty()) return std::nullopt;
+    const std::string_view base = autopath_base(zone, q, ns);
+    if (base.empty()) return std::nullopt;
+    const std::string domain = to_wire(zone.options().domain);
+    const size_t limit = max_reply_size(q, t);
+    auto cname_reply = [&](Reply& r, std::string_view target) {
+        std::string rr;
+        StringSink sink(rr);
+        write_rr(sink, Pointer(kHeaderSize).view(), {kTypeCNAME, zone.options().ttl}, {Rdata::name(target)});
+        r.records(rr, 1, &Reply::an_);
+    };
+    // In the cluster zone: <base>.svc.<domain>, then <base>.<domain>.
+    for (const std::string& candidate : {std::string(base) + "\3svc" + domain, std::string(base) + domain}) {
+        if (candidate.size() > kMaxNameWire) continue;
+        Query c;
+        std::memcpy(c.name, candidate.data(), candidate.size());
+        c.name_len = static_cast<uint8_t>(candidate.size());
+        c.hash = name_hash(c.wire_name());
+        if (!zone.find(c)) continue;
+        Reply r(out, msg, q, limit);
+        r.recursion_available(t.upstream);
+        r.authoritative();
+        cname_reply(r, candidate);
+        std::string more;
+        uint16_t n = 0;
+        if (chase_in_zone(zone, candidate, q.qtype, more, n, 0)) r.records(more, n, &Reply::an_);
+        Outcome o = reply(r);
+        o.autopath = true;
+        return o;
+    }
+    // The name itself, upstream: unless it is one of ours, or nobody to ask.
+    const std::string bare = std::string(base) + std::string(1, '\0');
+    Query b;
+    std::memcpy(b.name, bare.data(), bare.size());
+    b.name_len = static_cast<uint8_t>(bare.size());
+    size_t apex = 0;
+    if (!t.upstream || zone.zone_of(b, &apex) != ZoneKind::Outside) return std::nullopt;
+    Reply r(out, msg, q, limit);
+    r.recursion_available(true);
+    cname_reply(r, bare);
+    Outcome o = reply(r);
+    o.action = Action::Chase;
+    o.chase_name = bare;
+    o.chase_type = q.qtype;
+    o.autopath = true;
+    // The original NXDOMAIN, in case the name does not resolve upstream.
+    size_t zone_apex = 0;
+    const ZoneKind kind = zone.zone_of(q, &zone_apex);
+    Reply neg(out + o.len, msg, q, t.tcp ? limit : std::min(limit, kMaxUdpReply - o.len));
+    neg.recursion_available(true);
+    o.alt_len = negative(neg, zone, kind, zone_apex, kNXDomain).len;
+    return o;
+}
+
 }  // namespace
 
 size_t max_reply_size(const Query& q, const Transport& transport) {
@@ -282,6 +359,8 @@ Outcome respond(const Zone* zone, const uint8_t* msg, const Query& q, QueryCheck
     // Reverse names of addresses that are not ours go on (CoreDNS's
     // `fallthrough in-addr.arpa ip6.arpa`) when there is somewhere to go.
     if (kind != ZoneKind::Cluster && transport.upstream) return {Action::Forward, 0, {}, 0};
+    if (kind == ZoneKind::Cluster)
+        if (auto o = autopath(*zone, msg, q, transport, out)) return *o;
     return negative(r, *zone, kind, apex_at, kNXDomain);
 }
 

@@ -31,13 +31,25 @@ struct Outcome {
     size_t len = 0;
     std::string chase_name;  // wire form
     uint16_t chase_type = 0;
+    // Chase for autopath: out[len..len+alt_len) is the reply to send instead
+    // when the chased name does not resolve (the original NXDOMAIN, so the
+    // client goes on down its own search path).
+    size_t alt_len = 0;
+    bool autopath = false;  // answered by autopath (counted as CoreDNS does)
 };
 
 struct Transport {
     bool tcp = false;
-    bool upstream = false;  // an upstream is configured (sets RA; forwards instead of REFUSED)
+    bool upstream = false;          // an upstream is configured (sets RA; forwards instead of REFUSED)
+    const IPAddr* client = nullptr;  // the client's address, for autopath (null: not known)
 };
 
+// Autopath (CoreDNS `autopath @kubernetes`): a query from a known pod for
+// X.<its namespace>.svc.<domain> that does not exist is answered with what
+// the pod's search path (kubelet's: <ns>.svc.<domain>, svc.<domain>,
+// <domain>, then the name itself) finds first: a CNAME from the asked name
+// to the found one, and its records (from the zone, or a Chase upstream).
+//
 // `zone` may be null: nothing loaded yet, so SERVFAIL (as CoreDNS before its
 // informers have synced). `out` must hold kMaxUdpReply bytes for UDP,
 // 65535 for TCP: no reply is longer than the transport allows.

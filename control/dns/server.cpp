@@ -169,7 +169,11 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
             if (check == QueryCheck::Drop) continue;
             const size_t type = type_slot(q.question_end ? q.qtype : 0);
             stats.request(false, ipv6, type);
-            Outcome o = respond(zone.get(), s.in, q, check, udp, s.out);
+            Transport t = udp;
+            IPAddr client;
+            if (zone && zone->options().autopath) t.client = &(client = ip_of(s.from));
+            Outcome o = respond(zone.get(), s.in, q, check, t, s.out);
+            if (o.autopath) stats.autopath_success.add();
             Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
             if (o.action == Action::Forward && cache.enabled()) {
                 const CacheLookup hit = cache.answer(CacheKey::of(q), q, s.in, max_reply_size(q, udp), s.out, now_ms,
@@ -237,6 +241,10 @@ void Server::tcp_listener(int fd, size_t bind_index, bool ipv6) {
 }
 
 void Server::tcp_connection(int fd, DnsStats& stats, bool ipv6) {
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+    const IPAddr client = ip_of(peer);
     std::vector<uint8_t> in;
     std::vector<uint8_t> out(65535 + 2);
     uint8_t buf[16384];
@@ -258,7 +266,11 @@ void Server::tcp_connection(int fd, DnsStats& stats, bool ipv6) {
             Query q;
             const QueryCheck check = parse_query(msg, len, q);
             const size_t type = type_slot(q.question_end ? q.qtype : 0);
-            const Outcome o = respond(zone_.load().get(), msg, q, check, tcp, out.data() + 2);
+            const std::shared_ptr<const Zone> zone = zone_.load();
+            Transport t = tcp;
+            if (zone && zone->options().autopath) t.client = &client;
+            const Outcome o = respond(zone.get(), msg, q, check, t, out.data() + 2);
+            if (o.autopath) stats.autopath_success.add();
             size_t reply_len = o.len;
             Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
             if (o.action == Action::Drop) {

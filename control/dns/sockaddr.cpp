@@ -23,4 +23,16 @@ socklen_t to_sockaddr(const SocketAddress& a, sockaddr_storage& ss) {
     return sizeof(sockaddr_in6);
 }
 
+IPAddr ip_of(const sockaddr_storage& ss) {
+    IPAddr ip;
+    if (ss.ss_family == AF_INET) {
+        ip.family = IPFamily::IPv4;
+        std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+    } else {
+        ip.family = IPFamily::IPv6;
+        std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
+    }
+    return ip;
+}
+
 }  // namespace svcnat::dns

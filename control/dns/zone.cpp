@@ -467,7 +467,21 @@ private:
 std::shared_ptr<const Zone> Zone::build(const DiscoveryState& state, const ZoneOptions& options) {
     auto z = std::make_shared<Zone>();
     ZoneBuilder(*z, options).build(state);
+    if (options.autopath) {
+        for (const auto& p : state.pods) {
+            if (p.ns.empty() || p.ns.size() > 63) continue;
+            z->pod_namespaces_.emplace_back(p.ip, static_cast<char>(p.ns.size()) + p.ns);
+        }
+        std::sort(z->pod_namespaces_.begin(), z->pod_namespaces_.end());
+    }
     return z;
+}
+
+std::string_view Zone::pod_namespace(const IPAddr& ip) const {
+    auto it = std::lower_bound(pod_namespaces_.begin(), pod_namespaces_.end(), ip,
+                               [](const auto& entry, const IPAddr& a) { return entry.first < a; });
+    if (it == pod_namespaces_.end() || it->first != ip) return {};
+    return it->second;
 }
 
 ZoneKind Zone::zone_of(const Query& q, size_t* apex_offset) const {

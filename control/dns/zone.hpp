@@ -36,6 +36,10 @@ struct ZoneOptions {
     // ClusterIPs when it exists, else what the server listens on.
     std::vector<IPAddr> ns_addresses;
     uint32_t serial = 1;  // SOA serial: when the model was loaded (Unix seconds)
+    // CoreDNS's `autopath @kubernetes`: pods' addresses and namespaces are
+    // kept so that a pod's first search-path query can be answered with
+    // what its search path finds.
+    bool autopath = false;
 };
 
 // The zones a name can belong to.
@@ -89,6 +93,10 @@ public:
     // what the benchmark loads into Knot and NSD, so both serve the same data.
     std::string master_file(ZoneKind kind) const;
 
+    // The namespace of the pod at `ip` ("" when it is not a known pod, or
+    // autopath is off), in wire form as one label (length byte first).
+    std::string_view pod_namespace(const IPAddr& ip) const;
+
     // Statistics, for logs and the memory benchmark.
     size_t names() const { return nodes_.size(); }
     size_t bytes() const;
@@ -127,6 +135,7 @@ private:
     std::vector<uint32_t> slots_;  // open addressing: node index + 1, 0 = empty
     uint64_t mask_ = 0;
     std::string soa_tail_[3];  // per zone kind: the SOA record after its owner
+    std::vector<std::pair<IPAddr, std::string>> pod_namespaces_;  // autopath: sorted by address
 };
 
 }  // namespace svcnat::dns

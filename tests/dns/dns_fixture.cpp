@@ -176,13 +176,28 @@ std::shared_ptr<const Zone> zone_from_yaml(const std::string& yaml, ZoneOptions 
     return Zone::build(st.state.discovery, options);
 }
 
-Decoded ask(const Zone* zone, const std::string& query, bool tcp, bool upstream, Action* action) {
+namespace {
+
+Decoded answer(const Zone* zone, const std::string& query, const Transport& t, Action* action, Outcome* outcome,
+               Decoded* alt) {
     std::vector<uint8_t> out(65535);
-    const Outcome o = respond(zone, reinterpret_cast<const uint8_t*>(query.data()), query.size(), {tcp, upstream},
-                              out.data());
+    const Outcome o = respond(zone, reinterpret_cast<const uint8_t*>(query.data()), query.size(), t, out.data());
     if (action) *action = o.action;
+    if (outcome) *outcome = o;
+    if (alt && o.alt_len) *alt = decode(out.data() + o.len, o.alt_len);
     if (o.action != Action::Reply && o.action != Action::Chase) return {};
     return decode(out.data(), o.len);
+}
+
+}  // namespace
+
+Decoded ask(const Zone* zone, const std::string& query, bool tcp, bool upstream, Action* action) {
+    return answer(zone, query, {tcp, upstream}, action, nullptr, nullptr);
+}
+
+Decoded ask_from(const Zone* zone, const std::string& query, const IPAddr* client, bool upstream, Action* action,
+                 Outcome* outcome, Decoded* alt) {
+    return answer(zone, query, {false, upstream, client}, action, outcome, alt);
 }
 
 }  // namespace svcnat::dns::test

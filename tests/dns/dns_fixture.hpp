@@ -47,4 +47,9 @@ std::shared_ptr<const Zone> zone_from_yaml(const std::string& yaml, ZoneOptions 
 Decoded ask(const Zone* zone, const std::string& query, bool tcp = false, bool upstream = false,
             Action* action = nullptr);
 
+// The same over UDP from `client` (autopath); `outcome` gets respond()'s
+// result, `alt` the decoded alternative reply of an autopath Chase.
+Decoded ask_from(const Zone* zone, const std::string& query, const IPAddr* client, bool upstream = false,
+                 Action* action = nullptr, Outcome* outcome = nullptr, Decoded* alt = nullptr);
+
 }  // namespace svcnat::dns::test

@@ -70,7 +70,7 @@ protected:
         setup_error_.clear();
         lab_ = std::make_unique<Lab>("e2e-dnsup");
         try {
-            lab_->up({.pods = 0});
+            lab_->up({.pods = 2});  // pod1 is a Pod of the manifests (autopath), pod2 is not
             knot_dir_ = std::make_unique<ManifestDir>();
             knot_dir_->write("example.test.zone", zone_file());
             knot_dir_->write("knot.conf", knot_conf(knot_dir_->path()));
@@ -82,12 +82,25 @@ metadata: {name: kubia, namespace: default}
 spec:
   clusterIP: 10.107.64.45
   ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pod1, namespace: default}
+spec: {nodeName: node-a, containers: [{name: c}]}
+status: {phase: Running, podIP: 10.244.1.11}
 )");
             lab_->spawn("node", "svcnat",
                         {svcnat_binary(), "dns", "--dns-bind-address", "203.0.113.1", "--dns-upstream",
                          "203.0.113.100", "--dns-cache-min-ttl", "1", "--dns-cache-serve-stale", "1h",
-                         "--dns-forward-health-check", "200ms", "--dns-cache-prefetch", "2", "--metrics-bind-address", "203.0.113.1:9153",
+                         "--dns-forward-health-check", "200ms", "--dns-cache-prefetch", "2", "--dns-autopath", "--metrics-bind-address", "203.0.113.1:9153",
                          manifests_->path()});
+            // kubelet's resolver for namespace default.
+            for (const std::string pod : {"pod1", "pod2"}) {
+                auto r = run_command({"/bin/bash", lab_script(), "resolv", lab_->name(), pod, "203.0.113.1",
+                                      "default.svc.cluster.local", "svc.cluster.local", "cluster.local"},
+                                     10);
+                if (!r.ok()) throw std::runtime_error("lab.sh resolv: " + r.describe());
+            }
             wait_until_serving();
         } catch (const std::exception& e) {
             setup_error_ = e.what();
@@ -285,6 +298,28 @@ TEST_F(DnsUpstream, MetricsHaveCoreDnsNamesAndCountWhatWasSent) {
     // promtool, Prometheus's own checker, on the whole page (http_get
     // dropped its last newline).
     EXPECT_EQ(test::promtool_problems(after + "\n"), "");
+}
+
+TEST_F(DnsUpstream, AutopathAnswersAPodsExternalLookupInTwoQueriesInsteadOfEight) {
+    // glibc with kubelet's resolv.conf (ndots:5): api.example.test is
+    // tried under the three search domains first, A and AAAA each.
+    auto lookup = [&](const std::string& pod) {
+        const std::string before = metrics();
+        auto r = lab_->exec(pod, {"getent", "ahosts", "api.example.test"}, 20);
+        const std::string after = metrics();
+        EXPECT_TRUE(r.ok()) << pod << ": " << r.describe();
+        EXPECT_NE(r.out.find("192.0.2.10"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("2001:db8::10"), std::string::npos) << r.out;
+        return std::pair{metric(after, "coredns_dns_requests_total") - metric(before, "coredns_dns_requests_total"),
+                         metric(after, "coredns_autopath_success_total") -
+                             metric(before, "coredns_autopath_success_total")};
+    };
+    const auto [known_queries, known_autopath] = lookup("pod1");
+    EXPECT_EQ(known_queries, 2);  // A and AAAA of the first candidate, answered with CNAME + records
+    EXPECT_EQ(known_autopath, 2);
+    const auto [stranger_queries, stranger_autopath] = lookup("pod2");  // not a Pod of the manifests
+    EXPECT_EQ(stranger_queries, 8);
+    EXPECT_EQ(stranger_autopath, 0);
 }
 
 TEST_F(DnsUpstream, StaleAnswersWhenTheUpstreamStopsAndFreshOnesWhenItIsBack) {
