@@ -68,9 +68,6 @@ for i in 1 2 3; do  # behind the headless myapp-headless
 done
 # The pods' resolver, as kubelet writes it: the kube-dns ClusterIP, the search path.
 run "$LAB_SH" resolv "$LAB" kubia-1 10.96.0.10 default.svc.cluster.local svc.cluster.local cluster.local
-# An upstream DNS server on the external client, for names outside the cluster.
-run "$LAB_SH" spawn "$LAB" client upstream -- dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-    --bind-interfaces --listen-address=203.0.113.100 --pid-file= --address=/www.example.com/192.0.2.80 >/dev/null
 
 # The manifests, one file per pod so that a pod can be removed by deleting
 # its file: the Nodes and the kubernetes Service (cluster.yaml), the four
@@ -78,6 +75,12 @@ run "$LAB_SH" spawn "$LAB" client upstream -- dnsmasq --keep-in-foreground --no-
 WORK=$(mktemp -d /tmp/svcnat-demo-XXXXXX)
 MANIFESTS=$WORK/manifests
 mkdir -p "$MANIFESTS"
+# An upstream DNS server on the external client, for names outside the
+# cluster; it logs every query it gets (svcnat caches what it answers).
+run "$LAB_SH" spawn "$LAB" client upstream -- dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+    --bind-interfaces --listen-address=203.0.113.100 --pid-file= --local-ttl=300 --log-queries \
+    --log-facility="$WORK/upstream.log" --address=/www.example.com/192.0.2.80 \
+    --address=/api.example.com/192.0.2.81 >/dev/null
 cp conf/examples/cluster.yaml conf/examples/myapp.yaml conf/examples/external-name.yaml conf/examples/ingress.yaml \
     "$MANIFESTS/"
 python3 - conf/examples/kubia.yaml "$MANIFESTS" <<'EOF'
@@ -175,6 +178,14 @@ if ((DAEMON)); then
     run_sh kubia-1 "curl -s --max-time 2 http://myapp-headless/"
     note "the ExternalName my-service: a CNAME to www.example.com, completed by the upstream"
     run_sh kubia-1 "dig +noall +answer my-service.default.svc.cluster.local"
+    note "a name outside the cluster: asked upstream once, then answered from svcnat's cache (the TTL counts down)"
+    run_sh kubia-1 "dig +noall +answer api.example.com"
+    sleep 2
+    run_sh kubia-1 "dig +noall +answer api.example.com"
+    run_sh kubia-1 "getent hosts api.example.com"
+    note "what the upstream received for it (its own log): one query"
+    run_sh node "grep -c 'query\[A\] api.example.com' '$WORK/upstream.log'"
+    run_sh node "curl -s http://127.0.0.1:10249/metrics | grep -E '^coredns_cache_(hits|misses)_total'"
 fi
 
 if ((INGRESS)); then

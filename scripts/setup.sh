@@ -21,6 +21,10 @@ packages=(
   # cluster DNS: clients and an independent decoder for the tests, and the
   # servers and load generator of scripts/bench-dns
   bind9-dnsutils knot-dnsutils python3-dnspython dnsmasq-base knot nsd dnsperf
+  # the caching resolver the DNS cache is measured against (bench-dns)
+  unbound
+  # Debian packages (scripts/package) and their installed-package test
+  debhelper lintian debootstrap
   # fuzzing (scripts/fuzz, and a short run in scripts/test.sh): clang's libFuzzer
   clang-14 libclang-rt-14-dev
 )
@@ -35,9 +39,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx-light, prometheus, knot, nsd and haproxy start services on install
+  # nginx-light, prometheus, knot, nsd, haproxy and unbound start services on install
   # where an init system runs them; the project never uses those instances
   # (svcnat and the benchmarks start their own, inside their namespaces).
-  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd haproxy 2>/dev/null || true
+  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd haproxy unbound unbound-resolvconf 2>/dev/null || true
 fi
 echo "setup: all packages present"

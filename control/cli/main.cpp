@@ -10,6 +10,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
         return svcnat::cli::kExitOk;
     }
     if (first == "--version") {
-        std::cout << "svcnat " SVCNAT_VERSION "\n";
+        std::cout << "svcnat " SVCNAT_VERSION " (commit " SVCNAT_COMMIT ")\n";
         return svcnat::cli::kExitOk;
     }
     if (first == "help") {

@@ -23,6 +23,18 @@ private:
     std::atomic<uint64_t> v_{0};
 };
 
+// A counter several threads write: a locked add. For counts per upstream
+// query (the forwarder's thread and TCP connections' threads both ask),
+// never per answered query.
+class SharedCounter {
+public:
+    void add(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+    uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
 // The query types CoreDNS's metrics name; the rest are "other".
 constexpr std::array<uint16_t, 13> kCountedTypes = {1, 28, 5, 15, 2, 12, 6, 33, 16, 65, 64, 43, 48};
 constexpr size_t kTypeSlots = kCountedTypes.size() + 1;
@@ -57,12 +69,11 @@ struct alignas(64) DnsStats {
     void duration(size_t type, uint64_t micros);
 };
 
-// The upstream side, per upstream server (the forwarder's thread writes;
-// health checks too).
+// The upstream side, per upstream server.
 struct ForwardStats {
-    Counter requests;
-    Counter responses[kRcodeSlots];
-    Counter healthcheck_failures;
+    SharedCounter requests;
+    SharedCounter responses[kRcodeSlots];
+    SharedCounter healthcheck_failures;
 };
 
 }  // namespace svcnat::dns

@@ -153,7 +153,7 @@ struct Forwarder::Impl {
     std::unordered_map<std::string, uint16_t> inflight;  // key -> id of its Pending
     std::unordered_map<uint16_t, size_t> checks;         // health check id -> upstream
     std::mt19937 rng{std::random_device{}()};
-    size_t next_rr = 0;
+    std::atomic<size_t> next_rr{0};
     std::atomic<bool> stopping{false};
     std::mutex tcp_mu;
     std::condition_variable tcp_cv;
@@ -211,13 +211,15 @@ struct Forwarder::Impl {
 
     // --- upstream choice and health -------------------------------------
 
-    size_t first_server() {
+    // `random`: the caller's generator (the forwarder's thread and TCP
+    // connections' threads each have their own).
+    size_t first_server(std::mt19937& random) {
         std::vector<size_t> healthy;
         for (size_t i = 0; i < n_up; ++i)
             if (!up[i].down) healthy.push_back(i);
-        if (healthy.empty()) return rng() % n_up;  // all down: the checks may be wrong (CoreDNS does the same)
+        if (healthy.empty()) return random() % n_up;  // all down: the checks may be wrong (CoreDNS does the same)
         switch (opt.policy) {
-            case ForwardPolicy::Random: return healthy[rng() % healthy.size()];
+            case ForwardPolicy::Random: return healthy[random() % healthy.size()];
             case ForwardPolicy::RoundRobin: return healthy[next_rr++ % healthy.size()];
             case ForwardPolicy::Sequential: return healthy.front();
         }
@@ -327,7 +329,7 @@ struct Forwarder::Impl {
             p.name.assign(r.q.wire_name());
             p.qtype = r.q.qtype;
             p.sent = upstream_query(id, p.name, p.qtype, r.q.dnssec_ok, r.q.flags & kFlagCD);
-            p.server = first_server();
+            p.server = first_server(rng);
             if (r.prefetch) stats.cache_prefetch.add();
             p.waiters.push_back(std::move(r));
             send_attempt(p);
@@ -599,9 +601,10 @@ std::string Forwarder::resolve_tcp(const Query& q, const uint8_t* query, const O
         return done(hit.len);
     }
     stats.cache_misses.add();
-    const std::string sent = upstream_query(static_cast<uint16_t>(std::random_device{}()), parsed.wire_name(),
+    thread_local std::mt19937 random{std::random_device{}()};
+    const std::string sent = upstream_query(static_cast<uint16_t>(random()), parsed.wire_name(),
                                             parsed.qtype, parsed.dnssec_ok, parsed.flags & kFlagCD);
-    size_t server = impl_->first_server();
+    size_t server = impl_->first_server(random);
     for (size_t attempt = 0; attempt < options_.upstream.size(); ++attempt, server = impl_->next_server(server)) {
         impl_->up[server].stats.requests.add();
         const std::string answer = tcp_exchange(options_.upstream[server], sent, options_.attempt_timeout);

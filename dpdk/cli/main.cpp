@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "control/config/config.hpp"
@@ -29,6 +30,7 @@
 #include "dpdk/gateway/gateway_syncer.hpp"
 #include "dpdk/gateway/telemetry.hpp"
 #include "dpdk/gateway/worker.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -110,8 +112,27 @@ int serve(const Settings& settings, const std::vector<unsigned>& lcores, int arg
     return daemon.run();
 }
 
+// `svcnat-gateway --version` and `svcnat-gateway --help` (ours; EAL's
+// own options are listed by `svcnat-gateway -h`): answered before EAL
+// starts, which would want hugepages and devices (and the man page is made
+// from this help at build time).
+bool answered_without_eal(int argc, char** argv) {
+    if (argc < 2) return false;
+    const std::string_view first = argv[1];
+    if (first == "--version") {
+        std::cout << "svcnat-gateway " SVCNAT_VERSION " (commit " SVCNAT_COMMIT ")\n";
+        return true;
+    }
+    if (first != "--help") return false;
+    const char* help[] = {argv[0], "--help"};
+    std::cout << parse_command_line(2, help, {}, kUsage, gateway_command_line()).help_text << "\n"
+              << "EAL options (before `--`): DPDK's; `svcnat-gateway -h` lists them.\n";
+    return true;
+}
+
 // EAL first (it takes its own arguments), then ours after `--`.
 int gateway_main(int argc, char** argv) {
+    if (answered_without_eal(argc, argv)) return kExitOk;
     // Before EAL starts its threads, so that only the daemon's signalfd
     // sees SIGTERM, SIGINT and SIGHUP.
     block_daemon_signals();

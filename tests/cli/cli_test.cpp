@@ -315,3 +315,69 @@ TEST_F(HostileFiles, AnnotationsOverTheApiServersLimitAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every long option a --help text lists ("--dns-ttl"), in order.
+std::vector<std::string> long_options(const std::string& help) {
+    std::vector<std::string> out;
+    std::istringstream in(help);
+    for (std::string line; std::getline(in, line);) {
+        const auto at = line.find("--");
+        if (line.rfind("  -", 0) != 0 || at == std::string::npos) continue;
+        size_t end = at + 2;
+        while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '-')) ++end;
+        out.push_back(line.substr(at, end - at));
+    }
+    return out;
+}
+
+// A man page's text as the reader sees it: "\-" is "-".
+std::string man_text(const std::string& page) {
+    std::string text = slurp(env_or_empty("SVCNAT_MAN_DIR") + "/" + page);
+    for (size_t at; (at = text.find("\\-")) != std::string::npos;) text.replace(at, 2, "-");
+    return text;
+}
+
+}  // namespace
+
+TEST(ManPages, Svcnat8ListsEverySubcommandAndOptionOfHelp) {
+    if (env_or_empty("SVCNAT_MAN_DIR").empty()) GTEST_SKIP() << "built without man pages (-Dman-pages=disabled)";
+    const std::string page = man_text("svcnat.8");
+    ASSERT_FALSE(page.empty());
+    const Result general = run({"--help"});
+    std::istringstream in(general.out);
+    int subcommands = 0;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string name;
+        if (line.rfind("  ", 0) != 0 || !(words >> name) || name == "help") continue;
+        ++subcommands;
+        EXPECT_NE(page.find(".SS " + name + "\n"), std::string::npos) << "subcommand " << name;
+        for (const auto& option : long_options(run({"help", name}).out))
+            EXPECT_NE(page.find(option), std::string::npos) << "svcnat " << name << " " << option;
+    }
+    EXPECT_GE(subcommands, 9);
+    EXPECT_NE(page.find(run({"--version"}).out.substr(0, 12)), std::string::npos);
+}
+
+TEST(ManPages, SvcnatConf5HasAKeyForEveryOptionOfRun) {
+    if (env_or_empty("SVCNAT_MAN_DIR").empty()) GTEST_SKIP() << "built without man pages (-Dman-pages=disabled)";
+    const std::string page = man_text("svcnat.conf.5");
+    ASSERT_FALSE(page.empty());
+    int keys = 0;
+    for (const auto& option : long_options(run({"help", "run"}).out)) {
+        if (option == "--help" || option == "--config") continue;
+        ++keys;
+        EXPECT_NE(page.find(".B " + option.substr(2)), std::string::npos) << "key " << option.substr(2);
+    }
+    EXPECT_GT(keys, 40);
+}
+
+TEST(Version, SaysTheProjectVersionAndTheCommit) {
+    const Result r = run({"--version"});
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out.rfind("svcnat 0.", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("(commit "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("(commit unknown)"), std::string::npos) << "built from a git checkout: " << r.out;
+}
