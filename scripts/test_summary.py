@@ -4,7 +4,7 @@ reported one by one because the suites use protocol 'gtest') and prints the
 line CI reads last: "N passed, N failed" (skips are reported on the line
 before it). Exits 1 when anything failed.
 
-  test_summary.py [--check NAME=pass|fail]... [--suite NAME=JUNIT]... [JUNIT]...
+  test_summary.py [--check NAME=pass|fail|skip]... [--suite NAME=JUNIT]... [JUNIT]...
 
 --check adds a check that is not a test case (the release build, the fuzz
 runs), counted as one case. --suite names a result file that must exist and
@@ -39,6 +39,8 @@ def main(args):
             if arg == "--check":
                 if value == "pass":
                     passed += 1
+                elif value == "skip":
+                    skipped += 1
                 else:
                     failed += 1
                     problems.append(f"check failed: {name}")

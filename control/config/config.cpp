@@ -114,7 +114,7 @@ po::options_description dns_options() {
         ("dns-upstream", list()->value_name("RESOLV.CONF|IP[:PORT]"),
          "where other names go: a resolv.conf's nameservers or addresses; none: REFUSED (default: none)")
         ("dns-cache-size", str()->value_name("ENTRIES"),
-         "answers from upstream kept in the cache, positive and negative (about 400 bytes each); 0: no cache "
+         "answers from upstream kept in the cache, positive and negative (about 210 bytes each); 0: no cache "
          "(default: 10000)")
         ("dns-cache-min-ttl", str()->value_name("SECONDS"),
          "shortest time an upstream answer is cached, CoreDNS `cache`'s MINTTL (default: 5)")

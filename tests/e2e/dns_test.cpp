@@ -51,12 +51,7 @@ protected:
                          "--metrics-bind-address=", "--dns-bind-address", "203.0.113.1", "--dns-upstream",
                          "203.0.113.100", "--dns-pods", "insecure", manifests_->path()});
             // Each pod's resolver, as kubelet writes it for namespace default.
-            for (const std::string pod : {"pod1", "pod2", "nginx1"}) {
-                auto r = run_command({"/bin/bash", lab_script(), "resolv", lab_->name(), pod, "10.96.0.10",
-                                      "default.svc.cluster.local", "svc.cluster.local", "cluster.local"},
-                                     10);
-                if (!r.ok()) throw std::runtime_error("lab.sh resolv: " + r.describe());
-            }
+            for (const std::string pod : {"pod1", "pod2", "nginx1"}) lab_->kubelet_resolv(pod, "10.96.0.10");
             wait_until_serving();
         } catch (const std::exception& e) {
             setup_error_ = e.what();
@@ -82,15 +77,12 @@ protected:
 
     // dnspython from pod1 to the kube-dns ClusterIP.
     static std::vector<json> query(const std::vector<std::string>& lines, bool tcp, bool edns = false) {
-        std::string input;
-        for (const auto& l : lines) input += l + "\n";
-        std::vector<std::string> argv{kPython, lab_tool("dnsq.py"), "--server", "10.96.0.10", "--timeout", "2"};
-        if (tcp) argv.push_back("--tcp");
-        if (edns) argv.push_back("--edns");
-        auto full = lab_->exec_argv("pod1", argv);
-        auto r = run_command(full, 30 + 3.0 * static_cast<double>(lines.size()), input);
+        std::vector<std::string> extra;
+        if (tcp) extra.push_back("--tcp");
+        if (edns) extra.push_back("--edns");
         std::vector<json> out;
-        for (const auto& l : r.lines()) out.push_back(json::parse(l, nullptr, false));
+        for (const auto& l : lab_->dns_query("pod1", "10.96.0.10", lines, 2, extra))
+            out.push_back(json::parse(l, nullptr, false));
         return out;
     }
 

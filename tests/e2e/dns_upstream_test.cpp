@@ -26,10 +26,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string source_root() {
-    return std::filesystem::path(lab_script()).parent_path().parent_path().parent_path().string();
-}
-
 // The external test zone: short TTLs where a test waits for expiry, 100
 // addresses for a name whose answer does not fit UDP.
 std::string zone_file() {
@@ -94,13 +90,7 @@ status: {phase: Running, podIP: 10.244.1.11}
                          "203.0.113.100", "--dns-cache-min-ttl", "1", "--dns-cache-serve-stale", "1h",
                          "--dns-forward-health-check", "200ms", "--dns-cache-prefetch", "2", "--dns-autopath", "--metrics-bind-address", "203.0.113.1:9153",
                          manifests_->path()});
-            // kubelet's resolver for namespace default.
-            for (const std::string pod : {"pod1", "pod2"}) {
-                auto r = run_command({"/bin/bash", lab_script(), "resolv", lab_->name(), pod, "203.0.113.1",
-                                      "default.svc.cluster.local", "svc.cluster.local", "cluster.local"},
-                                     10);
-                if (!r.ok()) throw std::runtime_error("lab.sh resolv: " + r.describe());
-            }
+            for (const std::string pod : {"pod1", "pod2"}) lab_->kubelet_resolv(pod, "203.0.113.1");
             wait_until_serving();
         } catch (const std::exception& e) {
             setup_error_ = e.what();
@@ -128,16 +118,13 @@ status: {phase: Running, podIP: 10.244.1.11}
 
     // dnspython from the client to svcnat's DNS.
     static std::vector<json> query(const std::vector<std::string>& lines, How how) {
-        std::string input;
-        for (const auto& l : lines) input += l + "\n";
-        std::vector<std::string> argv{kPython, source_root() + "/scripts/lab/dnsq.py", "--server", "203.0.113.1",
-                                      "--timeout", std::to_string(how.timeout)};
-        if (how.tcp) argv.push_back("--tcp");
-        if (how.edns) argv.push_back("--edns");
-        if (how.burst) argv.insert(argv.end(), {"--burst", std::to_string(how.burst)});
-        auto r = run_command(lab_->exec_argv("client", argv), 30 + how.timeout * static_cast<double>(lines.size()), input);
+        std::vector<std::string> extra;
+        if (how.tcp) extra.push_back("--tcp");
+        if (how.edns) extra.push_back("--edns");
+        if (how.burst) extra.insert(extra.end(), {"--burst", std::to_string(how.burst)});
         std::vector<json> out;
-        for (const auto& l : r.lines()) out.push_back(json::parse(l, nullptr, false));
+        for (const auto& l : lab_->dns_query("client", "203.0.113.1", lines, how.timeout, extra))
+            out.push_back(json::parse(l, nullptr, false));
         return out;
     }
     static json ask(const std::string& line, How how = {}) {

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -164,6 +165,26 @@ void Lab::add_pod(const std::string& pod, const std::string& ip, const std::vect
 void Lab::del_pod(const std::string& pod) {
     auto r = lab_sh({"del-pod", name_, pod}, 30);
     if (!r.ok()) throw std::runtime_error("lab.sh del-pod " + pod + " failed: " + r.describe());
+}
+
+void Lab::kubelet_resolv(const std::string& pod, const std::string& nameserver) {
+    auto r = lab_sh({"resolv", name_, pod, nameserver, "default.svc.cluster.local", "svc.cluster.local", "cluster.local"},
+                    10);
+    if (!r.ok()) throw std::runtime_error("lab.sh resolv " + pod + " failed: " + r.describe());
+}
+
+std::vector<std::string> Lab::dns_query(const std::string& where, const std::string& server,
+                                        const std::vector<std::string>& questions, double timeout_s,
+                                        const std::vector<std::string>& extra) const {
+    std::string input;
+    for (const auto& q : questions) input += q + "\n";
+    const std::string dnsq = (std::filesystem::path(lab_script()).parent_path() / "dnsq.py").string();
+    std::ostringstream timeout;
+    timeout << timeout_s;
+    std::vector<std::string> argv{kPython, dnsq, "--server", server, "--timeout", timeout.str()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = run_command(exec_argv(where, argv), 30 + timeout_s * static_cast<double>(questions.size()), input);
+    return r.lines();
 }
 
 std::string Lab::ns(const std::string& where) const {

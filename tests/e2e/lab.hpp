@@ -53,6 +53,15 @@ public:
     void down();  // idempotent
     void add_pod(const std::string& pod, const std::string& ip, const std::vector<std::string>& options = {});
     void del_pod(const std::string& pod);
+    // POD's resolv.conf as kubelet writes it for a pod of namespace default:
+    // `nameserver`, the search path of namespace default, ndots:5.
+    void kubelet_resolv(const std::string& pod, const std::string& nameserver);
+    // DNS questions ("NAME TYPE" each) from `where` to `server`, answered as
+    // scripts/lab/dnsq.py prints them: one JSON line per question.
+    // `extra`: more dnsq.py options (--tcp, --edns, --burst N).
+    std::vector<std::string> dns_query(const std::string& where, const std::string& server,
+                                       const std::vector<std::string>& questions, double timeout_s = 2,
+                                       const std::vector<std::string>& extra = {}) const;
     std::string ns(const std::string& where) const;  // namespace name of node|client|POD
 
     // Runs argv inside node|client|POD.
