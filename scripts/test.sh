@@ -23,10 +23,41 @@ meson test -C "$build" --no-rebuild --print-errorlogs --suite e2e --num-processe
   --logbase e2e "$@"
 rc2=$?
 
+# The Debian packages, built as a packager would (scripts/package: release
+# flags, lintian errors fail it), installed and exercised in a
+# debootstrapped Debian 12 root (scripts/test-package: each of its checks
+# counts as a case; skipped, with the reason, when the Debian mirror is
+# unreachable). Root only; SKIP_PACKAGE_TEST=1 leaves it out while
+# iterating. The package build is the packager's build the next step
+# would otherwise make.
+package_checks=()
+packaged=
+if [ -z "${SKIP_PACKAGE_TEST:-}" ] && [ "$(id -u)" = 0 ]; then
+  packaged=yes
+  rm -rf "$build/deb"
+  if scripts/package --out "$build/deb" >"$build/meson-logs/package.txt" 2>&1; then
+    package_checks+=(--check "package: scripts/package (lintian without errors)=pass")
+    scripts/test-package --debs "$build/deb" >"$build/meson-logs/test-package.txt" 2>&1
+    pkg_rc=$?
+    cat "$build/meson-logs/test-package.txt"
+    if [ $pkg_rc = 77 ]; then package_checks+=(--check "package: installed-package test=skip")
+    else
+      while read -r outcome name; do
+        package_checks+=(--check "package: $name=$([ "$outcome" = ok ] && echo pass || echo fail)")
+      done < <(sed -n 's/^  \(ok\|FAIL\)  *\(.*\)$/\1 \2/p' "$build/meson-logs/test-package.txt")
+      [ $pkg_rc = 0 ] || grep -q '^  FAIL' "$build/meson-logs/test-package.txt" ||
+        package_checks+=(--check "package: installed-package test ran=fail")
+    fi
+  else
+    tail -n 30 "$build/meson-logs/package.txt"
+    package_checks+=(--check "package: scripts/package (lintian without errors)=fail")
+  fi
+fi
+
 # A packager's build must compile: release, the default warning settings,
 # product code only (SKIP_RELEASE_BUILD=1 to leave it out while iterating).
 release=pass
-if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
+if [ -z "${SKIP_RELEASE_BUILD:-}" ] && [ -z "$packaged" ]; then
   release_build=${RELEASE_BUILD_DIR:-build-release}
   { [ -f "$release_build/build.ninja" ] || meson setup "$release_build" -Dbuildtype=release -Dtests=disabled; } \
     >"$build/meson-logs/release-build.txt" 2>&1 &&
@@ -48,36 +79,11 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
   done
 fi
 
-# The Debian packages, built as a packager would (scripts/package: lintian
-# errors fail it), installed and exercised in a debootstrapped Debian 12
-# root (scripts/test-package: each of its checks counts as a case; skipped,
-# with the reason, when the Debian mirror is unreachable). Root only;
-# SKIP_PACKAGE_TEST=1 leaves it out while iterating.
-package_checks=()
-if [ -z "${SKIP_PACKAGE_TEST:-}" ] && [ "$(id -u)" = 0 ]; then
-  rm -rf "$build/deb"
-  if scripts/package --out "$build/deb" >"$build/meson-logs/package.txt" 2>&1; then
-    package_checks+=(--check "package: scripts/package (lintian without errors)=pass")
-    scripts/test-package --debs "$build/deb" >"$build/meson-logs/test-package.txt" 2>&1
-    pkg_rc=$?
-    cat "$build/meson-logs/test-package.txt"
-    if [ $pkg_rc = 77 ]; then package_checks+=(--check "package: installed-package test=skip")
-    else
-      while read -r outcome name; do
-        package_checks+=(--check "package: $name=$([ "$outcome" = ok ] && echo pass || echo fail)")
-      done < <(sed -n 's/^  \(ok\|FAIL\)  *\(.*\)$/\1 \2/p' "$build/meson-logs/test-package.txt")
-      [ $pkg_rc = 0 ] || grep -q '^  FAIL' "$build/meson-logs/test-package.txt" ||
-        package_checks+=(--check "package: installed-package test ran=fail")
-    fi
-  else
-    tail -n 30 "$build/meson-logs/package.txt"
-    package_checks+=(--check "package: scripts/package (lintian without errors)=fail")
-  fi
-fi
-
 # Each suite must have run tests and left its result file, or it counts as
 # a failure (a build without tests would otherwise "pass" with 0 tests).
-python3 scripts/test_summary.py --check "release build=$release" "${fuzz_checks[@]}" "${package_checks[@]}" \
+release_check=(--check "release build=$release")
+[ -n "$packaged" ] && release_check=()  # the package build was it
+python3 scripts/test_summary.py "${release_check[@]}" "${fuzz_checks[@]}" "${package_checks[@]}" \
   --suite "unit=$unit_log" --suite "e2e=$e2e_log"
 summary=$?
 [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $summary -eq 0 ]

@@ -78,6 +78,13 @@ TEST(TestSummary, AMissingResultFileOrASuiteThatRanNothingFails) {
     r = run("python3 " + source_root() + "/scripts/test_summary.py --check fuzz=pass --suite unit=" + dir / "ok.xml");
     EXPECT_EQ(r.last_line(), "2 passed, 0 failed") << r.output;
     EXPECT_EQ(r.status, 0);
+    // A skipped check (the installed-package test without a mirror) is
+    // reported as skipped, neither passed nor failed.
+    r = run("python3 " + source_root() + "/scripts/test_summary.py --check 'package: x=y=skip' --suite unit=" +
+            dir / "ok.xml");
+    EXPECT_EQ(r.last_line(), "1 passed, 0 failed") << r.output;
+    EXPECT_NE(r.output.find("(1 skipped"), std::string::npos) << r.output;
+    EXPECT_EQ(r.status, 0);
 }
 
 // The demo configures build/ with -Dtests=disabled; the test command must
