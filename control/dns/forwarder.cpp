@@ -23,6 +23,7 @@ namespace svcnat::dns {
 namespace {
 
 constexpr size_t kMaxPending = 4096;  // questions in flight; beyond, new ones are dropped (a flood, a dead upstream)
+constexpr size_t kMaxWaiters = 1024;  // clients waiting on one question; beyond, dropped (they retry)
 constexpr size_t kMaxMessage = 65535;
 
 bool same_peer(const sockaddr_storage& a, const sockaddr_storage& b) {
@@ -149,7 +150,8 @@ struct Forwarder::Impl {
     std::mutex mu;  // queue, completions
     std::deque<Request> queue;
     std::deque<std::pair<uint16_t, std::string>> completions;  // TCP retries' answers
-    std::unordered_map<uint16_t, Pending> pending;
+    std::unordered_map<uint16_t, Pending> pending;  // the forwarder's thread only
+    std::atomic<size_t> in_flight{0};               // pending.size(), for push() in other threads
     std::unordered_map<std::string, uint16_t> inflight;  // key -> id of its Pending
     std::unordered_map<uint16_t, size_t> checks;         // health check id -> upstream
     std::mt19937 rng{std::random_device{}()};
@@ -197,7 +199,7 @@ struct Forwarder::Impl {
     void push(Request r) {
         {
             std::lock_guard lock(mu);
-            if (queue.size() + pending.size() >= kMaxPending) return;
+            if (queue.size() + in_flight.load(std::memory_order_relaxed) >= kMaxPending) return;
             queue.push_back(std::move(r));
         }
         notify();
@@ -238,7 +240,9 @@ struct Forwarder::Impl {
 
     void failed(size_t i) {
         const uint32_t f = up[i].fails.fetch_add(1) + 1;
-        if (opt.max_fails > 0 && f >= opt.max_fails && !up[i].down.exchange(true)) up[i].next_check = DnsClock::now();
+        // Marked down; the forwarder's thread checks it at its next tick
+        // (next_check is that thread's alone: TCP connections call this too).
+        if (opt.max_fails > 0 && f >= opt.max_fails) up[i].down = true;
     }
     void answered(size_t i) {
         up[i].fails = 0;
@@ -320,7 +324,8 @@ struct Forwarder::Impl {
             // (and a Chase has not looked yet).
             if (!r.prefetch && from_cache(r, key, all_down(), now) != CacheStatus::Miss) continue;
             if (auto in = inflight.find(std::string(key.view())); in != inflight.end()) {
-                pending[in->second].waiters.push_back(std::move(r));
+                auto& waiters = pending[in->second].waiters;
+                if (waiters.size() < kMaxWaiters) waiters.push_back(std::move(r));
                 continue;
             }
             const uint16_t id = new_id();
@@ -335,6 +340,7 @@ struct Forwarder::Impl {
             send_attempt(p);
             inflight.emplace(std::string(key.view()), id);
             pending.emplace(id, std::move(p));
+            in_flight.store(pending.size(), std::memory_order_relaxed);
         }
     }
 
@@ -378,6 +384,7 @@ struct Forwarder::Impl {
             finish(p, *a);
             inflight.erase(std::string(p.key.view()));
             pending.erase(it);
+            in_flight.store(pending.size(), std::memory_order_relaxed);
         }
     }
 
@@ -419,6 +426,7 @@ struct Forwarder::Impl {
             if (a) finish(p, *a);
             inflight.erase(std::string(p.key.view()));
             pending.erase(it);
+            in_flight.store(pending.size(), std::memory_order_relaxed);
         }
     }
 
@@ -441,6 +449,7 @@ struct Forwarder::Impl {
             for (auto& r : p.waiters) fail(r, now);
             inflight.erase(std::string(p.key.view()));
             it = pending.erase(it);
+            in_flight.store(pending.size(), std::memory_order_relaxed);
         }
     }
 
