@@ -235,9 +235,7 @@ TEST(Incremental, AddServiceAtTenThousandIsProportional) {
     auto to = from;
     to.ports.push_back(service("zz-new", "10.100.0.1", 80, {ep("10.250.0.1", 8080)}));
     sort_ports(to);
-    const auto start = std::chrono::steady_clock::now();
     auto plan = path.plan(committed, from, to, settings);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     ASSERT_TRUE(plan);
     EXPECT_EQ(plan->changes.size(), 1u);
     // Dispatch, endpoint, cluster IP, hairpin; cluster-1 is pinned.
@@ -247,7 +245,7 @@ TEST(Incremental, AddServiceAtTenThousandIsProportional) {
     EXPECT_TRUE(t.add_chains.empty());
     EXPECT_EQ(plan->diff.operations(), 4u);
     EXPECT_TRUE(overflowing_set(plan->diff).empty());
-    EXPECT_LT(ms, 100.0);  // one walk over the ports; generous for loaded CI machines
+    // (Its speed, one walk over the ports, is scripts/bench-sync's to measure.)
 }
 
 TEST(SetSize, FillsTheKernelsBucketArrayWithHeadroom) {
