@@ -73,15 +73,8 @@ int run_dns(int argc, const char* const* argv) {
     if (cmd.extra.count("print-zone")) return print_zone(settings, cmd.extra["print-zone"].as<std::string>());
 
     command.start_process(settings);
-    std::shared_ptr<dns::Server> server;
-    try {
-        server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        return kExitFailure;
-    }
-    for (const auto& a : server->bound()) spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)",
-                                                       settings.dns.cluster_domain, a.str());
+    const std::shared_ptr<dns::Server> server = start_dns_server(settings);
+    if (!server) return kExitFailure;
     return command.serve(
         settings, [server](const Settings& s) -> std::unique_ptr<Syncer> {
             return std::make_unique<dns::DnsSyncer>(s.dns, server);

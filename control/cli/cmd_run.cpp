@@ -109,14 +109,8 @@ int run_run(int argc, const char* const* argv) {
     // daemon (a config reload makes new syncers, not new sockets).
     std::shared_ptr<dns::Server> dns_server;
     if (settings.dns_enabled()) {
-        try {
-            dns_server = std::make_shared<dns::Server>(dns::server_options(settings.dns));
-        } catch (const std::exception& e) {
-            spdlog::error("{}", e.what());
-            return kExitFailure;
-        }
-        for (const auto& a : dns_server->bound())
-            spdlog::info("serving cluster DNS for {} on {} (UDP, TCP)", settings.dns.cluster_domain, a.str());
+        dns_server = start_dns_server(settings);
+        if (!dns_server) return kExitFailure;
     }
     // Ingress beside them: HAProxy lives as long as the daemon too.
     std::shared_ptr<ingress::Proxy> proxy;

@@ -16,7 +16,8 @@
 namespace svcnat::dns {
 namespace {
 
-constexpr int kBatch = 32;
+constexpr int kBatch = 32;        // datagrams per recvmmsg
+constexpr int kStopCheckMs = 200;  // how often an idle worker looks at stopping_
 constexpr size_t kMaxQuery = 4096;  // a UDP query larger than this is no query we answer
 constexpr int kTcpIdleMs = 10000;   // RFC 7766 6.2.3 suggests seconds; Knot and CoreDNS use 10 s
 
@@ -82,7 +83,7 @@ Server::Server(const ServerOptions& options) : forwarder_(options.forward) {
             fds_.push_back(tcp);
             if (listen(tcp, 128) != 0) throw std::runtime_error("dns: listen on " + a.str() + ": " + std::strerror(errno));
             bound_.push_back(a);
-            timeval tv{0, 200 * 1000};  // wake up to see stop requests
+            timeval tv{0, kStopCheckMs * 1000};  // wake up to see stop requests
             for (int fd : udp) {
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
                 DnsStats& stats = stats_.emplace_back();
@@ -132,6 +133,52 @@ std::vector<Server::Counters> Server::counters() const {
     return out;
 }
 
+// What the datagrams of one wake-up share.
+struct Server::UdpBatch {
+    int fd;
+    bool ipv6;
+    DnsStats& stats;
+    Cache& cache;
+    const Zone* zone;
+    DnsClock::time_point received;
+    int64_t now_ms;  // the cache's clock
+};
+
+size_t Server::answer_udp(const UdpBatch& b, const uint8_t* in, size_t len, const sockaddr_storage& from,
+                          socklen_t from_len, uint8_t* out, uint8_t& type) {
+    Query q;
+    const QueryCheck check = parse_query(in, len, q);
+    if (check == QueryCheck::Drop) return 0;
+    type = static_cast<uint8_t>(type_slot(q.question_end ? q.qtype : 0));
+    b.stats.request(false, b.ipv6, type);
+    Transport t = transport(false);
+    IPAddr client;
+    if (b.zone && b.zone->options().autopath) t.client = &(client = ip_of(from));
+    Outcome o = respond(b.zone, in, q, check, t, out);
+    if (o.autopath) b.stats.autopath_success.add();
+    Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
+    if (o.action == Action::Forward && b.cache.enabled()) {
+        const CacheLookup hit =
+            b.cache.answer(CacheKey::of(q), q, in, max_reply_size(q, t), out, b.now_ms, forwarder_.all_down());
+        if (hit.status != CacheStatus::Miss) {
+            if (hit.status == CacheStatus::Stale) b.stats.cache_served_stale.add();
+            else (hit.denial ? b.stats.cache_hits_denial : b.stats.cache_hits_success).add();
+            if (hit.prefetch) forwarder_.prefetch(q);
+            o = {Action::Reply, hit.len, {}, 0};
+            writer = Writer::Cache;
+        } else {
+            b.stats.cache_misses.add();
+        }
+    }
+    if (o.action == Action::Forward || o.action == Action::Chase) {
+        forwarder_.submit(b.fd, from, from_len, q, in, o, out, b.received);
+        return 0;
+    }
+    if (o.action != Action::Reply) return 0;
+    b.stats.response(writer, out[3] & 0x0F);
+    return o.len;
+}
+
 void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     struct Slot {
         uint8_t in[kMaxQuery];
@@ -142,7 +189,6 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     mmsghdr rx[kBatch], tx[kBatch];
     iovec rx_iov[kBatch], tx_iov[kBatch];
     uint8_t replied_types[kBatch];
-    const Transport udp = transport(false);
     Cache& cache = forwarder_.cache();
     while (!stopping_.load(std::memory_order_relaxed)) {
         for (int i = 0; i < kBatch; ++i) {
@@ -158,44 +204,16 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
         // One clock read per batch: the batch's queries share their
         // arrival time (for the duration histogram and the cache's TTLs).
         const auto received = DnsClock::now();
-        const int64_t now_ms = cache_now_ms(received);
         const std::shared_ptr<const Zone> zone = zone_.load();
+        const UdpBatch b{fd, ipv6, stats, cache, zone.get(), received, cache_now_ms(received)};
         int replies = 0;
         for (int i = 0; i < n; ++i) {
             Slot& s = slots[i];
             if (rx[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any query we answer
-            Query q;
-            const QueryCheck check = parse_query(s.in, rx[i].msg_len, q);
-            if (check == QueryCheck::Drop) continue;
-            const size_t type = type_slot(q.question_end ? q.qtype : 0);
-            stats.request(false, ipv6, type);
-            Transport t = udp;
-            IPAddr client;
-            if (zone && zone->options().autopath) t.client = &(client = ip_of(s.from));
-            Outcome o = respond(zone.get(), s.in, q, check, t, s.out);
-            if (o.autopath) stats.autopath_success.add();
-            Writer writer = check == QueryCheck::Ok ? Writer::Kubernetes : Writer::Server;
-            if (o.action == Action::Forward && cache.enabled()) {
-                const CacheLookup hit = cache.answer(CacheKey::of(q), q, s.in, max_reply_size(q, udp), s.out, now_ms,
-                                                     forwarder_.all_down());
-                if (hit.status != CacheStatus::Miss) {
-                    if (hit.status == CacheStatus::Stale) stats.cache_served_stale.add();
-                    else (hit.denial ? stats.cache_hits_denial : stats.cache_hits_success).add();
-                    if (hit.prefetch) forwarder_.prefetch(q);
-                    o = {Action::Reply, hit.len, {}, 0};
-                    writer = Writer::Cache;
-                } else {
-                    stats.cache_misses.add();
-                }
-            }
-            if (o.action == Action::Forward || o.action == Action::Chase) {
-                forwarder_.submit(fd, s.from, rx[i].msg_hdr.msg_namelen, q, s.in, o, s.out, received);
-                continue;
-            }
-            if (o.action != Action::Reply) continue;
-            stats.response(writer, s.out[3] & 0x0F);
-            replied_types[replies] = static_cast<uint8_t>(type);
-            tx_iov[replies] = {s.out, o.len};
+            const size_t len = answer_udp(b, s.in, rx[i].msg_len, s.from, rx[i].msg_hdr.msg_namelen, s.out,
+                                          replied_types[replies]);
+            if (len == 0) continue;
+            tx_iov[replies] = {s.out, len};
             tx[replies].msg_hdr = {};
             tx[replies].msg_hdr.msg_name = &s.from;
             tx[replies].msg_hdr.msg_namelen = rx[i].msg_hdr.msg_namelen;

@@ -59,6 +59,12 @@ public:
     const Forwarder& forwarder() const { return forwarder_; }
 
 private:
+    struct UdpBatch;
+    // One datagram's answer written into `out`: its length, or 0 when
+    // there is none to send now (dropped, or left to the forwarder).
+    // `type` is the question's type slot for the duration histogram.
+    size_t answer_udp(const UdpBatch& batch, const uint8_t* in, size_t len, const sockaddr_storage& from,
+                      socklen_t from_len, uint8_t* out, uint8_t& type);
     void udp_worker(int fd, DnsStats& stats, bool ipv6);
     void tcp_listener(int fd, size_t bind_index, bool ipv6);
     void tcp_connection(int fd, DnsStats& stats, bool ipv6);
