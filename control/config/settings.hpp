@@ -17,6 +17,7 @@ struct PortRange {
     uint16_t last = 32767;
     bool contains(uint32_t p) const { return p >= first && p <= last; }
     std::string str() const { return std::to_string(first) + "-" + std::to_string(last); }
+    bool operator==(const PortRange&) const = default;
 };
 
 // --nodeport-addresses: empty = the node's primary IPs; "all" (kube-proxy's
@@ -24,6 +25,7 @@ struct PortRange {
 struct NodePortAddresses {
     bool all_local = false;
     std::vector<CIDR> cidrs;
+    bool operator==(const NodePortAddresses&) const = default;
 };
 
 // Pod records a-b-c-d.NS.pod.ZONE, as CoreDNS's `pods` option.
@@ -56,6 +58,7 @@ struct DnsSettings {
     uint32_t forward_max_fails = 2;       // --dns-forward-max-fails
     uint32_t health_check_ms = 500;       // --dns-forward-health-check
     bool autopath = false;                // --dns-autopath
+    bool operator==(const DnsSettings&) const = default;
 };
 
 // The L7 proxy (`svcnat ingress`, `svcnat run --ingress-*-address`).
@@ -94,6 +97,7 @@ struct Settings {
 
     bool dns_enabled() const { return !dns.bind_addresses.empty(); }
     bool ingress_enabled() const { return ingress.routes.enabled(); }
+    bool operator==(const Settings&) const = default;
 };
 
 }  // namespace svcnat

@@ -87,6 +87,16 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
         return SyncOutcome::LoadRejected;
     }
 
+    if (loaded.unchanged) {
+        // Settings and files as at the last valid load (the loader's
+        // cache checked): its state is the desired one; no re-resolving.
+        if (!last_valid_) {  // the loader says so only after a valid load
+            reject({"internal: the loader reported no change before any valid load"});
+            return SyncOutcome::LoadRejected;
+        }
+        return sync_valid(last_valid_, full, reason, 0, last_valid_files_);
+    }
+
     std::vector<std::string> errors, warnings;
     for (const auto& d : loaded.load.diagnostics) {
         if (d.severity == Severity::Error) errors.push_back(d.str());
@@ -105,11 +115,17 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
         reject(errors, reason == SyncReason::Periodic);
         return SyncOutcome::LoadRejected;
     }
+    last_valid_ = std::make_shared<const ServiceState>(std::move(loaded.state));
+    last_valid_files_ = loaded.load.files.size();
+    return sync_valid(last_valid_, full, reason, loaded.load.files_decoded, last_valid_files_);
+}
+
+SyncOutcome Reconciler::sync_valid(const SharedState& desired, bool full, SyncReason reason, size_t files_decoded,
+                                   size_t files) {
     if (!config_errors_.empty()) spdlog::info("manifests valid again");
     config_errors_.clear();
     status_.config_loaded(true, {}, programmed_ != nullptr, wall_now());
 
-    auto desired = std::make_shared<const ServiceState>(std::move(loaded.state));
     SyncReport report = syncer_->sync(desired, full);
     if (!report.ok) {
         status_.synced(report, nullptr, wall_now());
@@ -128,11 +144,11 @@ SyncOutcome Reconciler::load_and_sync(const Settings& settings, bool full, SyncR
         report.full ? "full" : "partial", to_string(reason),
         report.sent ? report.detail : std::string("nothing to send"),
         report.seconds * 1000, counts.services, counts.service_ports, counts.endpoints, report.service_changes,
-        report.endpoint_changes, describe_diff(diff), loaded.load.files_decoded, loaded.load.files.size());
+        report.endpoint_changes, describe_diff(diff), files_decoded, files);
     // Periodic syncs that find nothing to do are routine: keep them at debug.
     if (report.sent || !diff.empty() || reason != SyncReason::Periodic) spdlog::info("{}", summary);
     else spdlog::debug("{}", summary);
-    programmed_ = std::move(desired);
+    programmed_ = desired;
     return SyncOutcome::Ok;
 }
 

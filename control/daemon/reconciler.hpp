@@ -52,10 +52,16 @@ public:
 
 private:
     SyncOutcome load_and_sync(const Settings& settings, bool full, SyncReason reason);
+    SyncOutcome sync_valid(const SharedState& desired, bool full, SyncReason reason, size_t files_decoded,
+                           size_t files);
     Syncer* syncer_;
     StateLoader loader_;
     DaemonStatus& status_;
     SharedState programmed_;
+    // The state of the last valid load (what a failed sync retries, and
+    // what stands while the loader reports nothing changed) and its files.
+    SharedState last_valid_;
+    size_t last_valid_files_ = 0;
     std::vector<std::string> config_errors_;
     std::vector<std::string> last_warnings_;
 };

@@ -52,7 +52,11 @@ SyncReport DnsSyncer::sync(const SharedState& desired_state, bool full) {
     SyncReport report;
     report.ok = true;
     report.full = full || !built_;
+    // The very state the table was built from (the daemon's periodic
+    // reconcile when nothing changed): not even a fingerprint to compute.
+    if (built_ && desired_state == built_from_) return report;
     const uint64_t fp = fingerprint(desired.discovery);
+    built_from_ = desired_state;
     if (built_ && fp == fingerprint_) return report;  // the same names: keep the table and its serial
     auto zone = Zone::build(desired.discovery, zone_options(settings_, desired.discovery,
                                                             static_cast<uint32_t>(std::time(nullptr))));

@@ -36,6 +36,7 @@ private:
     std::shared_ptr<Server> server_;
     uint64_t fingerprint_ = 0;
     bool built_ = false;
+    SharedState built_from_;  // the state of the last sync
 };
 
 }  // namespace svcnat::dns

@@ -54,11 +54,32 @@ struct ManifestCache::Impl {
     std::unordered_map<std::string, Entry> files;
     // Decoding depends on the node port range: another invalidates everything.
     PortRange node_port_range;
+    std::optional<Settings> valid_with;  // see unchanged()
 };
 
 ManifestCache::ManifestCache() : impl_(std::make_unique<Impl>()) {}
 ManifestCache::~ManifestCache() = default;
-void ManifestCache::clear() { impl_->files.clear(); }
+void ManifestCache::clear() {
+    impl_->files.clear();
+    impl_->valid_with.reset();
+}
+void ManifestCache::remember_valid(const Settings& settings) { impl_->valid_with = settings; }
+void ManifestCache::forget_valid() { impl_->valid_with.reset(); }
+
+bool ManifestCache::unchanged(const Settings& settings) const {
+    const Impl& c = *impl_;
+    if (!c.valid_with || !(*c.valid_with == settings)) return false;
+    const std::vector<manifest::PathEntry> plan = manifest::expand_paths(settings.manifests);
+    if (plan.size() != c.files.size()) return false;  // a file appeared or went, or one was unreadable
+    for (const auto& entry : plan) {
+        if (entry.error) return false;
+        auto it = c.files.find(entry.file);
+        struct stat st {};
+        if (it == c.files.end() || ::stat(entry.file.c_str(), &st) != 0 || !(manifest::stamp_of(st) == it->second.stamp))
+            return false;
+    }
+    return true;
+}
 
 LoadResult load_text(std::string_view text, const std::string& file_name, const Settings& settings) {
     ParsedFile parsed;

@@ -45,6 +45,15 @@ public:
 
     void clear();
 
+    // True when `settings` are those of the last load_state() through this
+    // cache that gave a valid state, and no file it read has changed,
+    // appeared or gone since (a stat per file, a listing per directory):
+    // loading again would give the same state. The daemon's periodic
+    // reconcile then skips the load (10,000 services: ~0.2 s of CPU).
+    bool unchanged(const Settings& settings) const;
+    void remember_valid(const Settings& settings);  // by load_state(), after a valid load
+    void forget_valid();
+
     struct Impl;
 
 private:

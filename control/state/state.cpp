@@ -27,6 +27,11 @@ NodeInfo node_info(const Settings& settings, const Manifests& manifests) {
 
 StateResult load_state(const Settings& settings, ManifestCache* cache) {
     StateResult out;
+    if (cache && cache->unchanged(settings)) {
+        out.unchanged = true;
+        return out;
+    }
+    if (cache) cache->forget_valid();
     out.load = load_paths(settings.manifests, settings, cache);
 
     const std::vector<CIDR> service_cidrs =
@@ -47,6 +52,7 @@ StateResult load_state(const Settings& settings, ManifestCache* cache) {
     if (settings.ingress_enabled()) views.routes = &settings.ingress.routes;
     out.state = resolve(out.load.manifests, out.state.node, &out.load.diagnostics, views);
     out.state.service_cidrs = service_cidrs;
+    if (cache) cache->remember_valid(settings);
     return out;
 }
 

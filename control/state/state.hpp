@@ -12,6 +12,9 @@ namespace svcnat {
 struct StateResult {
     LoadResult load;     // objects + diagnostics (errors, warnings, notices)
     ServiceState state;  // valid only when load.ok()
+    // Nothing was loaded: the cache says settings and files are those of
+    // the last valid load (ManifestCache::unchanged), whose state stands.
+    bool unchanged = false;
     bool ok() const { return load.ok(); }
 };
 
@@ -19,7 +22,9 @@ struct StateResult {
 // Node object of that name (InternalIP first), else none.
 NodeInfo node_info(const Settings& settings, const Manifests& manifests);
 
-// `cache` (the daemon's): decoded files kept between calls, see ManifestCache.
+// `cache` (the daemon's): decoded files kept between calls, see
+// ManifestCache; with nothing changed since the last valid load, the
+// result is only `unchanged`.
 StateResult load_state(const Settings& settings, ManifestCache* cache = nullptr);
 
 }  // namespace svcnat

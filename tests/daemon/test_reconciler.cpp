@@ -42,6 +42,37 @@ struct ReconcilerTest : ::testing::Test {
     ResolvedServicePort db = test::service_port("default", "db", "", 5432);
 };
 
+// A loader that found nothing changed since the last valid load: that
+// state is synced again (in full when asked: the kernel is still compared),
+// even after a failed sync, and the status says the manifests are valid.
+TEST_F(ReconcilerTest, UnchangedInputsSyncTheLastValidStateAgain) {
+    next = good({db, web});
+    ASSERT_EQ(rec.reconcile(settings, true, SyncReason::Startup), SyncOutcome::Ok);
+    const SharedState first = rec.programmed();
+    StateResult unchanged;
+    unchanged.unchanged = true;
+    next = unchanged;
+    ASSERT_EQ(rec.reconcile(settings, true, SyncReason::Periodic), SyncOutcome::Ok);
+    EXPECT_EQ(kernel->calls(), 2u);
+    EXPECT_EQ(rec.programmed(), first);  // the same state object, not a new load
+    EXPECT_EQ(kernel->snapshot()->ports.size(), 2u);
+
+    next = good({web});
+    kernel->fail_next = 1;
+    EXPECT_EQ(rec.reconcile(settings, false, SyncReason::Change), SyncOutcome::SyncFailed);
+    next = unchanged;  // the retry: the state that failed, not the one programmed before
+    ASSERT_EQ(rec.reconcile(settings, true, SyncReason::Retry), SyncOutcome::Ok);
+    EXPECT_EQ(kernel->snapshot()->ports.size(), 1u);
+    EXPECT_TRUE(rec.config_errors().empty());
+}
+
+TEST_F(ReconcilerTest, UnchangedBeforeAnyValidLoadIsRejected) {
+    next.unchanged = true;
+    EXPECT_EQ(rec.reconcile(settings, true, SyncReason::Startup), SyncOutcome::LoadRejected);
+    EXPECT_EQ(kernel->calls(), 0u);
+    ASSERT_EQ(rec.config_errors().size(), 1u);
+}
+
 TEST_F(ReconcilerTest, InvalidEditKeepsTheLastGoodStateProgrammed) {
     next = good({db, web});
     ASSERT_EQ(rec.reconcile(settings, true, SyncReason::Startup), SyncOutcome::Ok);

@@ -139,5 +139,57 @@ TEST(State, AllocationErrorsMakeTheStateInvalid) {
     EXPECT_EQ(r.load.diagnostics.back().file, f.path());
 }
 
+// The daemon's periodic reconcile: with its cache, a load that finds the
+// settings and every file as they were at the last valid load loads nothing
+// (`unchanged`); any change, and a load that failed, make it load again.
+TEST(State, NothingChangedIsReportedAndNotLoadedAgain) {
+    auto service = [](const std::string& name, int port) {
+        return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports:\n  - port: " +
+               std::to_string(port) + "\n";
+    };
+    TempFile f(service("a", 80));
+    const Settings s = settings_for({f.path()});
+    ManifestCache cache;
+    auto r = load_state(s, &cache);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.unchanged);
+    EXPECT_EQ(r.load.files.size(), 1u);
+
+    r = load_state(s, &cache);
+    EXPECT_TRUE(r.unchanged);
+    EXPECT_TRUE(r.state.ports.empty());  // nothing resolved
+
+    Settings other = s;
+    other.masquerade_all = true;  // any setting
+    r = load_state(other, &cache);
+    EXPECT_FALSE(r.unchanged);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(load_state(other, &cache).unchanged);
+
+    std::ofstream(f.path()) << service("a", 8080);  // rewritten: loaded again, then unchanged again
+    r = load_state(other, &cache);
+    EXPECT_FALSE(r.unchanged);
+    ASSERT_TRUE(r.ok());
+    ASSERT_NE(find_port(r.state, "a"), nullptr);
+    EXPECT_TRUE(load_state(other, &cache).unchanged);
+
+    std::ofstream(f.path()) << service("a", 99999);  // broken: read again every time until valid
+    EXPECT_FALSE(load_state(other, &cache).ok());
+    r = load_state(other, &cache);
+    EXPECT_FALSE(r.unchanged);
+    EXPECT_FALSE(r.ok());
+    std::ofstream(f.path()) << service("a", 80);
+
+    TempFile g(service("b", 81));  // a second file named by the settings
+    Settings two = other;
+    two.manifests.push_back(g.path());
+    r = load_state(two, &cache);
+    EXPECT_FALSE(r.unchanged);
+    ASSERT_TRUE(r.ok()) << (r.load.diagnostics.empty() ? "" : r.load.diagnostics[0].str());
+    EXPECT_TRUE(load_state(two, &cache).unchanged);
+    std::remove(g.path().c_str());  // a file gone
+    EXPECT_FALSE(load_state(two, &cache).unchanged);
+}
+
 }  // namespace
 }  // namespace svcnat
