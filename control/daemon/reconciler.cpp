@@ -137,7 +137,10 @@ SyncOutcome Reconciler::sync_valid(const SharedState& desired, bool full, SyncRe
 
     const ProgrammedCounts counts = count_programmed(*desired);
     status_.synced(report, &counts, wall_now());
-    const StateDiff diff = programmed_ ? diff_states(*programmed_, *desired) : diff_states({}, *desired);
+    // The state programmed last time again (nothing changed): no diff to walk.
+    const StateDiff diff = desired == programmed_ ? StateDiff{}
+                           : programmed_          ? diff_states(*programmed_, *desired)
+                                                  : diff_states({}, *desired);
     const std::string summary = fmt::format(
         "sync ({}, {}): {} in {:.1f} ms; {} services, {} service ports, {} endpoints; "
         "changes: {} service ports, {} endpoints; {}; {} of {} files decoded",
