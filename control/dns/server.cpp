@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include "control/os/latency.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -190,6 +192,7 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     iovec rx_iov[kBatch], tx_iov[kBatch];
     uint8_t replied_types[kBatch];
     Cache& cache = forwarder_.cache();
+    request_short_slice();  // see control/os/latency.hpp: a query waits on this thread
     while (!stopping_.load(std::memory_order_relaxed)) {
         for (int i = 0; i < kBatch; ++i) {
             rx_iov[i] = {slots[i].in, kMaxQuery};

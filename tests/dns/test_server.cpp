@@ -6,14 +6,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <set>
 #include <thread>
 
 #include "control/dns/server.hpp"
+#include "control/os/latency.hpp"
 #include "dns_fixture.hpp"
 
 namespace svcnat::dns::test {
@@ -138,6 +143,49 @@ TEST(DnsServer, ABurstIsAnsweredInFull) {
         answered.insert(d.id);
     }
     EXPECT_EQ(answered.size(), static_cast<size_t>(kQueries));
+}
+
+struct SchedAttr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+};
+
+// The slice (sched_attr's sched_runtime, 0 for the default) of every thread of this process.
+std::vector<uint64_t> thread_slices() {
+    std::vector<uint64_t> out;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+        SchedAttr a{};
+        if (syscall(SYS_sched_getattr, std::stoi(t.path().filename().string()), &a, sizeof a, 0) == 0)
+            out.push_back(a.runtime);
+    }
+    return out;
+}
+
+// Whether this kernel keeps a slice asked for (6.12 and later).
+bool kernel_keeps_slices() {
+    uint64_t got = 0;
+    std::thread([&] {
+        SchedAttr a{};
+        if (request_short_slice() && syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) == 0) got = a.runtime;
+    }).join();
+    return got == kShortSliceNs;
+}
+
+TEST(DnsServer, UdpWorkersAskForShortSlices) {
+    // What a query waits on wakes up in its own short slice (control/os/latency.hpp),
+    // and only that: the TCP listener and the caller's threads keep the default.
+    if (!kernel_keeps_slices()) GTEST_SKIP() << "this kernel (before 6.12) keeps no slice for SCHED_OTHER";
+    const auto before = thread_slices();
+    auto server = start();
+    Client c(*server);
+    ASSERT_FALSE(c.ask(make_query("web.default.svc.cluster.local", 1, {.id = 9})).empty());  // the worker has started
+    const auto after = thread_slices();
+    EXPECT_EQ(std::count(before.begin(), before.end(), kShortSliceNs), 0);
+    EXPECT_EQ(std::count(after.begin(), after.end(), kShortSliceNs), 1) << "one UDP worker";
+    EXPECT_EQ(after.size(), before.size() + 2) << "a UDP worker and the TCP listener";
 }
 
 }  // namespace
