@@ -26,7 +26,7 @@ constexpr size_t kLogLinesKept = 20;
 // signal mask and SIGPIPE disposition are svcnat's (blocked for the
 // daemon's signalfd, ignored): HAProxy gets the defaults back; it dies with
 // svcnat (PR_SET_PDEATHSIG) and keeps no descriptor of svcnat's.
-[[noreturn]] void exec_child(char* const* argv, int out_fd, pid_t parent) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int out_fd, pid_t parent) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -38,13 +38,13 @@ constexpr size_t kLogLinesKept = 20;
     dup2(out_fd, 1);
     dup2(out_fd, 2);
     close_range(3, ~0U, 0);
-    execv(argv[0], argv);
+    execve(argv[0], argv, envp);
     const char msg[] = "svcnat: cannot execute haproxy\n";
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
 }
 
-// argv for execv, made before fork (the child must not allocate).
+// argv or envp for execve, made before fork (the child must not allocate).
 std::vector<char*> exec_args(const std::vector<std::string>& argv) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -52,14 +52,22 @@ std::vector<char*> exec_args(const std::vector<std::string>& argv) {
     return args;
 }
 
+std::vector<std::string> current_environment() {
+    std::vector<std::string> env;
+    for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+    return env;
+}
+
 // Runs argv to the end; its exit status and what it printed.
 int run_capture(const std::vector<std::string>& argv, std::string& output) {
     const auto args = exec_args(argv);
+    const std::vector<std::string> env = haproxy_environment(current_environment());
+    const auto envp = exec_args(env);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     const pid_t parent = getpid();
     const pid_t pid = fork();
-    if (pid == 0) exec_child(args.data(), fds[1], parent);
+    if (pid == 0) exec_child(args.data(), envp.data(), fds[1], parent);
     close(fds[1]);
     char buf[4096];
     for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
@@ -70,6 +78,20 @@ int run_capture(const std::vector<std::string>& argv, std::string& output) {
 }
 
 }  // namespace
+
+std::vector<std::string> haproxy_environment(const std::vector<std::string>& inherited) {
+    static constexpr std::string_view kVar = "GLIBC_TUNABLES=";
+    const std::string tunable = "glibc.malloc.trim_threshold=" + std::to_string(kHeapKeptBytes);
+    std::vector<std::string> env = inherited;
+    for (std::string& e : env) {
+        if (!e.starts_with(kVar)) continue;
+        if (e.find("glibc.malloc.trim_threshold=") == std::string::npos)
+            e += (e.size() > kVar.size() ? ":" : "") + tunable;
+        return env;
+    }
+    env.push_back(std::string(kVar) + tunable);
+    return env;
+}
 
 bool parse_show_proc(const std::string& text, MasterState& out) {
     // #<PID> <type> <reloads> <uptime> <version>
@@ -122,9 +144,11 @@ bool HaproxyProcess::start(std::string* error) {
     }
     const std::vector<std::string> argv = {exe_, "-W", "-S", paths_.master_socket() + ",mode,600", "-f", paths_.config()};
     const auto args = exec_args(argv);
+    const std::vector<std::string> env = haproxy_environment(current_environment());
+    const auto envp = exec_args(env);
     const pid_t parent = getpid();
     const pid_t pid = fork();
-    if (pid == 0) exec_child(args.data(), fds[1], parent);
+    if (pid == 0) exec_child(args.data(), envp.data(), fds[1], parent);
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);

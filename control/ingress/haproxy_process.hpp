@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "haproxy_config.hpp"
 
@@ -28,6 +29,22 @@ struct MasterState {
 };
 // Parses the master CLI's "show proc".
 bool parse_show_proc(const std::string& text, MasterState& out);
+
+// HAProxy's environment: svcnat's own, with glibc's malloc told to keep up
+// to kHeapKeptBytes of freed memory at the top of the heap instead of
+// giving it back at once (glibc.malloc.trim_threshold, 128 KiB by default),
+// unless the environment already sets that tunable (the operator's choice
+// wins; other tunables are kept).
+//
+// Why: under a new TLS connection per request, each connection's buffers
+// and OpenSSL objects are freed together, the heap's top shrinks past
+// 128 KiB and grows again with the next ones: `perf stat` of the worker
+// counted 225 brk calls and 544 page faults in 5 s, and `perf record` put
+// 1.9 % of its CPU in brk's TLB flush and those faults (bench-ingress'
+// https-close case, docs/BENCHMARKS.md "Ingress"). With the threshold: 0
+// and 0. The memory kept is bounded and is reused by the next connections.
+constexpr uint64_t kHeapKeptBytes = 64ull << 20;
+std::vector<std::string> haproxy_environment(const std::vector<std::string>& inherited);
 
 class HaproxyProcess {
 public:

@@ -18,6 +18,7 @@
 
 #include "lab.hpp"
 #include "manifests.hpp"
+#include "control/ingress/haproxy_process.hpp"
 #include "tests/support/tls_fixtures.hpp"
 
 namespace svcnat::e2e {
@@ -406,6 +407,14 @@ TEST_F(IngressLab, ReloadsDropNothingAndHAProxyIsRestarted) {
     }
     EXPECT_TRUE(recovered) << healthz().dump();
     check("Restarted", {status("/", 200, "shop.example.com")});
+
+    // The restarted master and its worker run with the malloc tunable
+    // svcnat gives HAProxy (control/ingress/haproxy_process.hpp).
+    r = lab_->exec("node", {"sh", "-c", "for p in $(pgrep -f '[h]aproxy -W -S " + state_dir_ +
+                                            "'); do tr '\\0' '\\n' </proc/$p/environ | grep -c "
+                                            "'^GLIBC_TUNABLES=.*glibc.malloc.trim_threshold=" +
+                                            std::to_string(ingress::kHeapKeptBytes) + "$'; done"});
+    EXPECT_EQ(r.out, "1\n1\n") << r.describe();
 }
 
 // ---- Gateway API (the conformance tests' tables) ---------------------------------------

@@ -35,6 +35,21 @@ TEST(ShowProc, MasterWorkersAndFailedReloads) {
     EXPECT_FALSE(parse_show_proc("Unknown command\n", none));
 }
 
+TEST(HaproxyEnvironment, KeepsFreedHeapUnlessTheOperatorSaidOtherwise) {
+    const std::string ours = "glibc.malloc.trim_threshold=" + std::to_string(kHeapKeptBytes);
+    EXPECT_THAT(haproxy_environment({"PATH=/usr/bin", "LANG=C"}),
+                ElementsAre("PATH=/usr/bin", "LANG=C", "GLIBC_TUNABLES=" + ours));
+    // Other tunables are kept, ours added after them.
+    EXPECT_THAT(haproxy_environment({"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "HOME=/root"}),
+                ElementsAre("GLIBC_TUNABLES=glibc.malloc.arena_max=2:" + ours, "HOME=/root"));
+    EXPECT_THAT(haproxy_environment({"GLIBC_TUNABLES="}), ElementsAre("GLIBC_TUNABLES=" + ours));
+    // The operator's own threshold wins.
+    EXPECT_THAT(haproxy_environment({"GLIBC_TUNABLES=glibc.malloc.trim_threshold=0"}),
+                ElementsAre("GLIBC_TUNABLES=glibc.malloc.trim_threshold=0"));
+    // A variable that only starts like it is not it.
+    EXPECT_THAT(haproxy_environment({"GLIBC_TUNABLESX=1"}), ElementsAre("GLIBC_TUNABLESX=1", "GLIBC_TUNABLES=" + ours));
+}
+
 TEST(CommandSucceeded, ByCommandKind) {
     EXPECT_TRUE(command_succeeded("add server b/s 10.0.0.1:80", "New server registered."));
     EXPECT_FALSE(command_succeeded("add server b/s 10.0.0.1:80", "Already exists a server with the same name in backend."));
