@@ -15,8 +15,8 @@
 // with the core otherwise idle, no change that the noise lets us see.
 //
 // Returns false where the kernel does not know sched_setattr or refuses
-// the request (kernels before 6.6 accept and ignore sched_runtime for
-// SCHED_OTHER): the thread then runs as before.
+// the request; kernels before 6.12 keep no per-task slice and ignore
+// sched_runtime under SCHED_OTHER. Either way the thread runs as before.
 #pragma once
 
 #include <cstdint>
