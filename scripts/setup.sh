@@ -21,8 +21,8 @@ packages=(
   # cluster DNS: clients and an independent decoder for the tests, and the
   # servers and load generator of scripts/bench-dns
   bind9-dnsutils knot-dnsutils python3-dnspython dnsmasq-base knot nsd dnsperf
-  # the caching resolver the DNS cache is measured against (bench-dns)
-  unbound
+  # the caching resolvers the DNS cache is measured against (bench-dns)
+  unbound knot-resolver
   # Debian packages (scripts/package) and their installed-package test
   debhelper lintian debootstrap
   # fuzzing (scripts/fuzz, and a short run in scripts/test.sh): clang's libFuzzer
@@ -39,9 +39,14 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx-light, prometheus, knot, nsd, haproxy and unbound start services on install
+  # nginx-light, prometheus, knot, nsd, haproxy, unbound and knot-resolver start services on install
   # where an init system runs them; the project never uses those instances
   # (svcnat and the benchmarks start their own, inside their namespaces).
-  command -v systemctl >/dev/null && systemctl disable --now nginx prometheus knot nsd haproxy unbound unbound-resolvconf 2>/dev/null || true
+  # One unit at a time: systemctl refuses the whole list if one is unknown.
+  if command -v systemctl >/dev/null; then
+    for unit in nginx prometheus knot nsd haproxy unbound unbound-resolvconf kresd.target kresd@1; do
+      systemctl disable --now "$unit" 2>/dev/null || true
+    done
+  fi
 fi
 echo "setup: all packages present"
