@@ -341,8 +341,9 @@ metrics-bind-address = 127.0.0.1:10249
               f"{udp} lost={res.get('udp_lost')}")
         before = res.get("persistent_before", [])
         check("persistent connections on both backends", "be1" in before and "be2" in before, str(before))
-        check("reload keeps established connections", res.get("persistent_kept") == 16 and
-              res.get("persistent_broken") == 0, f"kept={res.get('persistent_kept')} broken={res.get('persistent_broken')}")
+        check("reload keeps established connections", len(before) >= 16 and res.get("persistent_kept") == len(before) and
+              res.get("persistent_broken") == 0,
+              f"of {len(before)}: kept={res.get('persistent_kept')} broken={res.get('persistent_broken')}")
         check("new connections avoid the removed backend", res.get("tcp_after_reload") == {"be2": 40},
               str(res.get("tcp_after_reload")))
         check("still forwarding after malformed frames", res.get("tcp_after_malformed") == "be2",
@@ -359,9 +360,10 @@ metrics-bind-address = 127.0.0.1:10249
         check("IPv6: Packet Too Big translated, path MTU discovery works through full NAT",
               res6.get("pmtu_reply") == ["be3", SNAT6] and res6.get("pmtu") == 1280,
               f"reply={res6.get('pmtu_reply')} pmtu={res6.get('pmtu')}")
+        before6 = res6.get("persistent6_before", [])
         check("IPv6: reload keeps established connections",
-              res6.get("persistent6_kept") == 12 and res6.get("persistent6_broken") == 0 and
-              {"be1", "be2"} <= set(res6.get("persistent6_before", [])),
+              len(before6) >= 12 and res6.get("persistent6_kept") == len(before6) and
+              res6.get("persistent6_broken") == 0 and {"be1", "be2"} <= set(before6),
               f"before={res6.get('persistent6_before')} kept={res6.get('persistent6_kept')}")
         check("IPv6: new connections avoid the removed backend", res6.get("tcp6_after_reload") == {"be2": 30},
               str(res6.get("tcp6_after_reload")))
