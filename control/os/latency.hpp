@@ -12,7 +12,10 @@
 // Cluster DNS 2026-12-07, second part): 20,000 qps to one worker on a core
 // that a busy loop shares, the same build with and without it alternating:
 // p90 and p99 lower in 4 of 4 rounds (p99 3.4-3.8 ms against 4.0-5.1 ms);
-// with the core otherwise idle, no change that the noise lets us see.
+// with the core otherwise idle, no change that the noise lets us see. Its
+// price would be more preemptions when the worker itself is CPU-bound on a
+// shared core: at full speed with the busy loop, CPU per query with/without
+// 0.96-1.07 (4 rounds), qps within the same spread.
 //
 // Returns false where the kernel does not know sched_setattr or refuses
 // the request; kernels before 6.12 keep no per-task slice and ignore
