@@ -1,8 +1,10 @@
 #include "zone.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "rr.hpp"
@@ -179,7 +181,8 @@ private:
         for (const auto& [host, backends] : by_host) {
             NameRecords r;
             r.name = prepend(host, name);
-            const uint32_t self = static_cast<uint32_t>(z_.nodes_.size());
+            if (!storable(r.name)) continue;
+            const uint32_t self = next_record();
             for (const auto* b : backends) {
                 r.addrs.push_back(b->ip);
                 for (const auto& p : b->ports) r.srv.push_back({self, p.port});
@@ -195,8 +198,9 @@ private:
     void cluster_ip_names(const DiscoveredService& s, const std::string& name) {
         NameRecords r;
         r.name = name;
+        if (!storable(r.name)) return;
         r.addrs = s.clusterIPs;
-        const uint32_t self = static_cast<uint32_t>(z_.nodes_.size());
+        const uint32_t self = next_record();
         for (const auto& ip : s.clusterIPs) ptrs_.push_back({ip, self});
         for (const auto& p : s.ports) r.srv.push_back({self, p.port});
         // CoreDNS divides 100 among every (port, address) pair it found.
@@ -222,7 +226,9 @@ private:
         for (const auto& [host, backends] : by_host)
             for (const auto* b : backends) {
                 r.addrs.push_back(b->ip);
-                for (const auto& p : b->ports) r.srv.push_back({host_node.at(host), p.port});
+                auto target = host_node.find(host);
+                if (target == host_node.end()) continue;  // a name too long to store
+                for (const auto& p : b->ports) r.srv.push_back({target->second, p.port});
             }
         r.srv_found = r.srv.size();
         emit(r);
@@ -230,13 +236,16 @@ private:
             if (sp.name.empty()) continue;
             NameRecords pr;
             pr.name = prepend("_" + sp.name, prepend(proto_label(sp.protocol), name));
-            for (const auto& [host, backends] : by_host)
+            for (const auto& [host, backends] : by_host) {
+                auto target = host_node.find(host);
+                if (target == host_node.end()) continue;  // a name too long to store
                 for (const auto* b : backends)
                     for (const auto& p : b->ports) {
                         if (p.name != sp.name || p.protocol != sp.protocol) continue;
                         pr.addrs.push_back(b->ip);
-                        pr.srv.push_back({host_node.at(host), p.port});
+                        pr.srv.push_back({target->second, p.port});
                     }
+            }
             if (pr.srv.empty()) continue;  // no endpoint serves it: NXDOMAIN
             pr.srv_found = pr.srv.size();
             emit(pr);
@@ -283,38 +292,60 @@ private:
         for (size_t i = 0; i < ptrs_.size();) {
             size_t j = i;
             while (j < ptrs_.size() && ptrs_[j].first == ptrs_[i].first) ++j;
-            Zone::Node node;
             const std::string name = to_wire(reverse_name(ptrs_[i].first));
-            node.name_off = static_cast<uint32_t>(z_.arena_.size());
-            node.name_len = static_cast<uint8_t>(name.size());
-            z_.arena_ += name;
-            node.first = static_cast<uint32_t>(z_.answers_.size());
             Zone::Answer a;
             a.qtype = kTypePTR;
             a.form = Zone::Form::Ptr;
             a.off = static_cast<uint32_t>(z_.ptr_.size());
             a.an = static_cast<uint16_t>(j - i);
             for (size_t k = i; k < j; ++k) z_.ptr_.push_back(ptrs_[k].second);
-            z_.answers_.push_back(a);
-            node.count = 1;
-            z_.nodes_.push_back(node);
+            pending_.push_back(a);
+            put_record(name, Zone::Node{});
             i = j;
         }
         ptrs_ = {};
     }
 
-    // -- turning records into the table; returns the node's index
+    // -- turning records into the table
+
+    static bool storable(const std::string& name) { return !name.empty() && name.size() <= kMaxNameWire; }
+    // The record the next put_record() makes: what a name can point at
+    // before it is built (a service's own SRV and PTR targets).
+    uint32_t next_record() const { return static_cast<uint32_t>((z_.arena_.size() + 3) & ~size_t{3}); }
+
+    // Appends a record: its head, `name`, the answers in pending_ (Bytes
+    // offsets made absolute) and the bodies in body_, which it empties.
+    uint32_t put_record(std::string_view name, Zone::Node node) {
+        std::string& arena = z_.arena_;
+        const uint32_t at = next_record();
+        node.name_len = static_cast<uint8_t>(name.size());
+        node.count = static_cast<uint8_t>(pending_.size());
+        const size_t answers_at = at + Zone::answers_offset(name.size());
+        const size_t bodies_at = answers_at + pending_.size() * sizeof(Zone::Answer);
+        if (bodies_at + body_.size() > UINT32_MAX) throw std::length_error("DNS zone larger than 4 GiB");
+        arena.resize(answers_at, '\0');
+        std::memcpy(arena.data() + at, &node, sizeof node);
+        std::memcpy(arena.data() + at + sizeof node, name.data(), name.size());
+        for (Zone::Answer a : pending_) {
+            if (a.form == Zone::Form::Bytes) a.off += static_cast<uint32_t>(bodies_at);
+            arena.append(reinterpret_cast<const char*>(&a), sizeof a);
+        }
+        arena += body_;
+        pending_.clear();
+        body_.clear();
+        z_.records_.push_back(at);
+        return at;
+    }
+
+    // Returns the name's record. A name that cannot be stored is left out
+    // (what is returned then names no record: callers that keep it, or
+    // point at the name beforehand, check storable() first).
     uint32_t emit(NameRecords& r) {
-        const uint32_t index = static_cast<uint32_t>(z_.nodes_.size());
-        if (r.name.empty() || r.name.size() > kMaxNameWire) return index;
+        if (!storable(r.name)) return next_record();
         if (r.ttl == 0) r.ttl = o_.ttl;
         std::sort(r.addrs.begin(), r.addrs.end());
         r.addrs.erase(std::unique(r.addrs.begin(), r.addrs.end()), r.addrs.end());
         Zone::Node node;
-        node.name_off = static_cast<uint32_t>(z_.arena_.size());
-        node.name_len = static_cast<uint8_t>(r.name.size());
-        z_.arena_ += r.name;
-        node.first = static_cast<uint32_t>(z_.answers_.size());
         node.only_its_types = r.only_its_types;
         node.external_cname = r.cname_external;
         addresses(r, IPFamily::IPv4);
@@ -336,13 +367,12 @@ private:
             });
             ns(r);
         }
-        node.count = static_cast<uint8_t>(z_.answers_.size() - node.first);
+        const uint32_t at = put_record(r.name, node);
         if (r.cname_external) {
-            z_.external_targets_.push_back({index, static_cast<uint32_t>(z_.arena_.size())});
+            z_.external_targets_.push_back({at, static_cast<uint32_t>(z_.arena_.size())});
             z_.arena_ += r.cname;
         }
-        z_.nodes_.push_back(node);
-        return index;
+        return at;
     }
 
     // A byte body with one answer section written by `f` (returns the count).
@@ -350,11 +380,11 @@ private:
     void bytes(const NameRecords& r, uint16_t qtype, F f) {
         Zone::Answer a;
         a.qtype = qtype;
-        a.off = static_cast<uint32_t>(z_.arena_.size());
-        Body body(r.name, z_.arena_);
+        a.off = static_cast<uint32_t>(body_.size());
+        Body body(r.name, body_);
         a.an = static_cast<uint16_t>(f(body));
-        a.an_len = static_cast<uint16_t>(z_.arena_.size() - a.off);
-        z_.answers_.push_back(a);
+        a.an_len = static_cast<uint16_t>(body_.size() - a.off);
+        pending_.push_back(a);
     }
 
     // A and AAAA: owner is the question (a pointer), so the body is fixed
@@ -362,8 +392,8 @@ private:
     void addresses(const NameRecords& r, IPFamily fam) {
         Zone::Answer a;
         a.qtype = fam == IPFamily::IPv4 ? kTypeA : kTypeAAAA;
-        a.off = static_cast<uint32_t>(z_.arena_.size());
-        std::string& out = z_.arena_;
+        a.off = static_cast<uint32_t>(body_.size());
+        std::string& out = body_;
         StringSink sink(out);
         const Pointer question(kHeaderSize);
         for (const auto& ip : r.addrs) {
@@ -372,7 +402,7 @@ private:
             ++a.an;
         }
         a.an_len = static_cast<uint16_t>(out.size() - a.off);
-        if (a.an) z_.answers_.push_back(a);
+        if (a.an) pending_.push_back(a);
     }
 
     void srv(NameRecords& r) {
@@ -390,14 +420,14 @@ private:
         a.off = static_cast<uint32_t>(z_.srv_.size());
         a.an = static_cast<uint16_t>(std::min<size_t>(r.srv.size(), 2000));
         for (size_t i = 0; i < a.an; ++i) z_.srv_.push_back({r.srv[i].first, r.srv[i].second, weight});
-        z_.answers_.push_back(a);
+        pending_.push_back(a);
     }
 
     void ns(const NameRecords& r) {
         Zone::Answer a;
         a.qtype = kTypeNS;
-        a.off = static_cast<uint32_t>(z_.arena_.size());
-        std::string& out = z_.arena_;
+        a.off = static_cast<uint32_t>(body_.size());
+        std::string& out = body_;
         Body body(r.name, out);
         body.record(r.name, {kTypeNS, o_.ttl}, {Rdata::name(ns_dns_)});
         a.an = 1;
@@ -407,7 +437,7 @@ private:
             ++a.ar;
         }
         a.ar_len = static_cast<uint16_t>(out.size() - a.off - a.an_len);
-        z_.answers_.push_back(a);
+        pending_.push_back(a);
     }
 
     // CoreDNS's SOA: ns.dns.<zone>, hostmaster.<zone>, 7200/1800/86400,
@@ -430,16 +460,16 @@ private:
         }
     }
 
-    // The hash table. A name produced twice keeps its first node; the second
-    // stays in nodes_ (indices are referenced) but is never found.
+    // The hash table. A name produced twice keeps its first record; the
+    // second stays in the arena (records are referenced) but is never found.
     void index() {
         // At most 3/4 full: linear probing stays short, and the table costs
         // 4-5 bytes per name instead of 8 at a 1/2 load.
         size_t cap = 16;
-        while (cap * 3 < z_.nodes_.size() * 4) cap <<= 1;
+        while (cap * 3 < z_.records_.size() * 4) cap <<= 1;
         z_.slots_.assign(cap, 0);
         z_.mask_ = cap - 1;
-        for (uint32_t n = 0; n < z_.nodes_.size(); ++n) {
+        for (const uint32_t n : z_.records_) {
             const std::string_view name = z_.name_of(n);
             uint64_t i = name_hash(name) & z_.mask_;
             bool duplicate = false;
@@ -450,8 +480,7 @@ private:
                 }
             if (!duplicate) z_.slots_[i] = n + 1;
         }
-        z_.nodes_.shrink_to_fit();
-        z_.answers_.shrink_to_fit();
+        z_.records_.shrink_to_fit();
         z_.srv_.shrink_to_fit();
         z_.ptr_.shrink_to_fit();
         z_.arena_.shrink_to_fit();
@@ -461,7 +490,11 @@ private:
     const ZoneOptions& o_;
     // Names the body writers point into: they live as long as the builder.
     std::string apex_, svc_, pod_, ns_dns_, hostmaster_;
-    std::vector<std::pair<IPAddr, uint32_t>> ptrs_;  // address -> the node its PTR names
+    std::vector<std::pair<IPAddr, uint32_t>> ptrs_;  // address -> the record its PTR names
+    // The record being built: its answers and their bodies (Bytes offsets
+    // relative to body_ until put_record()).
+    std::vector<Zone::Answer> pending_;
+    std::string body_;
 };
 
 std::shared_ptr<const Zone> Zone::build(const DiscoveryState& state, const ZoneOptions& options) {
@@ -504,15 +537,15 @@ const Zone::Node* Zone::find(const Query& q) const {
     for (uint64_t i = q.hash & mask_;; i = (i + 1) & mask_) {
         const uint32_t s = slots_[i];
         if (s == 0) return nullptr;
-        const Node& n = nodes_[s - 1];
-        if (n.name_len == name.size() && std::memcmp(arena_.data() + n.name_off, name.data(), name.size()) == 0)
-            return &n;
+        const Node* n = node_at(s - 1);
+        if (n->name_len == name.size() && std::memcmp(name_of(n).data(), name.data(), name.size()) == 0) return n;
     }
 }
 
 const Zone::Answer* Zone::answer(const Node* node, uint16_t qtype) const {
-    for (uint32_t i = node->first; i < node->first + node->count; ++i)
-        if (answers_[i].qtype == qtype) return &answers_[i];
+    const Answer* answers = answers_of(node);
+    for (uint32_t i = 0; i < node->count; ++i)
+        if (answers[i].qtype == qtype) return &answers[i];
     return nullptr;
 }
 
@@ -564,12 +597,12 @@ bool Zone::render_srv(const Answer& a, uint8_t* msg, size_t at, size_t room, Ren
     for (uint16_t i = 0; i < a.an; ++i) {
         const uint32_t t = recs[i].target;
         const size_t here = target_at + 18;
-        target_at += 18 + nodes_[t].name_len;
+        target_at += 18 + node_at(t)->name_len;
         bool seen = false;
         for (uint16_t k = 0; k < i && !seen; ++k) seen = recs[k].target == t;
         if (seen || here >= 0x4000) continue;
         for (uint16_t type : {kTypeA, kTypeAAAA}) {
-            const Answer* addrs = answer(&nodes_[t], type);
+            const Answer* addrs = answer(node_at(t), type);
             if (!addrs) continue;
             const uint8_t* rr = reinterpret_cast<const uint8_t*>(arena_.data() + addrs->off);
             const size_t rr_len = 2 + kRRHeader + (type == kTypeA ? 4 : 16);
@@ -608,10 +641,10 @@ bool Zone::render_ptr(const Answer& a, uint8_t* msg, size_t at, size_t room, Ren
 
 std::string_view Zone::external_target(const Node* node) const {
     if (!node->external_cname) return {};
-    const uint32_t index = static_cast<uint32_t>(node - nodes_.data());
-    // Pushed in node order: sorted by index.
-    auto it = std::lower_bound(external_targets_.begin(), external_targets_.end(), std::pair<uint32_t, uint32_t>{index, 0});
-    if (it == external_targets_.end() || it->first != index) return {};
+    const uint32_t record = record_of(node);
+    // Pushed in the order built: sorted by record.
+    auto it = std::lower_bound(external_targets_.begin(), external_targets_.end(), std::pair<uint32_t, uint32_t>{record, 0});
+    if (it == external_targets_.end() || it->first != record) return {};
     const std::string_view rest(arena_.data() + it->second, arena_.size() - it->second);
     size_t len = 0;
     while (len < rest.size() && rest[len] != 0) len += 1 + static_cast<uint8_t>(rest[len]);
@@ -626,8 +659,7 @@ void Zone::negative_authority(ZoneKind zone, size_t apex_at, std::string& out) c
 }
 
 size_t Zone::bytes() const {
-    return arena_.capacity() + nodes_.capacity() * sizeof(Node) + answers_.capacity() * sizeof(Answer) +
-           srv_.capacity() * sizeof(SrvRecord) + ptr_.capacity() * sizeof(uint32_t) +
+    return arena_.capacity() + records_.capacity() * sizeof(uint32_t) + srv_.capacity() * sizeof(SrvRecord) + ptr_.capacity() * sizeof(uint32_t) +
            slots_.capacity() * sizeof(uint32_t);
 }
 

@@ -29,25 +29,26 @@ std::string Zone::master_file(ZoneKind kind) const {
         head += to_text(apex) + " " + std::to_string(options_.ttl) + " IN NS ns.dns." + options_.domain + ".\n";
     }
     std::vector<uint8_t> msg(65535);
-    for (uint32_t i = 0; i < nodes_.size(); ++i) {
-        const Node& n = nodes_[i];
-        const std::string_view name = name_of(i);
+    for (const uint32_t record : records_) {
+        const Node* n = node_at(record);
+        const std::string_view name = name_of(n);
         Query q;
         std::memcpy(q.name, name.data(), name.size());
-        q.name_len = n.name_len;
+        q.name_len = n->name_len;
         q.hash = name_hash(name);
         size_t at = 0;
-        if (zone_of(q, &at) != kind || find(q) != &n) continue;  // another zone, or a duplicate name
+        if (zone_of(q, &at) != kind || find(q) != n) continue;  // another zone, or a duplicate name
         std::memcpy(msg.data() + kHeaderSize, name.data(), name.size());
         const size_t start = kHeaderSize + name.size() + 4;
-        for (uint32_t k = n.first; k < n.first + n.count; ++k) {
+        for (uint32_t k = 0; k < n->count; ++k) {
+            const uint16_t qtype = answers_of(n)[k].qtype;
             Rendered r;
-            render(&n, answers_[k].qtype, msg.data(), start, msg.size() - start, &r);
+            render(n, qtype, msg.data(), start, msg.size() - start, &r);
             size_t pos = start;
             std::string rr, text;
             if (r.truncated || !copy_records(msg.data(), start + r.len, &pos, r.an, rr)) continue;
             records_text(rr, r.an, text);
-            (answers_[k].qtype == kTypeSOA ? head : body) += text;
+            (qtype == kTypeSOA ? head : body) += text;
         }
     }
     return head + body;

@@ -386,5 +386,27 @@ TEST_F(Records, CustomDomainAndTtl) {
                     {"corp.example. 5 SOA ns.dns.corp.example. hostmaster.corp.example. 7 7200 1800 86400 5"}});
 }
 
+// A name longer than DNS allows (255 bytes on the wire) is not in the
+// table, and nothing points at it: no SRV target, no PTR. The domain here
+// leaves room for db.default.svc.<domain> (255 bytes) but not for its
+// endpoints' names nor for web.default.svc.<domain> (256).
+TEST_F(Records, NamesTooLongForTheWireAreLeftOutAndNothingPointsAtThem) {
+    ZoneOptions o;
+    o.domain = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(46, 'd');
+    o.serial = 4242;
+    auto z = zone_from_yaml(kManifests, o);
+    const std::string db = "db.default.svc." + o.domain;
+    const std::string soa4 = "in-addr.arpa. 30 SOA ns.dns.in-addr.arpa. hostmaster.in-addr.arpa. 4242 7200 1800 86400 30";
+    for (const Case& c : std::vector<Case>{
+             {db, A, NOERROR, {db + ". 30 A 10.244.2.10", db + ". 30 A 10.244.2.11"}},
+             // NODATA (the SOA of this domain does not fit a 512-byte reply next to this question).
+             {db, SRV, NOERROR, {}},
+             {"10.2.244.10.in-addr.arpa", PTR, NXDOMAIN, {}, {soa4}},
+             {"10.0.96.10.in-addr.arpa", PTR, NXDOMAIN, {}, {soa4}},
+             {"11.1.244.10.in-addr.arpa", PTR, NXDOMAIN, {}, {soa4}},
+         })
+        check(z.get(), c);
+}
+
 }  // namespace
 }  // namespace svcnat::dns::test
