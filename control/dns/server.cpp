@@ -193,15 +193,15 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     uint8_t replied_types[kBatch];
     Cache& cache = forwarder_.cache();
     request_short_slice();  // see control/os/latency.hpp: a query waits on this thread
+    for (int i = 0; i < kBatch; ++i) {
+        rx_iov[i] = {slots[i].in, kMaxQuery};
+        rx[i].msg_hdr = {};
+        rx[i].msg_hdr.msg_name = &slots[i].from;
+        rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        rx[i].msg_hdr.msg_iov = &rx_iov[i];
+        rx[i].msg_hdr.msg_iovlen = 1;
+    }
     while (!stopping_.load(std::memory_order_relaxed)) {
-        for (int i = 0; i < kBatch; ++i) {
-            rx_iov[i] = {slots[i].in, kMaxQuery};
-            rx[i].msg_hdr = {};
-            rx[i].msg_hdr.msg_name = &slots[i].from;
-            rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-            rx[i].msg_hdr.msg_iov = &rx_iov[i];
-            rx[i].msg_hdr.msg_iovlen = 1;
-        }
         const int n = recvmmsg(fd, rx, kBatch, MSG_WAITFORONE, nullptr);
         if (n <= 0) continue;  // timeout (see stopping_) or a transient error
         // One clock read per batch: the batch's queries share their
@@ -229,6 +229,10 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
             if (k <= 0) break;  // the rest are lost, as a full socket buffer loses them
             sent += k;
         }
+        // recvmmsg wrote the address lengths of the first n headers (and
+        // their lengths and flags, outputs only): only those are reset, not
+        // all 32 headers (2.5 KiB) per wake-up, which is usually one query.
+        for (int i = 0; i < n; ++i) rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         if (replies > 0) {
             const auto took = std::chrono::duration_cast<std::chrono::microseconds>(DnsClock::now() - received).count();
             for (int i = 0; i < replies; ++i) stats.duration(replied_types[i], static_cast<uint64_t>(took));
