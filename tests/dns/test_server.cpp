@@ -126,6 +126,36 @@ TEST(DnsServer, AnswersOverUdpAsTheResponderDoes) {
     EXPECT_EQ(decoded(c.ask(make_query("web.default.svc.cluster.local", 1, {.id = 999}))).id, 999);
 }
 
+// The server's IPv4 UDP socket, found among this process's descriptors by
+// the port it is bound to; -1 when there is none.
+int udp_socket_on(uint16_t port) {
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        const int fd = std::stoi(e.path().filename().string());
+        int type = 0;
+        socklen_t type_len = sizeof type;
+        sockaddr_in a{};
+        socklen_t len = sizeof a;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_DGRAM) continue;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET) continue;
+        if (ntohs(a.sin_port) == port) return fd;
+    }
+    return -1;
+}
+
+// RFC 9715: replies with DF set, path-MTU information (forgeable ICMP)
+// ignored; the mode also spares the kernel an IP ID hash per reply.
+TEST(DnsServer, Ipv4RepliesAreSentWithDontFragmentIgnoringPathMtu) {
+    auto server = start();
+    const int fd = udp_socket_on(server->bound().front().port);
+    ASSERT_GE(fd, 0);
+    int mode = -1;
+    socklen_t len = sizeof mode;
+    ASSERT_EQ(getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len), 0);
+    EXPECT_EQ(mode, IP_PMTUDISC_PROBE);
+    Client c(*server);
+    EXPECT_FALSE(c.ask(make_query("web.default.svc.cluster.local", 1)).empty());
+}
+
 TEST(DnsServer, ABurstIsAnsweredInFull) {
     // Queries in flight all the time, more than one recvmmsg takes (32).
     auto server = start();
