@@ -147,7 +147,7 @@ spec:
   - port: 80
     targetPort: 8080
 )", pods));
-    EXPECT_TRUE(answered_only_by(http_tally("pod3", "http://10.96.0.32/", 40), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("pod3", "http://10.96.0.32/", 40, {"pod1", "pod2", "pod3", "pod4"}));
     EXPECT_FALSE(lab().tcp_connect("pod3", "10.96.0.10", 80).ok) << "service web was removed";
     for (const char* word : {"after", "still-there"}) {
         ASSERT_TRUE(conn.send_line(word));
@@ -189,7 +189,7 @@ spec:
   - port: 80
     targetPort: 8080
 )", lab_pods(/*dual_stack=*/true)));
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://[fd00:10:96::10]/", 60), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://[fd00:10:96::10]/", 60, {"pod1", "pod2", "pod3", "pod4"}));
     auto udp = lab().udp("pod2", "fd00:10:96::10", 53);
     EXPECT_FALSE(udp[0].ok) << "UDP 53 is not a port of web6: " << udp[0].str();
     auto empty = lab().tcp_connect("pod1", "fd00:10:96::11", 80, 3);

@@ -68,6 +68,19 @@ std::map<std::string, int> KernelModeTest::http_tally(const std::string& where, 
     return tally(lab_->http(where, url, count));
 }
 
+::testing::AssertionResult KernelModeTest::served_only_by(const std::string& where, const std::string& url, int count,
+                                                          const std::vector<std::string>& pods) const {
+    std::map<std::string, int> counts = http_tally(where, url, count);
+    const auto all_answered = [&] {
+        for (const auto& p : pods)
+            if (!counts.count("You've hit " + p)) return false;
+        return true;
+    };
+    for (int round = 1; round < 8 && !all_answered(); ++round)
+        for (const auto& [answer, n] : http_tally(where, url, count)) counts[answer] += n;
+    return answered_only_by(counts, pods);
+}
+
 ::testing::AssertionResult answered_only_by(const std::map<std::string, int>& counts,
                                             const std::vector<std::string>& pods) {
     std::set<std::string> expected;

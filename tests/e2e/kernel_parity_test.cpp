@@ -70,9 +70,9 @@ TEST_F(Parity, ClusterExportWithoutPodsServesItsEndpointSlices) {
     manifests_->write("cluster-export.yaml", read_file(source_root() + "/conf/examples/export/cluster-export.yaml"));
     auto r = sync_once();
     ASSERT_TRUE(r.ok()) << r.describe();
-    EXPECT_TRUE(answered_only_by(http_tally("pod4", "http://10.96.120.7/", 40), {"pod1", "pod2", "pod3"}));
-    EXPECT_TRUE(answered_only_by(http_tally("pod4", "http://[fd00:10:96::7807]/", 30), {"pod1", "pod2"}));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://203.0.113.1:30180/", 40), {"pod1", "pod2", "pod3"}));
+    EXPECT_TRUE(served_only_by("pod4", "http://10.96.120.7/", 40, {"pod1", "pod2", "pod3"}));
+    EXPECT_TRUE(served_only_by("pod4", "http://[fd00:10:96::7807]/", 30, {"pod1", "pod2"}));
+    EXPECT_TRUE(served_only_by("client", "http://203.0.113.1:30180/", 40, {"pod1", "pod2", "pod3"}));
 
     auto get = lab().exec("node", {svcnat_binary(), "get", "endpoints", "-n", "shop", "--node-name", "node-a", "-o",
                                    "wide", "-f", manifests_->path()});
@@ -106,7 +106,7 @@ spec:
                     pods);
     auto r = sync_once();
     ASSERT_TRUE(r.ok()) << r.describe();
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://10.96.0.40/", 60), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("client", "http://10.96.0.40/", 60, {"pod1", "pod2", "pod3", "pod4"}));
 
     auto get = lab().exec("node", {svcnat_binary(), "describe", "svc", "web", "--node-name", "node-a", "-f",
                                    manifests_->path()});
@@ -155,7 +155,7 @@ spec:
     EXPECT_EQ(upstream.packets(), 0) << "packets to unallocated ClusterIPs left the node";
     // The allocated ClusterIP still serves, and its undefined ports are
     // still rejected (the reject comes before the drop).
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://[fd00:10:96::41]/", 20), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://[fd00:10:96::41]/", 20, {"pod1", "pod2", "pod3", "pod4"}));
     auto undefined = lab().tcp_connect("pod1", "10.96.0.41", 81, 3);
     EXPECT_EQ(undefined.error, "ECONNREFUSED") << undefined.str();
 }
@@ -189,7 +189,7 @@ status:
     lab().exec("node", {"ip", "addr", "del", "198.51.100.42/32", "dev", "ext0"});
     EXPECT_TRUE(answered_only_by(from_lb, {"pod1", "pod2", "pod3", "pod4"}));
     // The ranges still fence everyone else in.
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://198.51.100.42/", 20), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("client", "http://198.51.100.42/", 20, {"pod1", "pod2", "pod3", "pod4"}));
     EXPECT_EQ(lab().tcp_connect("pod1", "198.51.100.42", 80, 1).error, "timeout");
 }
 
@@ -229,7 +229,7 @@ status:
         EXPECT_EQ(seen, (std::map<std::string, int>{{"10.244.1.14", 10}})) << url << ": " << show(seen);
     }
     // Short-circuited means the cluster path: every endpoint, not only local ones.
-    EXPECT_TRUE(answered_only_by(http_tally("pod4", "http://198.51.100.43/", 40), {"pod1", "pod2", "pod3"}));
+    EXPECT_TRUE(served_only_by("pod4", "http://198.51.100.43/", 40, {"pod1", "pod2", "pod3"}));
     // Traffic to the ClusterIP is masqueraded under --masquerade-all.
     auto cluster = http_tally("pod4", "http://10.96.0.43/client", 10);
     EXPECT_EQ(cluster.count("10.244.1.14"), 0u) << show(cluster);
@@ -296,9 +296,9 @@ spec:
     auto r = sync_once({"--service-cidr", "10.200.0.0/16"});
     ASSERT_TRUE(r.ok()) << r.describe();
     const std::vector<std::string> all{"pod1", "pod2", "pod3", "pod4"};
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://10.200.0.10/", 30), all));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://10.201.0.10/", 30), all));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://[fd00:10:97::10]/", 30), all));
+    EXPECT_TRUE(served_only_by("client", "http://10.200.0.10/", 30, all));
+    EXPECT_TRUE(served_only_by("client", "http://10.201.0.10/", 30, all));
+    EXPECT_TRUE(served_only_by("client", "http://[fd00:10:97::10]/", 30, all));
 
     auto get = lab().exec("node", {svcnat_binary(), "get", "svc", "allocated", "--node-name", "node-a",
                                    "--service-cidr", "10.96.0.0/12,fd00:10:96::/112,10.200.0.0/16", "-o", "json",

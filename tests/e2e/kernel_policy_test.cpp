@@ -44,13 +44,13 @@ status:
     ingress:
     - ip: 198.51.100.20
 )", split_pods()));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://203.0.113.1:30090/", 40), {"pod1", "pod2"}));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://198.51.100.20/", 40), {"pod1", "pod2"}));
+    EXPECT_TRUE(served_only_by("client", "http://203.0.113.1:30090/", 40, {"pod1", "pod2"}));
+    EXPECT_TRUE(served_only_by("client", "http://198.51.100.20/", 40, {"pod1", "pod2"}));
     // No SNAT: the pod sees the external client itself.
     auto seen = http_tally("client", "http://198.51.100.20/client", 10);
     EXPECT_EQ(seen, (std::map<std::string, int>{{"203.0.113.100", 10}})) << show(seen);
     // Internal traffic is not restricted by the external policy.
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://10.96.0.20/", 60), {"pod1", "pod2", "pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://10.96.0.20/", 60, {"pod1", "pod2", "pod3", "pod4"}));
 }
 
 TEST_F(Policies, ExternalTrafficPolicyLocalDropsWithoutALocalEndpoint) {
@@ -81,7 +81,7 @@ status:
         EXPECT_EQ(o.error, "timeout") << host << ":" << port << " " << o.str();
     }
     // From inside the cluster the remote endpoints still serve.
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://10.96.0.21/", 30), {"pod3", "pod4"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://10.96.0.21/", 30, {"pod3", "pod4"}));
 }
 
 TEST_F(Policies, InternalTrafficPolicyLocalKeepsPodTrafficOnTheNode) {
@@ -111,7 +111,7 @@ spec:
   - port: 80
     targetPort: 8080
 )", split_pods()));
-    EXPECT_TRUE(answered_only_by(http_tally("pod3", "http://10.96.0.22/", 40), {"pod1", "pod2"}));
+    EXPECT_TRUE(served_only_by("pod3", "http://10.96.0.22/", 40, {"pod1", "pod2"}));
     // No local endpoint: the traffic does not leave for another node.
     auto o = lab().tcp_connect("pod1", "10.96.0.23", 80, 1);
     EXPECT_FALSE(o.ok) << o.str();

@@ -29,7 +29,7 @@ spec:
 )"));
     // 60 new connections over 4 endpoints: all four answer unless the
     // spreading is broken (a fair choice misses one with p < 1e-6).
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://10.96.0.10/", 60), kAllPods));
+    EXPECT_TRUE(served_only_by("pod1", "http://10.96.0.10/", 60, kAllPods));
     // UDP to a port the service does not define is not served by the pods' DNS port.
     EXPECT_FALSE(lab().udp("pod1", "10.96.0.10", 53)[0].ok);
 }
@@ -49,7 +49,7 @@ spec:
     targetPort: 8080
     nodePort: 30080
 )"));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://203.0.113.1:30080/", 60), kAllPods));
+    EXPECT_TRUE(served_only_by("client", "http://203.0.113.1:30080/", 60, kAllPods));
     // externalTrafficPolicy Cluster: the endpoint may sit on another node, so
     // the node masquerades and the pod does not see the client's address.
     auto seen = lab().http("client", "http://203.0.113.1:30080/client", 5);
@@ -58,7 +58,7 @@ spec:
         EXPECT_NE(o.answer, "203.0.113.100");
     }
     // The ClusterIP of a NodePort service works too.
-    EXPECT_TRUE(answered_only_by(http_tally("pod2", "http://10.96.0.11/", 40), kAllPods));
+    EXPECT_TRUE(served_only_by("pod2", "http://10.96.0.11/", 40, kAllPods));
 }
 
 TEST_F(ServiceTypes, LoadBalancerIngressAndItsNodePortFromTheClient) {
@@ -80,11 +80,11 @@ status:
     ingress:
     - ip: 198.51.100.10
 )"));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://198.51.100.10/", 60), kAllPods));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://203.0.113.1:30081/", 40), kAllPods));
+    EXPECT_TRUE(served_only_by("client", "http://198.51.100.10/", 60, kAllPods));
+    EXPECT_TRUE(served_only_by("client", "http://203.0.113.1:30081/", 40, kAllPods));
     // From inside the cluster the ingress address works as well (kube-proxy
     // short-circuits it instead of going out to the load balancer).
-    EXPECT_TRUE(answered_only_by(http_tally("pod3", "http://198.51.100.10/", 40), kAllPods));
+    EXPECT_TRUE(served_only_by("pod3", "http://198.51.100.10/", 40, kAllPods));
 }
 
 TEST_F(ServiceTypes, ExternalIPsFromTheClient) {
@@ -102,7 +102,7 @@ spec:
   - port: 8000
     targetPort: 8080
 )"));
-    EXPECT_TRUE(answered_only_by(http_tally("client", "http://192.0.2.10:8000/", 60), kAllPods));
+    EXPECT_TRUE(served_only_by("client", "http://192.0.2.10:8000/", 60, kAllPods));
     // Only the service's port is forwarded on that address.
     EXPECT_FALSE(lab().tcp_connect("client", "192.0.2.10", 80).ok);
 }
@@ -148,8 +148,8 @@ spec:
     port: 9090
     targetPort: metrics
 )", pods));
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://10.96.0.14/", 30), {"named-a", "named-b"}));
-    EXPECT_TRUE(answered_only_by(http_tally("pod1", "http://10.96.0.14:9090/", 30), {"named-a", "named-b"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://10.96.0.14/", 30, {"named-a", "named-b"}));
+    EXPECT_TRUE(served_only_by("pod1", "http://10.96.0.14:9090/", 30, {"named-a", "named-b"}));
 }
 
 TEST_F(ServiceTypes, HairpinAPodReachesItselfThroughItsService) {
