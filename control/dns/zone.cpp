@@ -659,8 +659,8 @@ void Zone::negative_authority(ZoneKind zone, size_t apex_at, std::string& out) c
 }
 
 size_t Zone::bytes() const {
-    return arena_.capacity() + records_.capacity() * sizeof(uint32_t) + srv_.capacity() * sizeof(SrvRecord) + ptr_.capacity() * sizeof(uint32_t) +
-           slots_.capacity() * sizeof(uint32_t);
+    return arena_.capacity() + records_.capacity() * sizeof(uint32_t) + srv_.capacity() * sizeof(SrvRecord) +
+           ptr_.capacity() * sizeof(uint32_t) + slots_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace svcnat::dns

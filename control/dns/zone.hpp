@@ -17,10 +17,10 @@
 //
 // Each name is one record in one byte arena: its head, its name, its
 // answers, then their reply bodies, so that a lookup touches the hash slot
-// and then a few adjacent cache lines. With the name, the answers and the
-// bodies in three separate arrays, a query of a 10,000-service zone cost
-// 1.7 µs more CPU than one of a 100-service zone (cache misses, one after
-// the other); see docs/BENCHMARKS.md, Cluster DNS.
+// and then a few adjacent cache lines. With nodes, answers and bodies in
+// separate arrays a lookup waited for three more cache misses, one after the
+// other: at 10,000 services its profile samples fell to a third when they
+// moved together (docs/BENCHMARKS.md, Cluster DNS).
 #pragma once
 
 #include <cstdint>
