@@ -408,5 +408,37 @@ TEST_F(Records, NamesTooLongForTheWireAreLeftOutAndNothingPointsAtThem) {
         check(z.get(), c);
 }
 
+// The name table's probes skip other names by a tag of their hash: every
+// name of a zone with thousands of them is still found, under its own
+// records, and names next to them (one more service, another length, one
+// character changed) are not.
+TEST_F(Records, EveryNameOfALargeZoneIsFoundAndNoOther) {
+    constexpr int kServices = 3000;
+    std::string yaml;
+    for (int i = 0; i < kServices; ++i)
+        yaml += "apiVersion: v1\nkind: Service\nmetadata: {name: svc-" + std::to_string(i) +
+                ", namespace: big}\nspec: {clusterIP: 10.96." + std::to_string(i / 250) + "." +
+                std::to_string(i % 250 + 1) + ", ports: [{name: http, port: 80}]}\n---\n";
+    auto z = zone_from_yaml(yaml);
+    ASSERT_TRUE(z);
+    EXPECT_GE(z->names(), static_cast<size_t>(2 * kServices));  // service and _http._tcp names, PTRs
+    for (int i = 0; i < kServices; ++i) {
+        const std::string n = "svc-" + std::to_string(i) + ".big.svc.cluster.local";
+        const std::string ip = "10.96." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+        Decoded d = ask(z.get(), make_query(n, A));
+        ASSERT_EQ(d.rcode, NOERROR) << n;
+        ASSERT_EQ(d.answer, std::vector<std::string>{n + ". 30 A " + ip}) << n;
+        d = ask(z.get(), make_query("_http._tcp." + n, SRV));
+        ASSERT_EQ(d.answer, std::vector<std::string>{"_http._tcp." + n + ". 30 SRV 0 100 80 " + n + "."}) << n;
+        d = ask(z.get(), make_query(std::to_string(i % 250 + 1) + "." + std::to_string(i / 250) + ".96.10.in-addr.arpa", PTR));
+        ASSERT_EQ(d.answer.size(), 1u) << ip;
+        EXPECT_NE(d.answer[0].find(" PTR " + n + "."), std::string::npos) << d.answer[0];
+        for (const std::string& other : {"svc-" + std::to_string(i + kServices) + ".big.svc.cluster.local",
+                                         "svc-" + std::to_string(i) + "x.big.svc.cluster.local",
+                                         "svd-" + std::to_string(i) + ".big.svc.cluster.local"})
+            ASSERT_EQ(ask(z.get(), make_query(other, A)).rcode, NXDOMAIN) << other;
+    }
+}
+
 }  // namespace
 }  // namespace svcnat::dns::test
