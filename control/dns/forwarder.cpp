@@ -205,6 +205,11 @@ struct Forwarder::Impl {
         notify();
     }
 
+    bool any_down() const {
+        for (size_t i = 0; i < n_up; ++i)
+            if (up[i].down.load(std::memory_order_relaxed)) return true;
+        return false;
+    }
     bool all_down() const {
         for (size_t i = 0; i < n_up; ++i)
             if (!up[i].down.load(std::memory_order_relaxed)) return false;
@@ -240,9 +245,10 @@ struct Forwarder::Impl {
 
     void failed(size_t i) {
         const uint32_t f = up[i].fails.fetch_add(1) + 1;
-        // Marked down; the forwarder's thread checks it at its next tick
-        // (next_check is that thread's alone: TCP connections call this too).
-        if (opt.max_fails > 0 && f >= opt.max_fails) up[i].down = true;
+        // Marked down; the forwarder's thread, woken, checks it from its
+        // next tick (next_check is that thread's alone: TCP connections
+        // call this too).
+        if (opt.max_fails > 0 && f >= opt.max_fails && !up[i].down.exchange(true)) notify();
     }
     void answered(size_t i) {
         up[i].fails = 0;
@@ -278,10 +284,14 @@ struct Forwarder::Impl {
 
     // --- the loop ---------------------------------------------------------
 
+    // Ticks every 50 ms while a query is out or an upstream is down (the
+    // timeouts and health checks); idle, it sleeps until a request, a
+    // TCP completion, an upstream marked down or the stop wakes it.
     void run() {
         epoll_event events[8];
         while (!stopping) {
-            const int n = epoll_wait(ep, events, 8, 50);
+            const bool ticking = !pending.empty() || !checks.empty() || any_down();
+            const int n = epoll_wait(ep, events, 8, ticking ? 50 : -1);
             for (int i = 0; i < n; ++i) {
                 const int fd = events[i].data.fd;
                 if (fd == wake) {

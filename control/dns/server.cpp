@@ -19,7 +19,6 @@ namespace svcnat::dns {
 namespace {
 
 constexpr int kBatch = 32;        // datagrams per recvmmsg
-constexpr int kStopCheckMs = 200;  // how often an idle worker looks at stopping_
 constexpr size_t kMaxQuery = 4096;  // a UDP query larger than this is no query we answer
 constexpr int kTcpIdleMs = 10000;   // RFC 7766 6.2.3 suggests seconds; Knot and CoreDNS use 10 s
 
@@ -95,9 +94,7 @@ Server::Server(const ServerOptions& options) : forwarder_(options.forward) {
             fds_.push_back(tcp);
             if (listen(tcp, 128) != 0) throw std::runtime_error("dns: listen on " + a.str() + ": " + std::strerror(errno));
             bound_.push_back(a);
-            timeval tv{0, kStopCheckMs * 1000};  // wake up to see stop requests
             for (int fd : udp) {
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
                 DnsStats& stats = stats_.emplace_back();
                 stats_bind_.push_back(bind_index);
                 threads_.emplace_back([this, fd, &stats, ipv6] { udp_worker(fd, stats, ipv6); });
@@ -110,12 +107,16 @@ Server::Server(const ServerOptions& options) : forwarder_(options.forward) {
         }
     } catch (...) {
         stopping_ = true;
+        for (int fd : fds_) shutdown(fd, SHUT_RDWR);
         for (auto& t : threads_) t.join();
         for (int fd : fds_) close(fd);
         throw;
     }
 }
 
+// Threads block without a timeout (an idle server does not wake up): a
+// shutdown() ends a UDP worker's recvmmsg (it returns 0 once the socket
+// reads as shut) and a listener's poll (a shut listening socket is closed).
 Server::~Server() {
     stopping_ = true;
     for (int fd : fds_) shutdown(fd, SHUT_RDWR);
@@ -213,7 +214,7 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
     }
     while (!stopping_.load(std::memory_order_relaxed)) {
         const int n = recvmmsg(fd, rx, kBatch, MSG_WAITFORONE, nullptr);
-        if (n <= 0) continue;  // timeout (see stopping_) or a transient error
+        if (n <= 0) continue;  // shut down (see stopping_) or a transient error
         // One clock read per batch: the batch's queries share their
         // arrival time (for the duration histogram and the cache's TTLs).
         const auto received = DnsClock::now();
@@ -253,7 +254,7 @@ void Server::udp_worker(int fd, DnsStats& stats, bool ipv6) {
 void Server::tcp_listener(int fd, size_t bind_index, bool ipv6) {
     while (!stopping_.load()) {
         pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 200) != 1) continue;
+        if (poll(&p, 1, -1) != 1) continue;
         const int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0) continue;
         if (tcp_active_.load() >= kMaxTcpConnections) {

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -216,6 +218,54 @@ TEST(DnsServer, UdpWorkersAskForShortSlices) {
     EXPECT_EQ(std::count(before.begin(), before.end(), kShortSliceNs), 0);
     EXPECT_EQ(std::count(after.begin(), after.end(), kShortSliceNs), 1) << "one UDP worker";
     EXPECT_EQ(after.size(), before.size() + 2) << "a UDP worker and the TCP listener";
+}
+
+// Context switches (voluntary and not) of each thread of this process, by thread id.
+std::map<int, long> thread_switches() {
+    std::map<int, long> out;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream status(t.path() / "status");
+        long sum = 0;
+        for (std::string line; std::getline(status, line);)
+            if (line.find("ctxt_switches:") != std::string::npos) sum += std::stol(line.substr(line.find(':') + 1));
+        out[std::stoi(t.path().filename().string())] = sum;
+    }
+    return out;
+}
+
+TEST(DnsServer, AnIdleServerDoesNotWakeUpAndStillStops) {
+    // Its threads block until a query or the stop: no timeouts that poll a
+    // flag (those cost a wake-up per thread 5 times a second), and the
+    // forwarder's 50 ms tick runs only while a query is out or an upstream
+    // is down.
+    const int upstream = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // never answers; nothing is asked
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(upstream, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(upstream, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto before = thread_switches();
+    ServerOptions o;
+    o.bind = {SocketAddress{IPAddr::parse("127.0.0.1").value(), 0}};
+    o.forward.upstream = {SocketAddress{IPAddr::parse("127.0.0.1").value(), ntohs(a.sin_port)}};
+    auto server = std::make_shared<Server>(o);
+    server->set_zone(zone_from_yaml(kManifests));
+    Client c(*server);
+    ASSERT_FALSE(c.ask(make_query("web.default.svc.cluster.local", 1, {.id = 7})).empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // settled
+    std::vector<int> own;
+    for (const auto& [tid, n] : thread_switches())
+        if (!before.count(tid)) own.push_back(tid);
+    ASSERT_EQ(own.size(), 4u) << "a UDP worker, the TCP listener, the forwarder's UDP and TCP threads";
+    const auto idle_from = thread_switches();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    const auto idle_to = thread_switches();
+    for (int tid : own) EXPECT_EQ(idle_to.at(tid), idle_from.at(tid)) << "thread " << tid << " woke up while idle";
+    const auto t0 = std::chrono::steady_clock::now();
+    server.reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << "the stop was not seen at once";
+    close(upstream);
 }
 
 }  // namespace
