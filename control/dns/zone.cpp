@@ -1,7 +1,6 @@
 #include "zone.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -470,20 +469,16 @@ private:
         while (cap * 3 < z_.records_.size() * 4) cap <<= 1;
         z_.slots_.assign(cap, 0);
         z_.mask_ = cap - 1;
-        // Records are 4-aligned and below the arena's end.
-        z_.record_bits_ = static_cast<unsigned>(std::bit_width(z_.arena_.size() / 4 + 1));
         for (const uint32_t n : z_.records_) {
             const std::string_view name = z_.name_of(n);
-            const uint64_t hash = name_hash(name);
-            const uint32_t tag = z_.slot_tag(hash);
-            uint64_t i = hash & z_.mask_;
+            uint64_t i = name_hash(name) & z_.mask_;
             bool duplicate = false;
-            for (uint32_t s; (s = z_.slots_[i]) != 0; i = (i + 1) & z_.mask_)
-                if (z_.slot_tag_of(s) == tag && z_.name_of(z_.record_in(s)) == name) {
+            for (; z_.slots_[i] != 0; i = (i + 1) & z_.mask_)
+                if (z_.name_of(z_.slots_[i] - 1) == name) {
                     duplicate = true;
                     break;
                 }
-            if (!duplicate) z_.slots_[i] = z_.slot_of(n, hash);
+            if (!duplicate) z_.slots_[i] = n + 1;
         }
         z_.records_.shrink_to_fit();
         z_.srv_.shrink_to_fit();
@@ -539,12 +534,10 @@ ZoneKind Zone::zone_of(const Query& q, size_t* apex_offset) const {
 const Zone::Node* Zone::find(const Query& q) const {
     if (slots_.empty()) return nullptr;
     const std::string_view name = q.wire_name();
-    const uint32_t tag = slot_tag(q.hash);
     for (uint64_t i = q.hash & mask_;; i = (i + 1) & mask_) {
         const uint32_t s = slots_[i];
         if (s == 0) return nullptr;
-        if (slot_tag_of(s) != tag) continue;
-        const Node* n = node_at(record_in(s));
+        const Node* n = node_at(s - 1);
         if (n->name_len == name.size() && std::memcmp(name_of(n).data(), name.data(), name.size()) == 0) return n;
     }
 }

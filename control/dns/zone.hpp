@@ -150,24 +150,8 @@ private:
     std::vector<SrvRecord> srv_;
     std::vector<uint32_t> ptr_;  // target records
     std::vector<std::pair<uint32_t, uint32_t>> external_targets_;  // record -> arena offset of the target
-    // Open addressing, linear probing. A slot holds a record as its offset
-    // / 4 + 1 (0 = empty) in the low record_bits_ bits and, in the bits
-    // above, as many of the upper bits of its name's hash: a probe that
-    // meets another name's slot moves on without reading that record. Each
-    // record read is a cache miss: bench-dns's query mix read 1.8 records
-    // per query at the table's 2/3 load, 0.85 with the tag (11 tag bits
-    // there: 1 foreign slot in 2,048 is read; 7 bits at 50,000 x 10 names).
-    std::vector<uint32_t> slots_;
+    std::vector<uint32_t> slots_;  // open addressing: record + 1, 0 = empty
     uint64_t mask_ = 0;
-    unsigned record_bits_ = 32;
-    uint32_t slot_tag(uint64_t hash) const { return static_cast<uint32_t>((hash >> 32) << record_bits_); }
-    uint32_t slot_of(uint32_t record, uint64_t hash) const { return slot_tag(hash) | (record / 4 + 1); }
-    uint32_t slot_tag_of(uint32_t slot) const {
-        return static_cast<uint32_t>(uint64_t{slot} >> record_bits_ << record_bits_);
-    }
-    uint32_t record_in(uint32_t slot) const {
-        return ((slot & static_cast<uint32_t>((uint64_t{1} << record_bits_) - 1)) - 1) * 4;
-    }
     std::string soa_tail_[3];  // per zone kind: the SOA record after its owner
     std::vector<std::pair<IPAddr, std::string>> pod_namespaces_;  // autopath: sorted by address
 };

@@ -408,8 +408,8 @@ TEST_F(Records, NamesTooLongForTheWireAreLeftOutAndNothingPointsAtThem) {
         check(z.get(), c);
 }
 
-// The name table's probes skip other names by a tag of their hash: every
-// name of a zone with thousands of them is still found, under its own
+// The name table (open addressing, linear probing at up to 3/4 load):
+// every name of a zone with thousands of them is found, under its own
 // records, and names next to them (one more service, another length, one
 // character changed) are not.
 TEST_F(Records, EveryNameOfALargeZoneIsFoundAndNoOther) {
